@@ -1,0 +1,236 @@
+"""Typed settings (dataclasses) and their TOML file, `config.toml` in the profile directory.
+
+Every key has a default, a type and, where it matters, a range or a set of choices. A bad
+file never stops the app: each bad key is reported with its name and the problem, and the
+default is used for it. Secrets are never here: the SIP password lives in keyring under
+the key named by `sip.keyring_key` (see app/secrets.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10
+    import tomli as tomllib
+
+
+def _opt(default: Any, doc: str, *, choices: tuple[str, ...] = (), lo: float | None = None,
+         hi: float | None = None) -> Any:
+    meta = {"doc": doc, "choices": choices, "lo": lo, "hi": hi}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class SipSettings:
+    mode: str = _opt("registrar", "`registrar`: register to `server`; `direct`: no registrar, "
+                     "listen on `listen_address`:`port` for peer-to-peer calls.",
+                     choices=("registrar", "direct"))
+    server: str = _opt("", "Registrar / proxy host[:port], e.g. `pbx.example.com:5060`.")
+    domain: str = _opt("", "SIP domain of the account; empty means the `server` host.")
+    username: str = _opt("", "SIP user (the part before @ in the agent's address).")
+    auth_username: str = _opt("", "Authentication user when it differs from `username`.")
+    display_name: str = _opt("", "Name shown to people the agent calls.")
+    keyring_key: str = _opt("", "Keyring entry holding the SIP password; empty: "
+                            "`username@domain`. The password itself is never in this file.")
+    transport: str = _opt("udp", "Transport to the registrar.", choices=("udp", "tcp", "tls"))
+    listen_address: str = _opt("0.0.0.0", "Local address to bind SIP and RTP to.")
+    port: int = _opt(0, "Local SIP port; 0 picks a free one (direct mode wants a fixed one).",
+                     lo=0, hi=65535)
+    register_expiry: int = _opt(300, "Registration lifetime in seconds.", lo=30, hi=86400)
+    retry_min_seconds: float = _opt(2.0, "First retry delay after a failed registration; "
+                                    "doubles each time.", lo=0.1, hi=3600)
+    retry_max_seconds: float = _opt(300.0, "Longest delay between registration retries.",
+                                    lo=1, hi=86400)
+    tls_verify: bool = _opt(True, "Verify the server certificate on TLS.")
+    srtp: str = _opt("optional", "Media encryption.", choices=("disabled", "optional",
+                                                               "mandatory"))
+    queue_header: str = _opt("X-Queue-Name", "SIP header of an incoming INVITE that names "
+                             "the queue (service pool); absent means a direct call.")
+    dtmf_method: str = _opt("rfc4733", "How keypad digits are sent.", choices=("rfc4733",
+                                                                                "info"))
+    caller_ids: list[str] = _opt([], "Numbers the agent may choose to show on outbound calls.")
+    caller_id_method: str = _opt("p-preferred-identity", "How the chosen number is sent.",
+                                 choices=("p-preferred-identity", "from-user"))
+    call_waiting: bool = _opt(True, "Ring a second incoming call while in a call "
+                              "(otherwise it gets 486 Busy Here).")
+    auto_answer: bool = _opt(False, "Answer incoming calls by themselves.")
+    auto_answer_delay: float = _opt(0.0, "Seconds to ring before auto-answering.", lo=0,
+                                    hi=120)
+    auto_answer_only_when_requested: bool = _opt(
+        False, "Auto-answer only when the INVITE asks for it (`Call-Info: ...;answer-after=N` "
+        "or `Alert-Info: ...auto answer`).")
+    user_agent: str = _opt("Switchboard", "User-Agent header value.")
+
+
+@dataclass
+class PhoneSettings:
+    default_region: str = _opt("FI", "Country (ISO 3166 alpha-2) assumed for numbers written "
+                               "without a country code.")
+    audio: str = _opt("auto", "`auto`: the sound card if there is one, else silence; `null`: "
+                      "never open a sound device.", choices=("auto", "null"))
+
+
+@dataclass
+class UiSettings:
+    language: str = _opt("system", "UI language.", choices=("system", "en", "fi"))
+    start_hidden: bool = _opt(False, "Start in the tray without showing the window.")
+
+
+@dataclass
+class LogSettings:
+    level: str = _opt("info", "Log level.", choices=("debug", "info", "warning", "error"))
+    sip_trace: bool = _opt(False, "Write SIP messages to the log (headers only, "
+                           "Authorization redacted).")
+
+
+@dataclass
+class Settings:
+    sip: SipSettings = field(default_factory=SipSettings)
+    phone: PhoneSettings = field(default_factory=PhoneSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+def _check(section: str, f: dataclasses.Field[Any], hint: Any, value: Any) -> tuple[Any, str]:
+    """Return (converted value, '') or (None, problem)."""
+    meta = f.metadata
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if not isinstance(value, bool):
+            return None, f"expected true or false, got {value!r}"
+    elif hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None, f"expected a whole number, got {value!r}"
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None, f"expected a number, got {value!r}"
+        value = float(value)
+    elif hint is str:
+        if not isinstance(value, str):
+            return None, f"expected text, got {value!r}"
+    elif origin is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return None, f"expected a list of text, got {value!r}"
+        value = list(value)
+    if meta.get("choices") and value not in meta["choices"]:
+        return None, f"expected one of {', '.join(meta['choices'])}; got {value!r}"
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and value < lo or hi is not None and value > hi:
+        return None, f"expected a value from {lo:g} to {hi:g}, got {value!r}"
+    return value, ""
+
+
+def _section_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def from_dict(data: dict[str, Any]) -> tuple[Settings, list[ConfigProblem]]:
+    """Build Settings from parsed TOML; bad or unknown keys become problems, not errors."""
+    settings = Settings()
+    problems: list[ConfigProblem] = []
+    top_hints = _section_types(Settings)
+    for name, raw in data.items():
+        if name not in top_hints:
+            problems.append(ConfigProblem(name, "unknown section (ignored)"))
+            continue
+        if not isinstance(raw, dict):
+            problems.append(ConfigProblem(name, f"expected a [{name}] table"))
+            continue
+        section = getattr(settings, name)
+        hints = _section_types(type(section))
+        fields = {f.name: f for f in dataclasses.fields(section)}
+        for key, value in raw.items():
+            full = f"{name}.{key}"
+            if key not in fields:
+                problems.append(ConfigProblem(full, "unknown key (ignored)"))
+                continue
+            converted, problem = _check(name, fields[key], hints[key], value)
+            if problem:
+                problems.append(ConfigProblem(full, problem + "; using the default "
+                                              f"{getattr(section, key)!r}"))
+            else:
+                setattr(section, key, converted)
+    return settings, problems
+
+
+def load(path: Path) -> tuple[Settings, list[ConfigProblem]]:
+    """Read `path`; a missing file gives defaults, a broken one gives defaults and a problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings(), []
+    except (OSError, UnicodeDecodeError) as exc:
+        return Settings(), [ConfigProblem(str(path), f"cannot read the file ({exc}); "
+                                          "using defaults")]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return Settings(), [ConfigProblem(str(path), f"not valid TOML ({exc}); using defaults "
+                                          "for every key")]
+    return from_dict(data)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def dumps(settings: Settings) -> str:
+    lines: list[str] = []
+    for section_field in dataclasses.fields(settings):
+        section = getattr(settings, section_field.name)
+        lines.append(f"[{section_field.name}]")
+        for f in dataclasses.fields(section):
+            lines.append(f"{f.name} = {_toml_value(getattr(section, f.name))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def save(settings: Settings, path: Path) -> None:
+    """Write atomically so a crash mid-write never leaves a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(dumps(settings), encoding="utf-8")
+    tmp.replace(path)
+
+
+def reference() -> list[tuple[str, str, Any, str]]:
+    """(key, type, default, doc) for every key: the README table is generated from this."""
+    rows = []
+    settings = Settings()
+    for section_field in dataclasses.fields(settings):
+        section = getattr(settings, section_field.name)
+        hints = _section_types(type(section))
+        for f in dataclasses.fields(section):
+            meta = f.metadata
+            doc = meta.get("doc", "")
+            if meta.get("choices"):
+                doc += " One of: " + ", ".join(f"`{c}`" for c in meta["choices"]) + "."
+            type_name = getattr(hints[f.name], "__name__", str(hints[f.name]))
+            rows.append((f"{section_field.name}.{f.name}", type_name,
+                         getattr(section, f.name), doc))
+    return rows

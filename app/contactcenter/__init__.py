@@ -1,0 +1,1 @@
+"""Queues, availability and callbacks on the phone system."""

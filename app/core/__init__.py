@@ -1,0 +1,1 @@
+"""Rules of the product: pure Python, no Qt, no pjsua2."""

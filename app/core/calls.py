@@ -1,0 +1,399 @@
+"""The call state machine, the events that drive it and the finished CallRecord.
+
+The telephony engine copies what pjsua2 tells it into the frozen event dataclasses
+below (on its own thread) and hands them over; everything after that is plain Python.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+
+class Direction(enum.Enum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class CallState(enum.Enum):
+    """Our own call states; the engine maps PJSIP_INV_STATE_* onto these."""
+
+    RINGING = "ringing"  # inbound, we sent 180 and the agent may answer
+    DIALING = "dialing"  # outbound, INVITE sent, no provisional answer yet
+    ALERTING = "alerting"  # outbound, remote is ringing (180/183, maybe early media)
+    CONNECTING = "connecting"  # 200 sent or received, waiting for ACK
+    CONNECTED = "connected"
+    HELD = "held"  # connected, held by us
+    ENDED = "ended"
+
+
+class CallResult(enum.Enum):
+    ANSWERED = "answered"
+    MISSED = "missed"  # inbound, never answered, caller gave up or we timed out
+    DECLINED = "declined"  # inbound, the agent (or a rule) refused it
+    FAILED = "failed"  # outbound (or inbound) ended with an error before answer
+    BUSY = "busy"  # outbound, 486/600
+    NO_ANSWER = "no_answer"  # outbound, remote never answered (408/480/487 after our cancel)
+
+
+class HangupSide(enum.Enum):
+    LOCAL = "local"
+    REMOTE = "remote"
+    NONE = "none"  # ended by the network (timeout, transport error)
+
+
+# Which states may follow which: anything else is a bug in the engine mapping.
+LEGAL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
+    CallState.RINGING: frozenset({CallState.CONNECTING, CallState.CONNECTED, CallState.ENDED}),
+    CallState.DIALING: frozenset(
+        {CallState.ALERTING, CallState.CONNECTING, CallState.CONNECTED, CallState.ENDED}
+    ),
+    CallState.ALERTING: frozenset({CallState.CONNECTING, CallState.CONNECTED, CallState.ENDED}),
+    CallState.CONNECTING: frozenset({CallState.CONNECTED, CallState.ENDED}),
+    CallState.CONNECTED: frozenset({CallState.HELD, CallState.ENDED}),
+    CallState.HELD: frozenset({CallState.CONNECTED, CallState.ENDED}),
+    CallState.ENDED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    """The engine reported a state change that cannot happen."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------------------------------
+# Events from the telephony engine. All frozen, all plain values; `handle` is the engine's
+# own small integer for a call (pjsua2 call ids are reused, handles are not).
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncomingCall:
+    handle: int
+    call_id: str  # SIP Call-ID
+    remote_uri: str
+    remote_number: str  # E.164 when it parses, else the raw user part
+    display_name: str
+    queue: str | None  # service pool name from the configured header, None for direct
+    local_number: str
+    auto_answer_after: float | None  # seconds, when the INVITE or settings ask for it
+    waiting: bool  # another call is already in progress (call waiting)
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class CallRefused:
+    """An INVITE we turned away before it rang (rules, limits); logged, never shown ringing."""
+
+    call_id: str
+    remote_number: str
+    display_name: str
+    queue: str | None
+    sip_code: int
+    reason: str
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class OutgoingCallStarted:
+    handle: int
+    call_id: str
+    remote_uri: str
+    remote_number: str
+    local_number: str  # the display number (caller id) chosen for this call
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class CallStateChanged:
+    handle: int
+    state: CallState
+    sip_code: int = 0
+    reason: str = ""
+    hangup_side: HangupSide = HangupSide.NONE  # meaningful when state is ENDED
+    early_media: bool = False
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class MediaChanged:
+    handle: int
+    active: bool  # audio flowing both ways
+    muted: bool
+    held_locally: bool
+    held_remotely: bool
+
+
+@dataclass(frozen=True)
+class DtmfReceived:
+    handle: int
+    digit: str
+    method: str  # "rfc4733" or "info"
+
+
+class RegistrationState(enum.Enum):
+    DISABLED = "disabled"  # direct (peer-to-peer) mode, nothing to register
+    REGISTERING = "registering"
+    REGISTERED = "registered"
+    FAILED = "failed"  # will retry after `retry_in`
+    UNREGISTERED = "unregistered"
+
+
+@dataclass(frozen=True)
+class RegistrationChanged:
+    state: RegistrationState
+    sip_code: int = 0
+    reason: str = ""
+    retry_in: float | None = None
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class EngineProblem:
+    """Something the agent should be told once (no sound card, transport failed, …)."""
+
+    message: str
+    fatal: bool = False
+
+
+EngineEvent = (
+    IncomingCall
+    | CallRefused
+    | OutgoingCallStarted
+    | CallStateChanged
+    | MediaChanged
+    | DtmfReceived
+    | RegistrationChanged
+    | EngineProblem
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Whether an incoming INVITE may ring. The engine asks this on its own thread, inside
+# onIncomingCall, and answers pjsua2 at once: it must be a quick, pure function.
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallOffer:
+    remote_number: str
+    display_name: str
+    queue: str | None  # None: a direct call to the agent
+    calls_in_progress: int  # calls already ringing or up on this agent
+
+
+@dataclass(frozen=True)
+class RingDecision:
+    ring: bool
+    sip_code: int = 180  # 180 when ringing, else the refusal code (486, 480, 603)
+    reason: str = ""
+
+
+RingPolicy = Callable[[CallOffer], RingDecision]
+
+MAX_CALLS = 4  # the pjsua2 wheel refuses a fifth call whatever maxCalls says
+
+
+def basic_policy(offer: CallOffer, *, call_waiting: bool = True) -> RingDecision:
+    """Ring unless we are full; a second call rings only with call waiting on."""
+    if offer.calls_in_progress >= MAX_CALLS:
+        return RingDecision(False, 486, "Too many calls")
+    if offer.calls_in_progress and not call_waiting:
+        return RingDecision(False, 486, "Busy Here")
+    return RingDecision(True)
+
+
+# ---------------------------------------------------------------------------------------
+# The finished call.
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    call_id: str
+    direction: Direction
+    local_number: str
+    remote_number: str
+    display_name: str
+    queue: str | None
+    arrived_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    result: CallResult
+    hangup_side: HangupSide
+    sip_code: int
+    sip_reason: str
+
+    @property
+    def wait_seconds(self) -> float:
+        until = self.answered_at or self.ended_at
+        return max(0.0, (until - self.arrived_at).total_seconds())
+
+    @property
+    def talk_seconds(self) -> float:
+        if self.answered_at is None:
+            return 0.0
+        return max(0.0, (self.ended_at - self.answered_at).total_seconds())
+
+
+_BUSY_CODES = frozenset({486, 600})
+_NO_ANSWER_CODES = frozenset({408, 480, 487})
+_DECLINE_CODES = frozenset({486, 603, 480})
+
+
+@dataclass
+class Call:
+    """One call's life. Feed it CallStateChanged events; ask it for its record at the end."""
+
+    handle: int
+    call_id: str
+    direction: Direction
+    local_number: str
+    remote_number: str
+    display_name: str = ""
+    queue: str | None = None
+    arrived_at: datetime = field(default_factory=utcnow)
+    state: CallState = CallState.RINGING
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    sip_code: int = 0
+    sip_reason: str = ""
+    hangup_side: HangupSide = HangupSide.NONE
+    declined_locally: bool = False
+    muted: bool = False
+    held: bool = False
+
+    @classmethod
+    def inbound(cls, ev: IncomingCall) -> Call:
+        return cls(
+            handle=ev.handle,
+            call_id=ev.call_id,
+            direction=Direction.INBOUND,
+            local_number=ev.local_number,
+            remote_number=ev.remote_number,
+            display_name=ev.display_name,
+            queue=ev.queue,
+            arrived_at=ev.at,
+            state=CallState.RINGING,
+        )
+
+    @classmethod
+    def outbound(cls, ev: OutgoingCallStarted) -> Call:
+        return cls(
+            handle=ev.handle,
+            call_id=ev.call_id,
+            direction=Direction.OUTBOUND,
+            local_number=ev.local_number,
+            remote_number=ev.remote_number,
+            arrived_at=ev.at,
+            state=CallState.DIALING,
+        )
+
+    @property
+    def ended(self) -> bool:
+        return self.state is CallState.ENDED
+
+    def mark_declined(self) -> None:
+        """The agent pressed decline: remember it so the record says DECLINED, not MISSED."""
+        self.declined_locally = True
+
+    def apply(self, ev: CallStateChanged) -> None:
+        if ev.state is self.state:
+            return  # pjsua2 repeats EARLY for each 18x; not a transition
+        if ev.state not in LEGAL_TRANSITIONS[self.state]:
+            raise IllegalTransition(f"call {self.handle}: {self.state.value} -> {ev.state.value}")
+        if ev.state is CallState.CONNECTED and self.answered_at is None:
+            self.answered_at = ev.at
+        self.held = ev.state is CallState.HELD
+        self.state = ev.state
+        if ev.state is CallState.ENDED:
+            self.ended_at = ev.at
+            self.sip_code = ev.sip_code
+            self.sip_reason = ev.reason
+            self.hangup_side = ev.hangup_side
+
+    def result(self) -> CallResult:
+        if self.answered_at is not None:
+            return CallResult.ANSWERED
+        if self.direction is Direction.INBOUND:
+            if self.declined_locally or (
+                self.hangup_side is HangupSide.LOCAL and self.sip_code in _DECLINE_CODES
+            ):
+                return CallResult.DECLINED
+            return CallResult.MISSED
+        if self.sip_code in _BUSY_CODES:
+            return CallResult.BUSY
+        if self.sip_code in _NO_ANSWER_CODES:
+            return CallResult.NO_ANSWER
+        return CallResult.FAILED
+
+    def record(self) -> CallRecord:
+        if self.ended_at is None:
+            raise ValueError(f"call {self.handle} has not ended")
+        return CallRecord(
+            call_id=self.call_id,
+            direction=self.direction,
+            local_number=self.local_number,
+            remote_number=self.remote_number,
+            display_name=self.display_name,
+            queue=self.queue,
+            arrived_at=self.arrived_at,
+            answered_at=self.answered_at,
+            ended_at=self.ended_at,
+            result=self.result(),
+            hangup_side=self.hangup_side,
+            sip_code=self.sip_code,
+            sip_reason=self.sip_reason,
+        )
+
+
+def refused_record(ev: CallRefused, local_number: str) -> CallRecord:
+    """A call turned away before ringing still belongs in history (as DECLINED)."""
+    return CallRecord(
+        call_id=ev.call_id,
+        direction=Direction.INBOUND,
+        local_number=local_number,
+        remote_number=ev.remote_number,
+        display_name=ev.display_name,
+        queue=ev.queue,
+        arrived_at=ev.at,
+        answered_at=None,
+        ended_at=ev.at,
+        result=CallResult.DECLINED,
+        hangup_side=HangupSide.LOCAL,
+        sip_code=ev.sip_code,
+        sip_reason=ev.reason,
+    )
+
+
+__all__ = [
+    "LEGAL_TRANSITIONS",
+    "MAX_CALLS",
+    "Call",
+    "CallOffer",
+    "CallRecord",
+    "CallRefused",
+    "CallResult",
+    "CallState",
+    "CallStateChanged",
+    "Direction",
+    "DtmfReceived",
+    "EngineEvent",
+    "EngineProblem",
+    "HangupSide",
+    "IllegalTransition",
+    "IncomingCall",
+    "MediaChanged",
+    "OutgoingCallStarted",
+    "RegistrationChanged",
+    "RegistrationState",
+    "RingDecision",
+    "RingPolicy",
+    "basic_policy",
+    "refused_record",
+]

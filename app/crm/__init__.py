@@ -1,0 +1,1 @@
+"""CRM backends behind one interface."""

@@ -1,0 +1,1 @@
+"""The built-in CRM: SQLite store and pages for records and dialogs."""

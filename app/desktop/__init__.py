@@ -1,0 +1,1 @@
+"""Tray, notifications, URL handler, single instance."""

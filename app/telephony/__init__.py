@@ -1,0 +1,1 @@
+"""Everything that touches pjsua2; nothing outside this package imports it."""

@@ -1,0 +1,1 @@
+"""Qt widgets: they show state and emit intents, no product rules inside."""
