@@ -93,11 +93,37 @@ class LogSettings:
 
 
 @dataclass
+class CrmSettings:
+    backend: str = _opt("local", "Which CRM identifies callers and receives call logs; "
+                        "`local` is the built-in one (crm.sqlite3 in the profile).",
+                        choices=("local", "salesforce", "dynamics"))
+    workflow: str = _opt("case_dialog", "What happens when a call rings or is answered: "
+                         "`case` creates and opens a case on answer; `case_dialog` opens a "
+                         "dialog to choose or create a case; `contact_account` / "
+                         "`contact_lead` pop the matching contact or a dialog; "
+                         "`phone_call` pops the contact and logs a call activity.",
+                         choices=("case", "case_dialog", "contact_account", "contact_lead",
+                                  "phone_call"))
+    save_call_info_on_case: bool = _opt(False, "Write the call details onto the chosen case "
+                                        "instead of logging a separate call activity.")
+    log_missed_calls: bool = _opt(True, "Log unanswered inbound calls as activities too.")
+    outbox_retry_min_seconds: float = _opt(5.0, "First retry delay for a CRM write that "
+                                           "failed because the CRM was down; doubles each "
+                                           "time.", lo=0.1, hi=3600)
+    outbox_retry_max_seconds: float = _opt(600.0, "Longest delay between retries of a CRM "
+                                           "write.", lo=1, hi=86400)
+    outbox_max_attempts: int = _opt(0, "Give up on a CRM write after this many failed "
+                                    "attempts (it is then shown as failed); 0 retries "
+                                    "forever while the CRM is unreachable.", lo=0, hi=100000)
+
+
+@dataclass
 class Settings:
     sip: SipSettings = field(default_factory=SipSettings)
     phone: PhoneSettings = field(default_factory=PhoneSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    crm: CrmSettings = field(default_factory=CrmSettings)
 
 
 @dataclass(frozen=True)
