@@ -118,12 +118,49 @@ class CrmSettings:
 
 
 @dataclass
+class AvailabilitySettings:
+    statuses: list[str] = _opt(["Available=available", "Busy=busy", "Do not disturb=dnd",
+                                "Off work=offwork", "Lunch=offwork", "Meeting=offwork"],
+                               "Statuses the agent can choose, each `Name=type` where type is "
+                               "`available` (pool and direct calls), `busy` (pool and direct, "
+                               "shown busy), `dnd` (no calls ring; may call out) or `offwork` "
+                               "(direct calls only).")
+    durations_minutes: list[str] = _opt(["15", "30", "60", "120"],
+                                        "Durations offered next to each status, in minutes; "
+                                        "\"until changed\" is always offered too.")
+    wrap_up_seconds: int = _opt(30, "Wrap-up time after an answered call before the previous "
+                                "status returns; 0 turns wrap-up off.", lo=0, hi=3600)
+    receive_pool_calls: bool = _opt(True, "Start with \"receive pool calls\" switched on.")
+
+
+@dataclass
+class ContactCenterSettings:
+    backend: str = _opt("none", "Where queues, availability and callbacks live on the phone "
+                        "system.", choices=("none", "sip_presence", "asterisk_ami", "enreach"))
+    host: str = _opt("", "Asterisk Manager host, or for Enreach an API base URL that skips "
+                     "service discovery (empty: discover).")
+    port: int = _opt(5038, "Asterisk Manager TCP port.", lo=1, hi=65535)
+    user: str = _opt("", "AMI user, or the Enreach user name (e-mail).")
+    keyring_key: str = _opt("", "Keyring entry holding the AMI secret or Enreach API secret "
+                            "key; the secret itself is never in this file.")
+    interface: str = _opt("", "AMI: this agent's queue member interface, e.g. `PJSIP/1001`.")
+    discovery_url: str = _opt("https://discover.enreachvoice.com", "Enreach service "
+                              "discovery address.")
+    poll_seconds: float = _opt(5.0, "How often queue status is polled when the backend has "
+                               "no push events.", lo=1, hi=3600)
+    callback_target: str = _opt("case", "What a callback request becomes in the CRM.",
+                                choices=("case", "task"))
+
+
+@dataclass
 class Settings:
     sip: SipSettings = field(default_factory=SipSettings)
     phone: PhoneSettings = field(default_factory=PhoneSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     log: LogSettings = field(default_factory=LogSettings)
     crm: CrmSettings = field(default_factory=CrmSettings)
+    availability: AvailabilitySettings = field(default_factory=AvailabilitySettings)
+    contactcenter: ContactCenterSettings = field(default_factory=ContactCenterSettings)
 
 
 @dataclass(frozen=True)
