@@ -1,0 +1,360 @@
+"""The agent's phone session: engine events become Call objects, intents become commands.
+
+`PhoneSession` is pure Python (no Qt, no pjsua2). It is given something with the
+engine's command methods (`CallControl`) and a history store, and it holds the rules:
+
+- answering a call while another is connected holds the connected one (call waiting);
+  resuming a held call holds whichever other call is connected (swap);
+- hanging up the active call leaves a held call held: the agent resumes it;
+- declining marks the call declined so its record says DECLINED, not MISSED;
+- when a call ends its CallRecord goes to history and to the `on_call_ended` listeners;
+- numbers typed by the agent go through `numbers.normalise`; an unparseable one comes
+  back as a message for the UI and nothing is dialled. `sip:` URIs pass through.
+
+Listeners are plain callables registered with `subscribe`; a failing listener is logged
+and never stops the others or the session.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from app.config import Settings
+from app.core.calls import (
+    Call,
+    CallRecord,
+    CallRefused,
+    CallState,
+    CallStateChanged,
+    Direction,
+    DtmfReceived,
+    EngineEvent,
+    EngineProblem,
+    IllegalTransition,
+    IncomingCall,
+    MediaChanged,
+    OutgoingCallStarted,
+    RegistrationChanged,
+    refused_record,
+)
+from app.core.history import HistoryError
+from app.core.numbers import InvalidNumber, normalise
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# States in which a call is "the one the agent is on" (audio up or being set up).
+LIVE_STATES = frozenset({CallState.DIALING, CallState.ALERTING, CallState.CONNECTING,
+                         CallState.CONNECTED})
+_DTMF = re.compile(r"^[0-9*#A-Da-d]{1,32}$")
+_URI_MAX = 256
+
+
+class CallControl(Protocol):
+    """The engine's command methods, as the session uses them."""
+
+    def dial(self, target: str, *, caller_id: str | None = None,
+             headers: dict[str, str] | None = None) -> int: ...
+    def answer(self, handle: int) -> None: ...
+    def decline(self, handle: int, code: int = 486) -> None: ...
+    def hangup(self, handle: int) -> None: ...
+    def set_mute(self, handle: int, muted: bool) -> None: ...
+    def set_hold(self, handle: int, held: bool) -> None: ...
+    def send_dtmf(self, handle: int, digits: str) -> None: ...
+
+
+class HistoryStore(Protocol):
+    def add(self, record: CallRecord) -> bool: ...
+
+
+@dataclass(frozen=True)
+class DialOutcome:
+    """What became of a dial request: a handle, or a message for the agent."""
+
+    target: str = ""
+    handle: int | None = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.handle is not None
+
+
+def dial_target(text: str, region: str = "FI") -> str:
+    """What to hand the engine for `text`: a SIP URI as is, else E.164 or a short code.
+
+    Accepts `sip:`/`sips:` URIs, `tel:` and `callto:` links, `user@host`, and any number
+    a human writes. Raises InvalidNumber with a message for the agent.
+    """
+    text = (text or "").strip()
+    lower = text.lower()
+    if lower.startswith(("sip:", "sips:")):
+        rest = text.split(":", 1)[1]
+        if not rest or len(text) > _URI_MAX or re.search(r"[\s\x00-\x1f\x7f<>\"]", text):
+            raise InvalidNumber(f"{text[:40]!r} is not a SIP address I can call")
+        return text
+    if lower.startswith("tel:"):
+        return normalise(text[4:].split(";", 1)[0], region)
+    if lower.startswith("callto:"):
+        text = text[7:].lstrip("/")
+    if "@" in text:
+        if len(text) > _URI_MAX or re.search(r"[\s\x00-\x1f\x7f<>\"]", text) \
+                or text.startswith("@") or text.endswith("@"):
+            raise InvalidNumber(f"{text[:40]!r} is not a SIP address I can call")
+        return "sip:" + text
+    return normalise(text, region)
+
+
+class PhoneSession:
+    """All calls of one agent; feed it engine events with `handle`, send it intents."""
+
+    def __init__(self, control: CallControl, history: HistoryStore | None,
+                 settings: Settings) -> None:
+        self._control = control
+        self._history = history
+        self.region = settings.phone.default_region
+        self.caller_ids: list[str] = list(settings.sip.caller_ids)
+        self.caller_id: str | None = self.caller_ids[0] if self.caller_ids else None
+        self._calls: dict[int, Call] = {}
+        self._auto_answer: dict[int, float] = {}
+        self.registration: RegistrationChanged | None = None
+        self._on_call_updated: list[Callable[[Call], None]] = []
+        self._on_call_ended: list[Callable[[CallRecord], None]] = []
+        self._on_registration: list[Callable[[RegistrationChanged], None]] = []
+        self._on_problem: list[Callable[[str], None]] = []
+        self._on_dtmf: list[Callable[[DtmfReceived], None]] = []
+
+    # -- listeners -------------------------------------------------------------------
+
+    def subscribe(self, *, on_call_updated: Callable[[Call], None] | None = None,
+                  on_call_ended: Callable[[CallRecord], None] | None = None,
+                  on_registration: Callable[[RegistrationChanged], None] | None = None,
+                  on_problem: Callable[[str], None] | None = None,
+                  on_dtmf: Callable[[DtmfReceived], None] | None = None) -> None:
+        for lst, fn in ((self._on_call_updated, on_call_updated),
+                        (self._on_call_ended, on_call_ended),
+                        (self._on_registration, on_registration),
+                        (self._on_problem, on_problem), (self._on_dtmf, on_dtmf)):
+            if fn is not None:
+                lst.append(fn)  # type: ignore[attr-defined]
+
+    def _notify(self, listeners: list[Callable[[T], None]], value: T) -> None:
+        for fn in list(listeners):
+            try:
+                fn(value)
+            except Exception:  # one broken listener must not stop the phone
+                log.exception("listener %r failed", fn)
+
+    def _problem(self, message: str) -> None:
+        log.warning("%s", message)
+        self._notify(self._on_problem, message)
+
+    # -- what the agent has ------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every call not yet ended, oldest first."""
+        return sorted(self._calls.values(), key=lambda c: (c.arrived_at, c.handle))
+
+    def get(self, handle: int) -> Call | None:
+        return self._calls.get(handle)
+
+    @property
+    def active(self) -> Call | None:
+        """The call the agent is talking on (or dialling), not held, not ringing."""
+        live = [c for c in self.calls if c.state in LIVE_STATES]
+        return live[-1] if live else None
+
+    @property
+    def ringing(self) -> list[Call]:
+        return [c for c in self.calls if c.state is CallState.RINGING]
+
+    @property
+    def held(self) -> list[Call]:
+        return [c for c in self.calls if c.state is CallState.HELD]
+
+    @property
+    def waiting(self) -> list[Call]:
+        """Ringing calls that arrived while the agent already had a call (call waiting)."""
+        busy = any(c.state is not CallState.RINGING for c in self._calls.values())
+        return self.ringing if busy else []
+
+    def auto_answer_after(self, handle: int) -> float | None:
+        return self._auto_answer.get(handle)
+
+    # -- engine events -----------------------------------------------------------------
+
+    def handle(self, event: EngineEvent) -> None:
+        """Apply one engine event (call on the GUI thread, in the order they came)."""
+        if isinstance(event, IncomingCall):
+            self._incoming(event)
+        elif isinstance(event, OutgoingCallStarted):
+            self._outgoing(event)
+        elif isinstance(event, CallStateChanged):
+            self._state_changed(event)
+        elif isinstance(event, MediaChanged):
+            self._media_changed(event)
+        elif isinstance(event, CallRefused):
+            local = self.caller_id or ""
+            self._finish(refused_record(event, local))
+        elif isinstance(event, DtmfReceived):
+            self._notify(self._on_dtmf, event)
+        elif isinstance(event, RegistrationChanged):
+            self.registration = event
+            self._notify(self._on_registration, event)
+        elif isinstance(event, EngineProblem):
+            self._problem(event.message)
+        else:
+            log.warning("unknown engine event %r", event)
+
+    def _incoming(self, ev: IncomingCall) -> None:
+        if ev.handle in self._calls:
+            log.warning("duplicate IncomingCall for handle %d ignored", ev.handle)
+            return
+        call = Call.inbound(ev)
+        self._calls[ev.handle] = call
+        if ev.auto_answer_after is not None:
+            self._auto_answer[ev.handle] = max(0.0, ev.auto_answer_after)
+        self._notify(self._on_call_updated, call)
+
+    def _outgoing(self, ev: OutgoingCallStarted) -> None:
+        if ev.handle in self._calls:
+            log.warning("duplicate OutgoingCallStarted for handle %d ignored", ev.handle)
+            return
+        call = Call.outbound(ev)
+        self._calls[ev.handle] = call
+        self._notify(self._on_call_updated, call)
+
+    def _state_changed(self, ev: CallStateChanged) -> None:
+        call = self._calls.get(ev.handle)
+        if call is None:
+            log.warning("state %s for unknown call %d ignored", ev.state.value, ev.handle)
+            return
+        try:
+            call.apply(ev)
+        except IllegalTransition:
+            # An engine mapping bug; the agent can still hang up, so log and carry on.
+            log.exception("ignored an impossible call state change")
+            return
+        if call.ended:
+            del self._calls[ev.handle]
+            self._auto_answer.pop(ev.handle, None)
+            self._finish(call.record())
+        else:
+            self._notify(self._on_call_updated, call)
+
+    def _media_changed(self, ev: MediaChanged) -> None:
+        call = self._calls.get(ev.handle)
+        if call is None:
+            return
+        call.muted = ev.muted
+        # Hold is a media fact; follow it even if the engine sends no state change.
+        if ev.held_locally and call.state is CallState.CONNECTED:
+            call.apply(CallStateChanged(ev.handle, CallState.HELD))
+        elif not ev.held_locally and call.state is CallState.HELD:
+            call.apply(CallStateChanged(ev.handle, CallState.CONNECTED))
+        self._notify(self._on_call_updated, call)
+
+    def _finish(self, record: CallRecord) -> None:
+        if self._history is not None:
+            try:
+                self._history.add(record)
+            except HistoryError as exc:
+                # The store keeps the record in memory and retries; tell the agent once.
+                self._problem(str(exc))
+        self._notify(self._on_call_ended, record)
+
+    # -- intents -----------------------------------------------------------------------
+
+    def _command(self, what: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T | None:
+        try:
+            return fn(*args, **kw)
+        except Exception as exc:  # the engine's errors are reported, never crash the UI
+            log.exception("%s failed", what)
+            self._problem(f"Could not {what}: {exc}")
+            return None
+
+    def _hold_others(self, keep: int) -> None:
+        for other in self.calls:
+            if other.handle != keep and other.state is CallState.CONNECTED:
+                self._command("put the other call on hold", self._control.set_hold,
+                              other.handle, True)
+
+    def dial(self, text: str) -> DialOutcome:
+        """Dial what the agent typed or clicked; an unusable number dials nothing."""
+        try:
+            target = dial_target(text, self.region)
+        except InvalidNumber as exc:
+            message = str(exc)
+            return DialOutcome(error=message[:1].upper() + message[1:])
+        self._hold_others(keep=-1)
+        handle = self._command("dial", self._control.dial, target, caller_id=self.caller_id)
+        if handle is None:
+            return DialOutcome(target=target, error="The call could not be started.")
+        return DialOutcome(target=target, handle=handle)
+
+    def choose_caller_id(self, number: str | None) -> None:
+        """The number shown on the next outbound calls; one of settings.sip.caller_ids."""
+        if number is not None and number not in self.caller_ids:
+            raise ValueError(f"{number!r} is not one of the configured caller ids")
+        self.caller_id = number
+
+    def answer(self, handle: int) -> bool:
+        call = self._calls.get(handle)
+        if call is None or call.state is not CallState.RINGING:
+            return False
+        self._hold_others(keep=handle)
+        self._command("answer", self._control.answer, handle)
+        return True
+
+    def decline(self, handle: int) -> bool:
+        call = self._calls.get(handle)
+        if call is None or call.state is not CallState.RINGING:
+            return False
+        call.mark_declined()
+        self._command("decline", self._control.decline, handle)
+        return True
+
+    def hangup(self, handle: int) -> bool:
+        """End this call only; a held call stays held until the agent resumes it."""
+        call = self._calls.get(handle)
+        if call is None:
+            return False
+        if call.state is CallState.RINGING and call.direction is Direction.INBOUND:
+            return self.decline(handle)
+        self._command("hang up", self._control.hangup, handle)
+        return True
+
+    def set_mute(self, handle: int, muted: bool) -> bool:
+        call = self._calls.get(handle)
+        if call is None or call.state not in (CallState.CONNECTED, CallState.HELD):
+            return False
+        self._command("change mute", self._control.set_mute, handle, muted)
+        call.muted = muted
+        self._notify(self._on_call_updated, call)
+        return True
+
+    def set_hold(self, handle: int, held: bool) -> bool:
+        call = self._calls.get(handle)
+        if call is None:
+            return False
+        if held and call.state is CallState.CONNECTED:
+            self._command("hold", self._control.set_hold, handle, True)
+            return True
+        if not held and call.state is CallState.HELD:
+            self._hold_others(keep=handle)
+            self._command("resume", self._control.set_hold, handle, False)
+            return True
+        return False
+
+    def send_dtmf(self, handle: int, digits: str) -> bool:
+        call = self._calls.get(handle)
+        if call is None or call.state is not CallState.CONNECTED or not _DTMF.match(digits):
+            return False
+        self._command("send keypad digits", self._control.send_dtmf, handle, digits.upper())
+        return True
