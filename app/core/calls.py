@@ -154,6 +154,16 @@ class RegistrationChanged:
 
 
 @dataclass(frozen=True)
+class PresenceChanged:
+    """A subscribed presentity's state (PIDF basic open/closed and its note)."""
+
+    uri: str
+    basic_open: bool
+    note: str
+    state_text: str
+
+
+@dataclass(frozen=True)
 class EngineProblem:
     """Something the agent should be told once (no sound card, transport failed, …)."""
 
@@ -169,6 +179,7 @@ EngineEvent = (
     | MediaChanged
     | DtmfReceived
     | RegistrationChanged
+    | PresenceChanged
     | EngineProblem
 )
 
@@ -390,6 +401,7 @@ __all__ = [
     "IncomingCall",
     "MediaChanged",
     "OutgoingCallStarted",
+    "PresenceChanged",
     "RegistrationChanged",
     "RegistrationState",
     "RingDecision",

@@ -1,0 +1,76 @@
+"""Sound devices: the real card when there is one, else pjsua2's null device (silent calls).
+
+Runs on the engine thread only. Connecting a call's audio to the capture/playback ports
+is done here too, so mute is simply "capture does not transmit to this call".
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pjsua2 as pj
+
+log = logging.getLogger(__name__)
+
+NO_DEVICE_MESSAGE = ("No sound device found; calls will be silent. Connect a headset or "
+                     "check the system sound settings, then restart Switchboard.")
+
+
+def choose_device(ep: pj.Endpoint, null_audio: bool) -> str | None:
+    """Select the sound device; return a message for the agent when we fell back to null."""
+    adm = ep.audDevManager()
+    if null_audio:
+        adm.setNullDev()
+        return None
+    try:
+        count = adm.getDevCount()
+        has_capture = has_playback = False
+        for index in range(count):
+            info = adm.getDevInfo(index)
+            has_capture = has_capture or info.inputCount > 0
+            has_playback = has_playback or info.outputCount > 0
+        if not (has_capture and has_playback):
+            raise RuntimeError(f"{count} devices, none with both input and output")
+        # Opening the default devices proves they work; pjsua would otherwise only
+        # find out when the first call connects.
+        adm.setCaptureDev(adm.getCaptureDev())
+        adm.setPlaybackDev(adm.getPlaybackDev())
+    except (pj.Error, RuntimeError) as exc:
+        log.warning("no usable sound device (%s); using the null device",
+                    getattr(exc, "info", lambda: exc)())
+        adm.setNullDev()
+        return NO_DEVICE_MESSAGE
+    return None
+
+
+class AudioRouter:
+    """Connects and disconnects call audio to the sound device ports."""
+
+    def __init__(self, ep: pj.Endpoint) -> None:
+        adm = ep.audDevManager()
+        self._capture = adm.getCaptureDevMedia()
+        self._playback = adm.getPlaybackDevMedia()
+
+    def connect(self, call_audio: pj.AudioMedia, *, muted: bool) -> None:
+        call_audio.startTransmit(self._playback)
+        if muted:
+            self.mute(call_audio)
+        else:
+            self._capture.startTransmit(call_audio)
+
+    def mute(self, call_audio: pj.AudioMedia) -> None:
+        try:
+            self._capture.stopTransmit(call_audio)
+        except pj.Error:  # not connected (media not up yet): nothing to stop
+            pass
+
+    def unmute(self, call_audio: pj.AudioMedia) -> None:
+        self._capture.startTransmit(call_audio)
+
+    def close(self) -> None:
+        # Drop the wrappers before libDestroy; they do not own the ports.
+        del self._capture
+        del self._playback
+
+
+__all__ = ["NO_DEVICE_MESSAGE", "AudioRouter", "choose_device"]

@@ -1,0 +1,264 @@
+"""One pjsua2 call: its callbacks become our frozen events, our commands become pjsua2 calls.
+
+Every method runs on the engine thread. Callbacks copy what they need out of pjsua2 at
+once and never raise back into the library (an exception inside a SWIG director callback
+can take the process down).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import pjsua2 as pj
+
+from app.core.calls import (
+    CallState,
+    CallStateChanged,
+    DtmfReceived,
+    EngineEvent,
+    HangupSide,
+    MediaChanged,
+)
+from app.telephony.mapping import (
+    MediaStatus,
+    early_media,
+    hangup_side,
+    held_state,
+    next_state,
+    state_for_inv,
+)
+
+if TYPE_CHECKING:
+    from app.telephony.audio import AudioRouter
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(fn: F) -> F:
+    """Log and swallow exceptions in a pjsua2 callback instead of unwinding into C++."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            log.exception("error in pjsua2 callback %s", fn.__qualname__)
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class CallHost(Protocol):
+    """What a call needs from the engine."""
+
+    router: AudioRouter | None
+
+    def emit(self, event: EngineEvent) -> None: ...
+
+    def assert_engine_thread(self) -> None: ...
+
+    def call_finished(self, handle: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class MediaStats:
+    """RTP counters of a call's audio stream (from RTCP statistics)."""
+
+    rx_packets: int
+    tx_packets: int
+
+
+def _caused_by_remote(event: pj.SipEvent) -> bool:
+    """Was this disconnect triggered by a message received from the far end?"""
+    if event.type == pj.PJSIP_EVENT_RX_MSG:
+        return True
+    if event.type == pj.PJSIP_EVENT_TSX_STATE:
+        return bool(event.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG)
+    return False
+
+
+class EngineCall(pj.Call):
+    """pjsua2 Call subclass owned by the engine; `handle` is ours and never reused."""
+
+    def __init__(self, host: CallHost, account: pj.Account, handle: int, *, outgoing: bool,
+                 call_id: int = pj.PJSUA_INVALID_ID) -> None:
+        super().__init__(account, call_id)
+        self.host = host
+        self.handle = handle
+        self.outgoing = outgoing
+        self.state = CallState.DIALING if outgoing else CallState.RINGING
+        self.silent = False  # refused before ringing: no CallStateChanged events
+        self.local_hangup = False
+        self.muted = False
+        self.hold_requested = False
+        self._media: MediaChanged | None = None
+        self._audio_status = MediaStatus.NONE
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _report(self, state: CallState, code: int = 0, reason: str = "", *,
+                side: HangupSide = HangupSide.NONE, early: bool = False) -> None:
+        wanted = state if state is CallState.ENDED else next_state(self.state, state)
+        if wanted is None or wanted is self.state:
+            return
+        self.state = wanted
+        if self.silent:
+            return
+        self.host.emit(CallStateChanged(self.handle, wanted, sip_code=code, reason=reason,
+                                        hangup_side=side, early_media=early))
+
+    def _audio_index(self, info: pj.CallInfo) -> tuple[int, int]:
+        for media in info.media:
+            if media.type == pj.PJMEDIA_TYPE_AUDIO:
+                return media.index, media.status
+        return -1, MediaStatus.NONE
+
+    def _emit_media(self) -> None:
+        status = self._audio_status
+        event = MediaChanged(
+            handle=self.handle,
+            active=status == MediaStatus.ACTIVE,
+            muted=self.muted,
+            held_locally=status == MediaStatus.LOCAL_HOLD or (
+                self.hold_requested and status == MediaStatus.NONE),
+            held_remotely=status == MediaStatus.REMOTE_HOLD,
+        )
+        if event != self._media and not self.silent and self.state is not CallState.ENDED:
+            self._media = event
+            self.host.emit(event)
+
+    # -- pjsua2 callbacks ---------------------------------------------------------------
+
+    @guarded
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:
+        self.host.assert_engine_thread()
+        info = self.getInfo()
+        new = state_for_inv(info.state, self.outgoing)
+        code, reason = int(info.lastStatusCode), str(info.lastReason)
+        if new is CallState.ENDED:
+            if self.state is not CallState.ENDED:
+                side = hangup_side(local_request=self.local_hangup, sip_code=code,
+                                   remote_message=_caused_by_remote(prm.e),
+                                   outgoing=self.outgoing)
+                self._report(CallState.ENDED, code, reason, side=side)
+            self.host.call_finished(self.handle)
+            return
+        if new is None:
+            return
+        early = False
+        if new is CallState.ALERTING:
+            _index, status = self._audio_index(info)
+            prov = [m.status for m in info.provMedia if m.type == pj.PJMEDIA_TYPE_AUDIO]
+            early = early_media(code, prov[0] if prov else status)
+        self._report(new, code, reason, early=early)
+
+    @guarded
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
+        self.host.assert_engine_thread()
+        info = self.getInfo()
+        index, status = self._audio_index(info)
+        self._audio_status = MediaStatus(status)
+        if index >= 0 and status in (MediaStatus.ACTIVE, MediaStatus.REMOTE_HOLD):
+            router = self.host.router
+            if router is not None:
+                router.connect(self.getAudioMedia(index), muted=self.muted)
+        change = held_state(self.state, status)
+        if change is not None:
+            self._report(change)
+        self._emit_media()
+
+    @guarded
+    def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
+        self.host.assert_engine_thread()
+        method = "info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc4733"
+        if not self.silent:
+            self.host.emit(DtmfReceived(self.handle, str(prm.digit), method))
+
+    # -- commands (engine thread) -------------------------------------------------------
+
+    def ring(self) -> None:
+        prm = pj.CallOpParam()
+        prm.statusCode = 180
+        self.answer(prm)
+
+    def refuse(self, code: int, reason: str = "") -> None:
+        self.silent = True
+        self.local_hangup = True
+        prm = pj.CallOpParam()
+        prm.statusCode = code
+        if reason:
+            prm.reason = reason
+        self.hangup(prm)
+
+    def accept(self) -> None:
+        if self.outgoing or self.state is not CallState.RINGING:
+            log.info("call %d: answer ignored in state %s", self.handle, self.state.value)
+            return
+        prm = pj.CallOpParam()
+        prm.statusCode = 200
+        self.answer(prm)
+
+    def decline(self, code: int) -> None:
+        if self.outgoing or self.state is not CallState.RINGING:
+            log.info("call %d: decline ignored in state %s", self.handle, self.state.value)
+            return
+        self.local_hangup = True
+        prm = pj.CallOpParam()
+        prm.statusCode = code
+        self.hangup(prm)
+
+    def end(self) -> None:
+        """Hang up, cancel (outgoing, before answer) or decline with 603 (incoming ringing)."""
+        if self.state is CallState.ENDED:
+            return
+        self.local_hangup = True
+        self.hangup(pj.CallOpParam())
+
+    def set_mute(self, muted: bool) -> None:
+        self.muted = muted
+        router = self.host.router
+        info = self.getInfo()
+        index, status = self._audio_index(info)
+        if router is not None and index >= 0 and status in (MediaStatus.ACTIVE,
+                                                            MediaStatus.REMOTE_HOLD):
+            audio = self.getAudioMedia(index)
+            if muted:
+                router.mute(audio)
+            else:
+                router.unmute(audio)
+        self._emit_media()
+
+    def set_hold(self, held: bool) -> None:
+        if self.state not in (CallState.CONNECTED, CallState.HELD):
+            log.info("call %d: hold ignored in state %s", self.handle, self.state.value)
+            return
+        self.hold_requested = held
+        if held:
+            self.setHold(pj.CallOpParam(True))
+        else:
+            prm = pj.CallOpParam(True)
+            prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+            self.reinvite(prm)
+
+    def send_digits(self, digits: str, method: str) -> None:
+        prm = pj.CallSendDtmfParam()
+        prm.digits = digits
+        prm.method = (pj.PJSUA_DTMF_METHOD_SIP_INFO if method == "info"
+                      else pj.PJSUA_DTMF_METHOD_RFC2833)
+        self.sendDtmf(prm)
+
+    def media_stats(self) -> MediaStats | None:
+        index, status = self._audio_index(self.getInfo())
+        if index < 0 or status == MediaStatus.NONE:
+            return None
+        stat = self.getStreamStat(index)
+        return MediaStats(int(stat.rtcp.rxStat.pkt), int(stat.rtcp.txStat.pkt))
+
+
+__all__ = ["CallHost", "EngineCall", "MediaStats", "guarded"]

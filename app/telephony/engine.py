@@ -1,0 +1,477 @@
+"""The telephony engine: one pjsua2 Endpoint on one thread of ours, driven by a command queue.
+
+`Engine.start()` starts the engine thread, which calls `libCreate()` (so it is pjsua2's
+"main thread"), runs with `threadCnt=0` + `mainThreadOnly` and polls `libHandleEvents`.
+Commands from any other thread are closures put on a queue that the poll loop drains;
+results come back as the frozen events of `app.core.calls` through `on_event`, which is
+called on the engine thread and must return quickly.
+"""
+
+from __future__ import annotations
+
+import gc
+import heapq
+import itertools
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pjsua2 as pj
+
+from app.config import SipSettings
+from app.core.calls import (
+    CallOffer,
+    CallRefused,
+    CallState,
+    EngineEvent,
+    EngineProblem,
+    IncomingCall,
+    OutgoingCallStarted,
+    PresenceChanged,
+    RegistrationChanged,
+    RegistrationState,
+    RingDecision,
+    RingPolicy,
+)
+from app.telephony.account import EngineAccount, EngineBuddy, account_config, domain_of
+from app.telephony.audio import AudioRouter, choose_device
+from app.telephony.call import EngineCall, MediaStats
+from app.telephony.sipmsg import auto_answer_after, read_invite, target_uri
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+POLL_MS = 10  # how long libHandleEvents may block; also the worst-case command latency
+_TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP,
+               "tls": pj.PJSIP_TRANSPORT_TLS}
+
+
+class EngineError(RuntimeError):
+    """The engine could not start (or is not running); the message says what to do."""
+
+
+def _pj_reason(exc: BaseException) -> str:
+    if isinstance(exc, pj.Error):
+        return f"{exc.reason} ({exc.title})" if exc.title else str(exc.reason)
+    return str(exc)
+
+
+class Engine:
+    """Softphone engine; see the module docstring for the threading rules."""
+
+    def __init__(self, settings: SipSettings, *, password: str | None, policy: RingPolicy,
+                 on_event: Callable[[EngineEvent], None], region: str = "FI",
+                 null_audio: bool = True, log_sip: bool = False) -> None:
+        self.settings = settings
+        self._password = password
+        self._policy = policy
+        self._on_event = on_event
+        self._region = region
+        self._null_audio = null_audio
+        self._log_sip = log_sip
+        self._handles = itertools.count(1)
+        self._handle_lock = threading.Lock()
+        self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._timer_seq = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._thread_ident: int | None = None
+        self._ready = threading.Event()
+        self._stop_requested = threading.Event()
+        self._start_error: str | None = None
+        self._local_name = ""
+        # Engine-thread state: pjsua2 objects live only here.
+        self._ep: pj.Endpoint | None = None
+        self._account: EngineAccount | None = None
+        self._calls: dict[int, EngineCall] = {}
+        self._finished: list[int] = []
+        self.router: AudioRouter | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> None:
+        if self._thread is not None:
+            raise EngineError("the engine was already started; create a new Engine")
+        if self.settings.mode == "registrar" and not self.settings.server:
+            raise EngineError('sip.server is empty: set it to the phone system address, '
+                              'or set sip.mode = "direct" for peer-to-peer calls')
+        self._thread = threading.Thread(target=self._run, name="sip-engine", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise EngineError(f"the SIP engine did not start within {timeout:g} s")
+        if self._start_error is not None:
+            self._thread.join(timeout)
+            raise EngineError(self._start_error)
+
+    def stop(self) -> None:
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._stop_requested.set()
+        if threading.get_ident() == self._thread_ident:
+            return  # called from a callback: the loop ends after this round
+        thread.join(15.0)
+        if thread.is_alive():
+            log.error("the SIP engine thread did not stop within 15 s")
+
+    @property
+    def running(self) -> bool:
+        return self._ready.is_set() and self._start_error is None and \
+            self._thread is not None and self._thread.is_alive()
+
+    @property
+    def local_port(self) -> int:
+        return int(self._local_name.rsplit(":", 1)[1]) if self._local_name else 0
+
+    @property
+    def local_uri(self) -> str:
+        params = "" if self.settings.transport == "udp" else \
+            f";transport={self.settings.transport}"
+        user = self.settings.username or "agent"
+        return f"sip:{user}@{self._local_name}{params}"
+
+    def assert_engine_thread(self) -> None:
+        assert threading.get_ident() == self._thread_ident, \
+            "pjsua2 used outside the engine thread"
+
+    # -- commands (any thread) ----------------------------------------------------------
+
+    def dial(self, target: str, *, caller_id: str | None = None,
+             headers: dict[str, str] | None = None) -> int:
+        """Start an outgoing call; raises ValueError (InvalidNumber) for an undiallable target."""
+        uri, number = target_uri(target, domain=domain_of(self.settings),
+                                 transport=self.settings.transport, region=self._region)
+        handle = self._next_handle()
+        extra = dict(headers or {})
+        self._submit(lambda: self._dial(handle, uri, number, caller_id, extra))
+        return handle
+
+    def answer(self, handle: int) -> None:
+        self._submit(lambda: self._with_call(handle, lambda c: c.accept()))
+
+    def decline(self, handle: int, code: int = 486) -> None:
+        if code not in (486, 603):
+            raise ValueError("decline code must be 486 (busy) or 603 (decline)")
+        self._submit(lambda: self._with_call(handle, lambda c: c.decline(code)))
+
+    def hangup(self, handle: int) -> None:
+        self._submit(lambda: self._with_call(handle, lambda c: c.end()))
+
+    def set_mute(self, handle: int, muted: bool) -> None:
+        self._submit(lambda: self._with_call(handle, lambda c: c.set_mute(muted)))
+
+    def set_hold(self, handle: int, held: bool) -> None:
+        self._submit(lambda: self._with_call(handle, lambda c: c.set_hold(held)))
+
+    def send_dtmf(self, handle: int, digits: str) -> None:
+        if not digits or any(d not in "0123456789*#ABCDabcd" for d in digits):
+            raise ValueError(f"{digits!r} is not a DTMF digit string")
+        method = self.settings.dtmf_method
+        self._submit(lambda: self._with_call(handle, lambda c: c.send_digits(digits, method)))
+
+    def set_ring_policy(self, policy: RingPolicy) -> None:
+        self._policy = policy  # one attribute store: atomic, read on the engine thread
+
+    def publish_presence(self, basic_open: bool, note: str) -> None:
+        self._submit(lambda: self._with_account(lambda a: a.publish(basic_open, note)))
+
+    def subscribe_presence(self, uri: str) -> None:
+        self._submit(lambda: self._with_account(lambda a: a.subscribe(uri)))
+
+    def media_stats(self, handle: int, timeout: float = 2.0) -> MediaStats | None:
+        """RTP packet counters of a call (diagnostics and tests); blocks up to `timeout`."""
+
+        def query() -> MediaStats | None:
+            call = self._calls.get(handle)
+            return call.media_stats() if call is not None else None
+
+        return self._query(query, timeout)
+
+    # -- engine-thread plumbing ---------------------------------------------------------
+
+    def _next_handle(self) -> int:
+        with self._handle_lock:
+            return next(self._handles)
+
+    def _submit(self, fn: Callable[[], None]) -> None:
+        if not self.running:
+            raise EngineError("the SIP engine is not running")
+        self._commands.put(fn)
+
+    def _query(self, fn: Callable[[], T], timeout: float) -> T | None:
+        if threading.get_ident() == self._thread_ident:
+            return fn()
+        done = threading.Event()
+        box: list[T] = []
+
+        def run() -> None:
+            try:
+                box.append(fn())
+            finally:
+                done.set()
+
+        self._submit(run)
+        done.wait(timeout)
+        return box[0] if box else None
+
+    def emit(self, event: EngineEvent) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("on_event raised for %s", type(event).__name__)
+
+    def schedule(self, delay: float, fn: Callable[[], None]) -> None:
+        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._timer_seq), fn))
+
+    def call_finished(self, handle: int) -> None:
+        # Deleting the Call inside its own callback would free it under pjsua2's feet.
+        self._finished.append(handle)
+
+    def _with_call(self, handle: int, fn: Callable[[EngineCall], Any]) -> None:
+        call = self._calls.get(handle)
+        if call is None or call.state is CallState.ENDED:
+            log.info("command for call %d ignored: no such call in progress", handle)
+            return
+        try:
+            fn(call)
+        except pj.Error as exc:
+            log.warning("call %d: command failed: %s", handle, _pj_reason(exc))
+
+    def _with_account(self, fn: Callable[[EngineAccount], Any]) -> None:
+        if self._account is None:
+            return
+        try:
+            fn(self._account)
+        except pj.Error as exc:
+            log.warning("account command failed: %s", _pj_reason(exc))
+            self.emit(EngineProblem(f"Presence request failed: {exc.reason}"))
+
+    def _run(self) -> None:
+        self._thread_ident = threading.get_ident()
+        try:
+            self._setup()
+        except Exception as exc:
+            self._start_error = str(exc) if isinstance(exc, EngineError) else \
+                f"the SIP engine failed to start: {_pj_reason(exc)}"
+            log.error("%s", self._start_error)
+            self._teardown()
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while not self._stop_requested.is_set():
+                self._ep.libHandleEvents(POLL_MS)  # type: ignore[union-attr]
+                self._round()
+        finally:
+            self._teardown()
+
+    def _round(self) -> None:
+        """One pass of engine housekeeping after a poll: commands, timers, dead calls."""
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                command()
+            except Exception:
+                log.exception("engine command failed")
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, fn = heapq.heappop(self._timers)
+            try:
+                fn()
+            except Exception:
+                log.exception("engine timer failed")
+        if self._finished:
+            for handle in self._finished:
+                self._calls.pop(handle, None)
+            self._finished.clear()
+
+    def _setup(self) -> None:
+        ep = pj.Endpoint()
+        self._ep = ep
+        ep.libCreate()
+        cfg = pj.EpConfig()
+        cfg.uaConfig.threadCnt = 0
+        cfg.uaConfig.mainThreadOnly = True
+        cfg.uaConfig.maxCalls = 4
+        cfg.uaConfig.userAgent = self.settings.user_agent
+        cfg.logConfig.msgLogging = 1 if self._log_sip else 0
+        cfg.logConfig.level = 4 if self._log_sip else 2
+        cfg.logConfig.consoleLevel = 4 if self._log_sip else 0
+        cfg.medConfig.noVad = True  # keep RTP flowing in silence (hold/mute checks, NAT)
+        cfg.medConfig.clockRate = 8000
+        cfg.medConfig.sndClockRate = 8000
+        ep.libInit(cfg)
+        transport_id = self._create_transport(ep)
+        ep.libStart()
+        problem = choose_device(ep, self._null_audio)
+        self.router = AudioRouter(ep)
+        account = EngineAccount(self, self.settings)
+        host = self.settings.listen_address
+        if not host or host == "0.0.0.0":
+            host = self._local_name.rsplit(":", 1)[0]
+        try:
+            account.create(account_config(self.settings, password=self._password,
+                                          transport_id=transport_id,
+                                          local_host=self._local_name or host))
+        except pj.Error as exc:
+            raise EngineError(f"the SIP account settings are not valid ({exc.reason}); check "
+                              "sip.server, sip.domain and sip.username") from None
+        self._account = account
+        if problem:
+            self.emit(EngineProblem(problem))
+        if self.settings.mode == "direct":
+            self.emit(RegistrationChanged(RegistrationState.DISABLED))
+
+    def _create_transport(self, ep: pj.Endpoint) -> int:
+        s = self.settings
+        tcfg = pj.TransportConfig()
+        tcfg.port = s.port
+        if s.listen_address and s.listen_address != "0.0.0.0":
+            tcfg.boundAddress = s.listen_address
+            tcfg.publicAddress = s.listen_address
+        if s.transport == "tls":
+            tcfg.tlsConfig.verifyServer = s.tls_verify
+        try:
+            tid = int(ep.transportCreate(_TRANSPORTS[s.transport], tcfg))
+        except pj.Error as exc:
+            raise EngineError(
+                f"could not open SIP {s.transport.upper()} port {s.port or 'any'} on "
+                f"{s.listen_address} ({exc.reason}); another program may be using it: set "
+                "sip.port to 0 or to a free port") from None
+        self._local_name = str(ep.transportGetInfo(tid).localName)
+        return tid
+
+    def _teardown(self) -> None:
+        ep = self._ep
+        if ep is None:
+            return
+        try:
+            for call in list(self._calls.values()):
+                if call.state is not CallState.ENDED:
+                    try:
+                        call.end()
+                    except pj.Error:
+                        pass
+            deadline = time.monotonic() + 2.0
+            while self._calls and time.monotonic() < deadline and \
+                    ep.libGetState() == pj.PJSUA_STATE_RUNNING:
+                ep.libHandleEvents(POLL_MS)
+                self._round()
+            if self._account is not None:
+                self._account.close()
+                try:
+                    self._account.shutdown()
+                except pj.Error:
+                    pass
+                deadline = time.monotonic() + 0.5
+                while time.monotonic() < deadline and \
+                        ep.libGetState() == pj.PJSUA_STATE_RUNNING:
+                    ep.libHandleEvents(POLL_MS)
+        finally:
+            # A Call or Account alive at libDestroy() aborts the process: drop them first.
+            self._calls.clear()
+            self._finished.clear()
+            self._account = None
+            if self.router is not None:
+                self.router.close()
+                self.router = None
+            self._timers.clear()
+            gc.collect()
+            try:
+                ep.libDestroy()
+            except pj.Error as exc:
+                log.warning("libDestroy: %s", _pj_reason(exc))
+            self._ep = None
+            del ep
+            gc.collect()
+
+    # -- calls --------------------------------------------------------------------------
+
+    def _dial(self, handle: int, uri: str, number: str, caller_id: str | None,
+              headers: dict[str, str]) -> None:
+        s = self.settings
+        assert self._account is not None
+        call = EngineCall(self, self._account, handle, outgoing=True)
+        prm = pj.CallOpParam(True)
+        call_id = f"{uuid.uuid4().hex}@switchboard"
+        prm.opt.customCallId = call_id
+        prm.opt.videoCount = 0
+        domain = domain_of(s) or self._local_name
+        shown = caller_id or s.username
+        if caller_id:
+            cid_uri = f"sip:{caller_id}@{domain}"
+            if s.caller_id_method == "from-user":
+                name = s.display_name.replace('"', "")
+                prm.txOption.localUri = f'"{name}" <{cid_uri}>' if name else f"<{cid_uri}>"
+            else:
+                headers = {"P-Preferred-Identity": f"<{cid_uri}>", **headers}
+        for name, value in headers.items():
+            hdr = pj.SipHeader()
+            hdr.hName = name
+            hdr.hValue = value
+            prm.txOption.headers.append(hdr)
+        self._calls[handle] = call
+        self.emit(OutgoingCallStarted(handle, call_id, uri, number, shown))
+        try:
+            call.makeCall(uri, prm)
+        except pj.Error as exc:
+            log.warning("dial %s failed: %s", uri, _pj_reason(exc))
+            call.silent = False
+            call._report(CallState.ENDED, 500, f"Could not place the call: {exc.reason}")
+            self.call_finished(handle)
+
+    def incoming_call(self, prm: pj.OnIncomingCallParam) -> None:
+        """Account.onIncomingCall: decide at once, answer 180 or the refusal right here."""
+        assert self._account is not None
+        s = self.settings
+        facts = read_invite(str(prm.rdata.wholeMsg), queue_header=s.queue_header,
+                            region=self._region)
+        handle = self._next_handle()
+        call = EngineCall(self, self._account, handle, outgoing=False, call_id=prm.callId)
+        in_progress = sum(1 for c in self._calls.values() if c.state is not CallState.ENDED
+                          and not c.silent)
+        offer = CallOffer(facts.remote_number, facts.display_name, facts.queue, in_progress)
+        try:
+            decision = self._policy(offer)
+        except Exception:
+            log.exception("ring policy failed; ringing anyway")
+            decision = RingDecision(True)
+        self._calls[handle] = call  # keep the Python object alive until DISCONNECTED
+        if not decision.ring:
+            call.refuse(decision.sip_code, decision.reason)
+            self.emit(CallRefused(facts.call_id, facts.remote_number, facts.display_name,
+                                  facts.queue, decision.sip_code, decision.reason))
+            return
+        after = auto_answer_after(enabled=s.auto_answer, delay=s.auto_answer_delay,
+                                  only_when_requested=s.auto_answer_only_when_requested,
+                                  requested=facts.requested_auto_answer)
+        if in_progress:
+            after = None  # never auto-answer on top of a call the agent is in
+        self.emit(IncomingCall(handle, facts.call_id, facts.remote_uri, facts.remote_number,
+                               facts.display_name, facts.queue, facts.local_number, after,
+                               waiting=in_progress > 0))
+        call.ring()
+        if after is not None:
+            if after <= 0:
+                call.accept()
+            else:
+                self.schedule(after, lambda: self._with_call(handle, lambda c: c.accept()))
+
+    def presence_changed(self, buddy: EngineBuddy) -> None:
+        info = buddy.getInfo()
+        status = info.presStatus
+        self.emit(PresenceChanged(uri=buddy.uri,
+                                  basic_open=status.status == pj.PJSUA_BUDDY_STATUS_ONLINE,
+                                  note=str(status.note), state_text=str(status.statusText)))
+
+
+__all__ = ["Engine", "EngineError", "MediaStats"]
