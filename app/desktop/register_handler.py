@@ -233,8 +233,10 @@ def to_reg_file(values: Sequence[RegValue]) -> str:
 
 def apply_windows(values: Sequence[RegValue]) -> None:  # pragma: no cover - Windows only
     """Write `values` with winreg and tell Explorer that associations changed."""
+    if sys.platform != "win32":
+        raise OSError("the Windows registry exists only on Windows")
     import ctypes
-    import winreg  # type: ignore[import-not-found,unused-ignore]
+    import winreg
 
     for v in values:
         with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, v.key, 0,
