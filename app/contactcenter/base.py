@@ -22,6 +22,10 @@ from app.core.callbacks import CallbackRequest
 log = logging.getLogger(__name__)
 
 
+class BackendUnavailable(ConnectionError):
+    """The phone system cannot answer now (down, or we are not signed in); try later."""
+
+
 class BackendState(enum.Enum):
     DISABLED = "disabled"  # backend "none"
     CONNECTING = "connecting"
@@ -227,6 +231,7 @@ def backoff(attempt: int, first: float = 1.0, longest: float = 60.0) -> float:
 __all__ = [
     "BackendBase",
     "BackendState",
+    "BackendUnavailable",
     "BackendStatus",
     "CallbacksChanged",
     "ContactCenter",
