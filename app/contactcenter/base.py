@@ -92,7 +92,17 @@ class CallbacksChanged:
     requests: tuple[CallbackRequest, ...]
 
 
-ContactCenterEvent = StatusChanged | QueuesChanged | RemoteAvailabilityChanged | CallbacksChanged
+@dataclass(frozen=True)
+class ColleaguePresenceChanged:
+    """A watched colleague's availability as the phone system publishes it."""
+
+    uri: str
+    available: bool  # PIDF basic open
+    note: str  # their status name, e.g. "Do not disturb"
+
+
+ContactCenterEvent = (StatusChanged | QueuesChanged | RemoteAvailabilityChanged
+                      | CallbacksChanged | ColleaguePresenceChanged)
 Listener = Callable[[ContactCenterEvent], None]
 
 
@@ -234,6 +244,7 @@ __all__ = [
     "BackendUnavailable",
     "BackendStatus",
     "CallbacksChanged",
+    "ColleaguePresenceChanged",
     "ContactCenter",
     "ContactCenterEvent",
     "DesiredAvailability",
