@@ -1,0 +1,48 @@
+"""Build the configured ContactCenter backend (the composition root calls this once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.config import ContactCenterSettings, SipSettings
+from app.contactcenter.base import BackendBase, NullContactCenter
+from app.contactcenter.sip_presence import PresenceEngine
+
+
+def create_contact_center(settings: ContactCenterSettings, sip: SipSettings, *,
+                          engine: PresenceEngine | None = None,
+                          get_secret: Callable[[str], str | None] | None = None
+                          ) -> BackendBase:
+    """A backend that is not connected yet: call `connect()` when the app is ready.
+
+    `get_secret(keyring_key)` defaults to app.secrets.get_password; an empty secret is
+    passed on, and the backend then reports "credentials refused" once it tries.
+    """
+    if get_secret is None:
+        from app.secrets import get_password as get_secret
+    backend = settings.backend
+    if backend == "asterisk_ami":
+        from app.contactcenter.asterisk_ami import AmiContactCenter
+
+        interface = settings.interface or f"PJSIP/{sip.username}"
+        return AmiContactCenter(settings.host or sip.server.split(":")[0], settings.port,
+                                settings.user, get_secret(settings.keyring_key) or "",
+                                interface, member_name=sip.display_name or sip.username,
+                                poll_seconds=settings.poll_seconds)
+    if backend == "enreach":
+        from app.contactcenter.enreach import EnreachContactCenter
+
+        return EnreachContactCenter(settings.user, get_secret(settings.keyring_key) or "",
+                                    discovery_url=settings.discovery_url,
+                                    api_url=settings.host, poll_seconds=settings.poll_seconds)
+    if backend == "sip_presence":
+        from app.contactcenter.sip_presence import SipPresenceContactCenter
+
+        if engine is None:
+            raise ValueError("sip_presence needs the telephony engine")
+        domain = sip.domain or sip.server.split(":")[0]
+        return SipPresenceContactCenter(engine, own_uri=f"sip:{sip.username}@{domain}")
+    return NullContactCenter()
+
+
+__all__ = ["create_contact_center"]
