@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.desktop.single_instance import (
     MAX_MESSAGE,
@@ -201,3 +202,61 @@ def test_messages_round_trip_and_are_checked_on_both_sides() -> None:
         encode_message(["dial", "a\x00b"])
     with pytest.raises(ValueError, match="at most"):
         encode_message(["x"] * 100)
+
+
+# -- `switchboard dial LINK` and a plain second start, through the launch helpers ---------
+
+DIAL = r"""
+import sys
+from app.desktop.launch import dial_command
+def start(target):
+    print("STARTED", target.as_link(), flush=True)
+    return 5
+sys.exit(dial_command(sys.argv[2], sys.argv[1], "FI", start))
+"""
+
+
+def _dial(profile: Path, link: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", DIAL, str(profile), link], cwd=REPO,
+                          env=_env(), capture_output=True, text=True, timeout=30)
+
+
+def test_dial_is_forwarded_to_the_running_instance(profile: Path, listener: Listener) -> None:
+    done = _dial(profile, "tel:040-1234567")
+    assert done.returncode == 0, done.stderr
+    assert "STARTED" not in done.stdout
+    assert listener.next_event()["args"] == ["dial", "tel:+358401234567"]
+
+
+def test_dial_starts_the_app_when_none_runs(profile: Path) -> None:
+    done = _dial(profile, "callto://+358401234567")
+    assert done.returncode == 5
+    assert done.stdout.strip() == "STARTED tel:+358401234567"
+
+
+def test_refused_link_is_never_forwarded(profile: Path, listener: Listener) -> None:
+    done = _dial(profile, "sip:alice@example.com?Route=evil")
+    assert done.returncode == 2
+    assert "headers" in done.stderr
+    assert forward(profile, "after") == 0
+    assert listener.next_event()["args"] == ["after"]  # nothing came before it
+
+
+def test_claim_instance_listens_first_then_forwards(profile: Path, qtbot: QtBot) -> None:
+    from app.desktop.launch import claim_instance
+
+    first = claim_instance(profile)
+    assert first is not None and first.listening
+    got: list[list[str]] = []
+    first.message_received.connect(got.append)
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import sys\nfrom app.desktop.launch import claim_instance\n"
+             "sys.exit(0 if claim_instance(sys.argv[1]) is None else 1)", str(profile)],
+            cwd=REPO, env=_env())
+        # Our event loop must run to acknowledge the child's message.
+        qtbot.waitUntil(lambda: child.poll() is not None, timeout=20000)
+        assert child.returncode == 0
+        assert got == [[]]  # a plain second start: "show the window"
+    finally:
+        first.close()

@@ -248,3 +248,23 @@ def test_real_tray_shows_the_icon_and_toast_sits_under_it(xvfb_with_tray: str) -
     assert visible
     assert ty >= y + h  # below a tray at the top edge
     assert tx + tw <= out["screen"][0]
+
+
+# -- macOS hands links over as FileOpen events --------------------------------------------
+
+def test_file_open_event_with_a_link_is_emitted(qtbot: QtBot, qapp: object) -> None:
+    from PySide6.QtCore import QCoreApplication, QUrl
+    from PySide6.QtGui import QFileOpenEvent
+
+    from app.desktop.launch import LinkOpenFilter
+
+    links = LinkOpenFilter()
+    QCoreApplication.instance().installEventFilter(links)  # type: ignore[union-attr]
+    try:
+        with qtbot.waitSignal(links.link_opened, timeout=1000) as blocker:
+            QCoreApplication.sendEvent(qapp, QFileOpenEvent(QUrl("tel:+358401234567")))
+        assert blocker.args == ["tel:+358401234567"]
+        with qtbot.assertNotEmitted(links.link_opened):
+            QCoreApplication.sendEvent(qapp, QFileOpenEvent(QUrl("file:///etc/passwd")))
+    finally:
+        QCoreApplication.instance().removeEventFilter(links)  # type: ignore[union-attr]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.desktop.launch import Dial, Refused, ShowWindow, forwarded_request, rewrite_link_argv
 from app.desktop.links import MAX_LINK, DialTarget, LinkRefused, looks_like_link, parse_link
 
 FI_MOBILE = "+358401234567"
@@ -152,3 +153,27 @@ def test_dial_target_is_frozen() -> None:
 ])
 def test_looks_like_link(arg: str, expected: bool) -> None:
     assert looks_like_link(arg) is expected
+
+
+# -- what the command line and the running instance do with links ----------------------
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["tel:+358401234567"], ["dial", "tel:+358401234567"]),
+    (["--profile", "/p", "sip:a@b.c"], ["--profile", "/p", "dial", "sip:a@b.c"]),
+    (["dial", "tel:1"], ["dial", "tel:1"]),
+    ([], []),
+    (["run"], ["run"]),
+    (["--profile", "tel:odd-dir"], ["--profile", "tel:odd-dir"]),
+])
+def test_desktop_launch_with_a_link_becomes_dial(argv: list[str], expected: list[str]) -> None:
+    assert rewrite_link_argv(argv) == expected
+
+
+def test_forwarded_dial_is_parsed_again() -> None:
+    assert forwarded_request(["dial", "tel:040 1234567"], "FI") == Dial(
+        DialTarget("number", FI_MOBILE))
+    refused = forwarded_request(["dial", "javascript:alert(1)"])
+    assert isinstance(refused, Refused) and "javascript" in refused.message
+    assert forwarded_request([]) == ShowWindow()
+    assert isinstance(forwarded_request(["rm", "-rf", "/"]), Refused)
+    assert isinstance(forwarded_request(["dial"]), Refused)

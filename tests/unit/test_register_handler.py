@@ -189,3 +189,17 @@ def test_macos_needs_no_runtime_registration() -> None:
 def test_windows_registration_applies() -> None:  # pragma: no cover
     code, _ = register_handler([sys.executable, "-m", "app"])
     assert code == 0
+
+
+def test_register_handler_command_prints_what_it_did(
+        tmp_path: Path, xdg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from app.desktop.launch import register_handler_command
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("writes a desktop file")
+    for key in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(key, xdg_env[key])
+    assert register_handler_command(["/usr/bin/switchboard"]) == 0
+    assert "Registered" in capsys.readouterr().out
+    assert (tmp_path / "data" / "applications" / DESKTOP_ID).exists()
