@@ -7,7 +7,8 @@ engine's command methods (`CallControl`) and a history store, and it holds the r
   resuming a held call holds whichever other call is connected (swap);
 - hanging up the active call leaves a held call held: the agent resumes it;
 - declining marks the call declined so its record says DECLINED, not MISSED;
-- when a call ends its CallRecord goes to history and to the `on_call_ended` listeners;
+- when a call ends, `on_call_updated` sees it once more in state ENDED (so a UI can drop
+  it by handle), then its CallRecord goes to history and to the `on_call_ended` listeners;
 - numbers typed by the agent go through `numbers.normalise`; an unparseable one comes
   back as a message for the UI and nothing is dialled. `sip:` URIs pass through.
 
@@ -38,6 +39,7 @@ from app.core.calls import (
     IncomingCall,
     MediaChanged,
     OutgoingCallStarted,
+    PresenceChanged,
     RegistrationChanged,
     refused_record,
 )
@@ -209,6 +211,8 @@ class PhoneSession:
             self._notify(self._on_registration, event)
         elif isinstance(event, EngineProblem):
             self._problem(event.message)
+        elif isinstance(event, PresenceChanged):
+            pass  # other agents' presence is the contact-centre module's business
         else:
             log.warning("unknown engine event %r", event)
 
@@ -244,6 +248,7 @@ class PhoneSession:
         if call.ended:
             del self._calls[ev.handle]
             self._auto_answer.pop(ev.handle, None)
+            self._notify(self._on_call_updated, call)  # the UI drops the call by handle
             self._finish(call.record())
         else:
             self._notify(self._on_call_updated, call)
@@ -292,10 +297,15 @@ class PhoneSession:
         except InvalidNumber as exc:
             message = str(exc)
             return DialOutcome(error=message[:1].upper() + message[1:])
-        self._hold_others(keep=-1)
-        handle = self._command("dial", self._control.dial, target, caller_id=self.caller_id)
-        if handle is None:
-            return DialOutcome(target=target, error="The call could not be started.")
+        try:
+            handle = self._control.dial(target, caller_id=self.caller_id)
+        except ValueError as exc:  # the engine's own check (InvalidNumber, no SIP domain)
+            return DialOutcome(target=target, error=str(exc)[:1].upper() + str(exc)[1:])
+        except Exception as exc:  # engine not running, SIP stack error
+            log.exception("dial %s failed", target)
+            return DialOutcome(target=target, error=f"The call could not be started: {exc}")
+        # Commands reach the engine in order, so the old call is held as the new one starts.
+        self._hold_others(keep=handle)
         return DialOutcome(target=target, handle=handle)
 
     def choose_caller_id(self, number: str | None) -> None:

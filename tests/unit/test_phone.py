@@ -146,7 +146,8 @@ def test_inbound_answered_then_hung_up_goes_to_history(
     assert session.calls == []
     assert [r.result for r in seen.ended] == [CallResult.ANSWERED]
     assert history.recent()[0].call_id == "c1"
-    assert seen.updated == [(1, CallState.RINGING), (1, CallState.CONNECTED)]
+    assert seen.updated == [(1, CallState.RINGING), (1, CallState.CONNECTED),
+                            (1, CallState.ENDED)]
 
 
 def test_answering_a_second_call_holds_the_first(
@@ -284,7 +285,21 @@ def test_dialling_while_in_a_call_holds_it(session: PhoneSession,
     ring(session, 1)
     state(session, 1, CallState.CONNECTED)
     session.dial("201")
-    assert control.commands == [("hold", 1, True), ("dial", "201", "+358912345")]
+    assert control.commands == [("dial", "201", "+358912345"), ("hold", 1, True)]
+
+
+def test_engine_refusing_the_target_is_shown_and_holds_nothing(
+        session: PhoneSession, control: RecordingControl) -> None:
+    ring(session, 1)
+    state(session, 1, CallState.CONNECTED)
+
+    def refuse(target: str, **kw: Any) -> int:
+        raise ValueError("no SIP domain to dial numbers on: set sip.domain")
+
+    control.dial = refuse  # type: ignore[method-assign]
+    outcome = session.dial("201")
+    assert outcome.error.startswith("No SIP domain")
+    assert control.commands == []
 
 
 @pytest.mark.parametrize("text", ["", "hello", "040 123 4567 ext 5", "++358", "sip:",
@@ -319,8 +334,7 @@ def test_engine_failure_is_a_problem_not_a_crash(
         session: PhoneSession, control: RecordingControl, seen: Seen) -> None:
     control.fail = "dial"
     outcome = session.dial("201")
-    assert not outcome.ok and "could not be started" in outcome.error
-    assert "engine is not running" in seen.problems[0]
+    assert not outcome.ok and "could not be started: engine is not running" in outcome.error
     ring(session, 1)
     control.fail = "answer"
     session.answer(1)

@@ -1,0 +1,269 @@
+"""The composition root: builds the engine, bridge, session, history and window, and wires them.
+
+Nothing else creates these objects or reaches them through globals. The engine is started
+off the GUI thread so a slow start never freezes the window; a failure to start becomes a
+message in the window, not a crash. Quitting stops the engine before Qt goes away.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from PySide6.QtCore import QCoreApplication, QObject, Slot
+from PySide6.QtWidgets import QApplication
+
+from app.config import ConfigProblem, Settings, SipSettings
+from app.core.calls import (
+    Call,
+    CallRecord,
+    CallResult,
+    Direction,
+    EngineEvent,
+    EngineProblem,
+    RegistrationChanged,
+    RingPolicy,
+    basic_policy,
+)
+from app.core.history import MEMORY, History, HistoryError
+from app.core.phone import CallControl, PhoneSession
+from app.paths import Profile
+from app.ui.bridge import EngineBridge, guard_bool_refcount
+from app.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 200
+START_TIMEOUT = 10.0
+
+
+class EngineLike(CallControl, Protocol):
+    """What the composition root needs of app.telephony.engine.Engine."""
+
+    def start(self, timeout: float = 10.0) -> None: ...
+    def stop(self) -> None: ...
+
+
+EngineFactory = Callable[..., EngineLike]  # called like Engine(sip, password=..., ...)
+
+
+@dataclass(frozen=True)
+class EngineStartFinished:
+    """Posted through the bridge by the starter thread (None: the engine runs)."""
+
+    error: str | None
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("SwitchboardApp", text)
+
+
+def _real_engine(sip: SipSettings, **kw: Any) -> EngineLike:
+    from app.telephony.engine import Engine  # pjsua2 loads only when a real phone is wanted
+
+    return Engine(sip, **kw)
+
+
+class SwitchboardApp(QObject):
+    """Owns every long-lived object of a running phone; `start()` then `shutdown()`."""
+
+    def __init__(self, profile: Profile | None, settings: Settings, *,
+                 engine_factory: EngineFactory = _real_engine,
+                 history: History | None = None,
+                 policy: RingPolicy | None = None,
+                 problems: Sequence[ConfigProblem] = ()) -> None:
+        super().__init__()
+        self.profile = profile
+        self.settings = settings
+        region = settings.phone.default_region
+        self.window = MainWindow(region)
+        self.bridge = EngineBridge(self)
+        self.history = history if history is not None else self._open_history()
+        self._history_filter = "all"
+        self._history_search = ""
+        self._starter: threading.Thread | None = None
+        self._stopped = False
+        self.engine_running = False
+
+        password = self._password()
+        self.engine = engine_factory(
+            settings.sip, password=password,
+            policy=policy or functools.partial(basic_policy,
+                                               call_waiting=settings.sip.call_waiting),
+            on_event=self.bridge.post, region=region,
+            null_audio=settings.phone.audio == "null", log_sip=settings.log.sip_trace)
+        self.session = PhoneSession(self.engine, self.history, settings)
+        self._connect()
+        self.window.set_caller_ids(self.session.caller_ids, self.session.caller_id)
+        self.refresh_history()
+        for problem in problems:
+            self.window.show_problem(_tr("Setting ignored: %s") % problem)
+
+    # -- building ----------------------------------------------------------------------
+
+    def _open_history(self) -> History:
+        if self.profile is None:
+            return History(MEMORY)
+        path = self.profile.db_path("history")
+        try:
+            return History(path)
+        except HistoryError as exc:
+            log.error("call history unavailable: %s", exc)
+            self.window.show_problem(
+                _tr("Call history is not being saved this session: %s") % exc)
+            return History(MEMORY)
+
+    def _password(self) -> str | None:
+        from app import secrets
+
+        try:
+            return secrets.get_sip_password(self.settings.sip)
+        except secrets.SecretStoreUnavailable as exc:
+            self.window.show_problem(str(exc))
+            return None
+
+    def _connect(self) -> None:
+        w, s = self.window, self.session
+        self.bridge.event_received.connect(self._on_event)
+        s.subscribe(on_call_updated=self._call_updated, on_call_ended=self._call_ended,
+                    on_registration=self._registration, on_problem=w.show_problem)
+        w.dial_requested.connect(self.dial)
+        w.redial_requested.connect(self.redial)
+        w.answer_requested.connect(s.answer)
+        w.decline_requested.connect(s.decline)
+        w.hangup_requested.connect(s.hangup)
+        w.mute_requested.connect(s.set_mute)
+        w.hold_requested.connect(s.set_hold)
+        w.dtmf_requested.connect(s.send_dtmf)
+        w.caller_id_selected.connect(lambda n: s.choose_caller_id(n or None))
+        w.history_filter_requested.connect(self._set_history_filter)
+        w.history_search_requested.connect(self._set_history_search)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self, *, show: bool = True) -> None:
+        """Show the window and start the engine on a helper thread."""
+        if show:
+            self.window.show()
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._starter = threading.Thread(target=self._start_engine, name="engine-start",
+                                         daemon=True)
+        self._starter.start()
+
+    def _start_engine(self) -> None:
+        try:
+            self.engine.start(START_TIMEOUT)
+        except Exception as exc:  # any start failure is shown, never raised into Qt
+            log.exception("engine start failed")
+            self.bridge.post(EngineStartFinished(str(exc) or type(exc).__name__))
+        else:
+            self.bridge.post(EngineStartFinished(None))
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop the engine (ends calls), then close history. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._starter is not None:
+            self._starter.join(START_TIMEOUT + 1)
+        try:
+            self.engine.stop()
+        except Exception:
+            log.exception("engine stop failed")
+        self.bridge.close()
+        self.history.close()
+
+    # -- engine → session → window -----------------------------------------------------
+
+    @Slot(object)
+    def _on_event(self, event: EngineEvent | EngineStartFinished) -> None:
+        if isinstance(event, EngineStartFinished):
+            self.engine_running = event.error is None
+            if event.error is not None:
+                self.window.show_stopped(event.error)
+                self.window.show_problem(_tr("The phone could not start: %s") % event.error,
+                                         fatal=True)
+            return
+        self.session.handle(event)
+        if isinstance(event, EngineProblem) and event.fatal:
+            self.window.show_problem(event.message, fatal=True)
+
+    def _call_updated(self, call: Call) -> None:
+        if call.ended:
+            self.window.remove_call(call.handle)
+        else:
+            self.window.show_call(call)
+
+    def _call_ended(self, record: CallRecord) -> None:
+        self.refresh_history()
+
+    def _registration(self, ev: RegistrationChanged) -> None:
+        self.window.show_registration(ev)
+
+    # -- intents -------------------------------------------------------------------------
+
+    @Slot(str)
+    def dial(self, text: str) -> None:
+        outcome = self.session.dial(text)
+        if outcome.ok:
+            self.window.dial_accepted()
+        else:
+            self.window.show_dial_error(outcome.error)
+
+    @Slot(str)
+    def redial(self, number: str) -> None:
+        self.window.dialpad.set_number(number)
+        self.dial(number)
+
+    # -- history -------------------------------------------------------------------------
+
+    def _set_history_filter(self, key: str) -> None:
+        self._history_filter = key
+        self.refresh_history()
+
+    def _set_history_search(self, text: str) -> None:
+        self._history_search = text
+        self.refresh_history()
+
+    def refresh_history(self) -> None:
+        key = self._history_filter
+        result = CallResult.MISSED if key == "missed" else None
+        direction = {"inbound": Direction.INBOUND,
+                     "outbound": Direction.OUTBOUND}.get(key)
+        try:
+            if self._history_search.strip():
+                records = [r for r in self.history.search(
+                    self._history_search, HISTORY_LIMIT,
+                    region=self.settings.phone.default_region)
+                    if (result is None or r.result is result)
+                    and (direction is None or r.direction is direction)]
+            else:
+                records = self.history.recent(HISTORY_LIMIT, result=result,
+                                              direction=direction)
+        except HistoryError as exc:
+            self.window.show_problem(str(exc))
+            return
+        self.window.set_history(records)
+
+
+def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
+            problems: Sequence[ConfigProblem] = ()) -> int:
+    """Run the phone until the agent quits; returns the process exit code."""
+    guard_bool_refcount()  # PySide6 6.12.0 + Python 3.11 would abort after ~500 emits
+    app = QApplication.instance() or QApplication(list(argv))
+    app.setApplicationName("Switchboard")
+    app.setOrganizationName("Switchboard")
+    profile.ensure()
+    switchboard = SwitchboardApp(profile, settings, problems=problems)
+    switchboard.start(show=not settings.ui.start_hidden)
+    try:
+        return int(app.exec())
+    finally:
+        switchboard.shutdown()

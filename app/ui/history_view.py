@@ -1,0 +1,202 @@
+"""Recent calls: direction and result, who, when, how long; double-click or Call back redials.
+
+The view shows the records it is given. Filtering and searching are asked for with
+`filter_requested(key)` / `search_requested(text)` and answered by the composition root
+through `set_records`, so the history store stays the one place that knows the data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.calls import CallRecord, CallResult, Direction
+from app.core.numbers import display
+
+RECORD_ROLE = Qt.ItemDataRole.UserRole
+FILTERS = ("all", "missed", "inbound", "outbound")
+
+_GREEN, _RED, _BLUE, _GREY, _AMBER = "#1a7f37", "#cf222e", "#1f6feb", "#6e7781", "#bf8700"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("HistoryView", text)
+
+
+def result_text(result: CallResult) -> str:
+    return {
+        CallResult.ANSWERED: _tr("Answered"),
+        CallResult.MISSED: _tr("Missed"),
+        CallResult.DECLINED: _tr("Declined"),
+        CallResult.FAILED: _tr("Failed"),
+        CallResult.BUSY: _tr("Busy"),
+        CallResult.NO_ANSWER: _tr("No answer"),
+    }[result]
+
+
+def _glyph(record: CallRecord) -> tuple[str, str]:
+    """(symbol, colour): the arrow says the direction, the colour says how it went."""
+    inbound = record.direction is Direction.INBOUND
+    arrow = "↙" if inbound else "↗"
+    if record.result is CallResult.ANSWERED:
+        return arrow, _GREEN if inbound else _BLUE
+    if record.result is CallResult.MISSED:
+        return arrow, _RED
+    if record.result is CallResult.DECLINED:
+        return "⊘", _GREY
+    return arrow, _AMBER
+
+
+def _when(at: datetime, now: datetime) -> str:
+    local = at.astimezone()
+    if local.date() == now.date():
+        return local.strftime("%H:%M")
+    return local.strftime("%d.%m. %H:%M")
+
+
+def _length(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds <= 0:
+        return ""
+    m, s = divmod(seconds, 60)
+    return f"{m}:{s:02}"
+
+
+class HistoryView(QWidget):
+    """A list of recent calls; emits `redial_requested(number)` to call one back."""
+
+    redial_requested = Signal(str)
+    filter_requested = Signal(str)  # one of FILTERS
+    search_requested = Signal(str)
+
+    def __init__(self, region: str = "FI", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("history_view")
+        self.region = region
+
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setObjectName("history_search")
+        self.search_edit.setPlaceholderText(self.tr("Search number or name"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.textChanged.connect(self.search_requested)
+
+        self.filter_box = QComboBox(self)
+        self.filter_box.setObjectName("history_filter")
+        for key, label in zip(FILTERS, (self.tr("All calls"), self.tr("Missed"),
+                                        self.tr("Incoming"), self.tr("Outgoing"))):
+            self.filter_box.addItem(label, key)
+        self.filter_box.currentIndexChanged.connect(
+            lambda i: self.filter_requested.emit(str(self.filter_box.itemData(i))))
+
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("history_list")
+        self.tree.setColumnCount(5)
+        self.tree.setHeaderLabels(["", self.tr("Caller"), self.tr("Result"), self.tr("When"),
+                                   self.tr("Length")])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setAllColumnsShowFocus(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for col in (2, 3, 4):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # Double-click only: itemActivated also fires on double-click on some platforms
+        # and would dial twice.
+        self.tree.itemDoubleClicked.connect(self._item_activated)
+        self.tree.currentItemChanged.connect(self._selection_changed)
+
+        self.redial_button = QPushButton(self.tr("Call back"), self)
+        self.redial_button.setObjectName("redial_button")
+        self.redial_button.setEnabled(False)
+        self.redial_button.clicked.connect(self._redial_selected)
+
+        top = QHBoxLayout()
+        top.addWidget(self.search_edit, 1)
+        top.addWidget(self.filter_box)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.redial_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(top)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(bottom)
+
+    # -- state in --------------------------------------------------------------------
+
+    def set_records(self, records: list[CallRecord]) -> None:
+        self.tree.clear()
+        now = datetime.now().astimezone()
+        for record in records:
+            self.tree.addTopLevelItem(self._item(record, now))
+        self.redial_button.setEnabled(False)
+
+    def records(self) -> list[CallRecord]:
+        return [self.tree.topLevelItem(i).data(0, RECORD_ROLE)
+                for i in range(self.tree.topLevelItemCount())]
+
+    def current_filter(self) -> str:
+        return str(self.filter_box.currentData())
+
+    def current_search(self) -> str:
+        return self.search_edit.text()
+
+    def _item(self, record: CallRecord, now: datetime) -> QTreeWidgetItem:
+        number = display(record.remote_number, self.region) if record.remote_number else ""
+        who = record.display_name.strip() or number or self.tr("Unknown")
+        symbol, colour = _glyph(record)
+        direction = (self.tr("Incoming") if record.direction is Direction.INBOUND
+                     else self.tr("Outgoing"))
+        result = result_text(record.result)
+        item = QTreeWidgetItem(["", who, result, _when(record.ended_at, now),
+                                _length(record.talk_seconds)])
+        item.setText(0, symbol)
+        item.setForeground(0, QBrush(QColor(colour)))
+        if record.result is CallResult.MISSED:
+            item.setForeground(2, QBrush(QColor(_RED)))
+        item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        details = [f"{direction}, {result.lower()}", number]
+        details.append(self.tr("Queue: %s") % record.queue if record.queue else
+                       self.tr("Direct") if record.direction is Direction.INBOUND else "")
+        tip = "\n".join(d for d in details if d)
+        for col in range(5):
+            item.setToolTip(col, tip)
+        item.setData(0, Qt.ItemDataRole.AccessibleTextRole, f"{direction}, {result}")
+        item.setData(0, RECORD_ROLE, record)
+        return item
+
+    # -- intents out -----------------------------------------------------------------
+
+    @Slot(QTreeWidgetItem, int)
+    def _item_activated(self, item: QTreeWidgetItem, column: int = 0) -> None:
+        record: CallRecord | None = item.data(0, RECORD_ROLE)
+        if record is not None and record.remote_number:
+            self.redial_requested.emit(record.remote_number)
+
+    @Slot()
+    def _redial_selected(self) -> None:
+        item = self.tree.currentItem()
+        if item is not None:
+            self._item_activated(item)
+
+    @Slot(QTreeWidgetItem, QTreeWidgetItem)
+    def _selection_changed(self, current: QTreeWidgetItem | None,
+                           previous: QTreeWidgetItem | None) -> None:
+        self.redial_button.setEnabled(current is not None)

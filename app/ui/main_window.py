@@ -1,0 +1,271 @@
+"""The main window: calls, dial pad and recent calls on the left, the screen-pop on the right.
+
+It composes the widgets, forwards their intents as its own signals, owns the keyboard
+shortcuts and shows the registration state and engine problems. It holds no rules: the
+composition root (app/application.py) connects it to the PhoneSession.
+
+Shortcuts: Ctrl+Return answer, Ctrl+Shift+D decline, Ctrl+Shift+H hang up, Ctrl+M mute,
+Ctrl+Shift+P hold/resume, Ctrl+L dial pad.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.calls import Call, CallRecord, RegistrationChanged, RegistrationState
+from app.ui.call_panel import CallPanel
+from app.ui.dialpad import DialPad
+from app.ui.history_view import HistoryView
+
+STYLE_PATH = Path(__file__).with_name("style.qss")
+
+SHORTCUTS = {
+    "answer": "Ctrl+Return",
+    "decline": "Ctrl+Shift+D",
+    "hangup": "Ctrl+Shift+H",
+    "mute": "Ctrl+M",
+    "hold": "Ctrl+Shift+P",
+    "focus_dial": "Ctrl+L",
+}
+
+
+class MainWindow(QMainWindow):
+    """Shows state, emits intents; `screenpop_area` is left for the web view."""
+
+    dial_requested = Signal(str)
+    answer_requested = Signal(int)
+    decline_requested = Signal(int)
+    hangup_requested = Signal(int)
+    mute_requested = Signal(int, bool)
+    hold_requested = Signal(int, bool)
+    dtmf_requested = Signal(int, str)
+    redial_requested = Signal(str)
+    caller_id_selected = Signal(str)
+    history_filter_requested = Signal(str)
+    history_search_requested = Signal(str)
+
+    def __init__(self, region: str = "FI", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.setWindowTitle(self.tr("Switchboard"))
+        self.resize(1180, 760)
+        self.setMinimumSize(720, 520)
+
+        self.call_panel = CallPanel(region, self)
+        self.dialpad = DialPad(self)
+        self.history_view = HistoryView(region, self)
+
+        side = QWidget(self)
+        side.setObjectName("side_panel")
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(14, 14, 14, 10)
+        side_layout.setSpacing(10)
+        side_layout.addWidget(self.call_panel)
+        side_layout.addWidget(self._heading(self.tr("Dial")))
+        side_layout.addWidget(self.dialpad)
+        side_layout.addWidget(self._heading(self.tr("Recent calls")))
+        side_layout.addWidget(self.history_view, 1)
+        side.setMinimumWidth(340)
+
+        # Left empty on purpose: the screen-pop web view goes here (another module).
+        self.screenpop_area = QWidget(self)
+        self.screenpop_area.setObjectName("screenpop_area")
+        pop_layout = QVBoxLayout(self.screenpop_area)
+        pop_layout.setContentsMargins(0, 0, 0, 0)
+        self.screenpop_placeholder = QLabel(
+            self.tr("Caller details appear here when a call comes in."), self.screenpop_area)
+        self.screenpop_placeholder.setObjectName("screenpop_placeholder")
+        self.screenpop_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.screenpop_placeholder.setWordWrap(True)
+        pop_layout.addWidget(self.screenpop_placeholder)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("main_splitter")
+        self.splitter.addWidget(side)
+        self.splitter.addWidget(self.screenpop_area)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([400, 780])
+        self.splitter.setChildrenCollapsible(False)
+
+        self.problem_banner = QFrame(self)
+        self.problem_banner.setObjectName("problem_banner")
+        self.problem_label = QLabel(self.problem_banner)
+        self.problem_label.setObjectName("problem_label")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setTextFormat(Qt.TextFormat.PlainText)
+        dismiss = QPushButton(self.tr("Dismiss"), self.problem_banner)
+        dismiss.setObjectName("dismiss_problem")
+        dismiss.clicked.connect(self.clear_problem)
+        banner_layout = QHBoxLayout(self.problem_banner)
+        banner_layout.setContentsMargins(14, 8, 10, 8)
+        banner_layout.addWidget(self.problem_label, 1)
+        banner_layout.addWidget(dismiss)
+        self.problem_banner.hide()
+
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.problem_banner)
+        central_layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.registration_label = QLabel(self)
+        self.registration_label.setObjectName("registration_label")
+        self.statusBar().addWidget(self.registration_label, 1)
+        self._retry_deadline: float | None = None
+        self._registration: RegistrationChanged | None = None
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setInterval(1000)
+        self._retry_timer.timeout.connect(self._render_registration)
+        self.show_starting()
+
+        self._forward_intents()
+        self._make_shortcuts()
+        if STYLE_PATH.exists():
+            self.setStyleSheet(STYLE_PATH.read_text(encoding="utf-8"))
+
+    def _heading(self, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setProperty("heading", True)
+        return label
+
+    def _forward_intents(self) -> None:
+        for name in ("answer_requested", "decline_requested", "hangup_requested",
+                     "mute_requested", "hold_requested", "dtmf_requested"):
+            getattr(self.call_panel, name).connect(getattr(self, name))
+        self.dialpad.dial_requested.connect(self.dial_requested)
+        self.dialpad.caller_id_selected.connect(self.caller_id_selected)
+        self.history_view.redial_requested.connect(self.redial_requested)
+        self.history_view.filter_requested.connect(self.history_filter_requested)
+        self.history_view.search_requested.connect(self.history_search_requested)
+
+    def _make_shortcuts(self) -> None:
+        actions = {
+            "answer": self._answer_shortcut,
+            "decline": self._decline_shortcut,
+            "hangup": self._hangup_shortcut,
+            "mute": self.call_panel.toggle_mute,
+            "hold": self.call_panel.toggle_hold,
+            "focus_dial": self.dialpad.focus_input,
+        }
+        self.shortcuts: dict[str, QShortcut] = {}
+        for name, keys in SHORTCUTS.items():
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(actions[name])
+            self.shortcuts[name] = shortcut
+
+    # -- shortcuts: pick the call they act on --------------------------------------------
+
+    @Slot()
+    def _answer_shortcut(self) -> None:
+        handle = self.call_panel.ringing_handle()
+        if handle is not None:
+            self.answer_requested.emit(handle)
+
+    @Slot()
+    def _decline_shortcut(self) -> None:
+        handle = self.call_panel.ringing_handle()
+        if handle is not None:
+            self.decline_requested.emit(handle)
+
+    @Slot()
+    def _hangup_shortcut(self) -> None:
+        handle = self.call_panel.live_handle()
+        if handle is not None:
+            self.hangup_requested.emit(handle)
+
+    # -- state in --------------------------------------------------------------------
+
+    def show_call(self, call: Call) -> None:
+        self.call_panel.show_call(call)
+
+    def remove_call(self, handle: int) -> None:
+        self.call_panel.remove_call(handle)
+
+    def show_dial_error(self, message: str) -> None:
+        self.dialpad.show_error(message)
+
+    def dial_accepted(self) -> None:
+        self.dialpad.clear()
+
+    def set_history(self, records: list[CallRecord]) -> None:
+        self.history_view.set_records(records)
+
+    def set_caller_ids(self, numbers: list[str], current: str | None) -> None:
+        self.dialpad.set_caller_ids(numbers, current)
+
+    def show_problem(self, message: str, *, fatal: bool = False) -> None:
+        self.problem_label.setText(message)
+        self.problem_banner.setProperty("fatal", fatal)
+        self.problem_banner.style().unpolish(self.problem_banner)
+        self.problem_banner.style().polish(self.problem_banner)
+        self.problem_banner.show()
+
+    @Slot()
+    def clear_problem(self) -> None:
+        self.problem_banner.hide()
+        self.problem_label.clear()
+
+    def show_starting(self) -> None:
+        self._set_registration_text(self.tr("Starting the phone…"), "pending")
+
+    def show_stopped(self, reason: str) -> None:
+        self._registration = None
+        self._retry_timer.stop()
+        self._set_registration_text(self.tr("Phone not running: %s") % reason, "bad")
+
+    def show_registration(self, ev: RegistrationChanged) -> None:
+        self._registration = ev
+        self._retry_deadline = (time.monotonic() + ev.retry_in
+                                if ev.state is RegistrationState.FAILED and ev.retry_in
+                                else None)
+        if self._retry_deadline is not None:
+            self._retry_timer.start()
+        else:
+            self._retry_timer.stop()
+        self._render_registration()
+
+    @Slot()
+    def _render_registration(self) -> None:
+        ev = self._registration
+        if ev is None:
+            return
+        reason = f" ({ev.sip_code} {ev.reason})".rstrip() if ev.sip_code else ""
+        if ev.state is RegistrationState.REGISTERED:
+            text, kind = self.tr("Registered"), "good"
+        elif ev.state is RegistrationState.REGISTERING:
+            text, kind = self.tr("Registering…"), "pending"
+        elif ev.state is RegistrationState.DISABLED:
+            text, kind = self.tr("Direct calls (no registrar)"), "good"
+        elif ev.state is RegistrationState.FAILED and self._retry_deadline is not None:
+            left = max(0, round(self._retry_deadline - time.monotonic()))
+            text = self.tr("Not registered — retrying in %d s") % left + reason
+            kind = "bad"
+            if left == 0:
+                self._retry_timer.stop()
+        else:
+            text, kind = self.tr("Not registered") + reason, "bad"
+        self._set_registration_text(text, kind)
+
+    def _set_registration_text(self, text: str, kind: str) -> None:
+        self.registration_label.setText("●  " + text)
+        self.registration_label.setProperty("kind", kind)
+        self.registration_label.style().unpolish(self.registration_label)
+        self.registration_label.style().polish(self.registration_label)
