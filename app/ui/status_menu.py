@@ -1,0 +1,272 @@
+""""Select your status": statuses with durations, pool calls, upcoming availabilities, caller id.
+
+Shows the availability state it is given and emits what the agent asks for; the rules
+(what a status allows, when it ends, whether a schedule is valid) live in
+app.core.availability, and the composition root connects the two:
+
+    status_requested(name, minutes)        minutes 0 = until changed
+    pool_calls_requested(on)
+    wrap_up_end_requested()
+    schedule_add_requested(start, name, end)   datetimes (aware, local zone); end may be None
+    schedule_remove_requested(id)
+    display_number_requested(choice)       "" default, "hidden", or a number
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QDateTime, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.availability import Change, Phase, ScheduledAvailability, Status
+
+HIDDEN = "hidden"
+
+
+def format_remaining(left: timedelta) -> str:
+    total = max(0, int(left.total_seconds()))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+class StatusMenu(QWidget):
+    status_requested = Signal(str, int)
+    pool_calls_requested = Signal(bool)
+    wrap_up_end_requested = Signal()
+    schedule_add_requested = Signal(object, str, object)
+    schedule_remove_requested = Signal(int)
+    display_number_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusMenu")
+        self._statuses: list[Status] = []
+        self._radios: dict[str, QRadioButton] = {}
+        self._updating = False
+
+        title = QLabel(self.tr("Select your status"), self)
+        title.setStyleSheet("font-weight: bold; font-size: 14pt;")
+        self.current = QLabel(self)
+        self.current.setObjectName("currentStatus")
+        self.current.setStyleSheet("font-weight: bold;")
+        self.remaining = QLabel(self)
+        self.remaining.setObjectName("remaining")
+        self.end_wrap_up = QPushButton(self.tr("Ready — end wrap-up"), self)
+        self.end_wrap_up.clicked.connect(self.wrap_up_end_requested)
+        self.end_wrap_up.hide()
+        now_row = QHBoxLayout()
+        now_row.addWidget(self.current)
+        now_row.addWidget(self.remaining)
+        now_row.addStretch(1)
+        now_row.addWidget(self.end_wrap_up)
+
+        self.status_box = QGroupBox(self.tr("Status"), self)
+        self._status_layout = QVBoxLayout(self.status_box)
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        self._group.buttonClicked.connect(self._on_status_clicked)
+        self.duration = QComboBox(self)
+        self.duration.activated.connect(self._on_duration_chosen)
+        duration_row = QHBoxLayout()
+        duration_row.addWidget(QLabel(self.tr("For:"), self))
+        duration_row.addWidget(self.duration, 1)
+
+        self.pool_calls = QCheckBox(self.tr("Receive pool calls"), self)
+        self.pool_calls.clicked.connect(self.pool_calls_requested)
+
+        self.upcoming_box = QGroupBox(self.tr("Upcoming availabilities"), self)
+        self.upcoming = QListWidget(self.upcoming_box)
+        self.upcoming.setMaximumHeight(90)
+        self.remove_upcoming = QPushButton(self.tr("Remove"), self.upcoming_box)
+        self.remove_upcoming.clicked.connect(self._on_remove)
+        self.new_start = QDateTimeEdit(self.upcoming_box)
+        self.new_end = QDateTimeEdit(self.upcoming_box)
+        for edit in (self.new_start, self.new_end):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.new_has_end = QCheckBox(self.tr("Ends"), self.upcoming_box)
+        self.new_has_end.setChecked(True)
+        self.new_has_end.toggled.connect(self.new_end.setEnabled)
+        self.new_status = QComboBox(self.upcoming_box)
+        self.add_upcoming = QPushButton(self.tr("Add"), self.upcoming_box)
+        self.add_upcoming.clicked.connect(self._on_add)
+        form = QFormLayout()
+        form.addRow(self.tr("Status:"), self.new_status)
+        form.addRow(self.tr("Starts:"), self.new_start)
+        end_row = QHBoxLayout()
+        end_row.addWidget(self.new_has_end)
+        end_row.addWidget(self.new_end, 1)
+        form.addRow(end_row)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.remove_upcoming)
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_upcoming)
+        up_layout = QVBoxLayout(self.upcoming_box)
+        up_layout.addWidget(self.upcoming)
+        up_layout.addLayout(form)
+        up_layout.addLayout(buttons)
+
+        self.display_number = QComboBox(self)
+        self.display_number.activated.connect(self._on_display_number)
+        number_row = QFormLayout()
+        number_row.addRow(self.tr("Display number:"), self.display_number)
+
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #a4262c;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(now_row)
+        layout.addWidget(self.status_box)
+        layout.addLayout(duration_row)
+        layout.addWidget(self.pool_calls)
+        layout.addWidget(self.upcoming_box)
+        layout.addLayout(number_row)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+        self.set_display_numbers("", [])
+        self.reset_new_schedule(datetime.now().astimezone())
+
+    # -- what can be chosen -------------------------------------------------------------------
+
+    def set_statuses(self, statuses: Sequence[Status], durations: Sequence[timedelta]) -> None:
+        for radio in self._radios.values():
+            self._group.removeButton(radio)
+            radio.deleteLater()
+        self._radios = {}
+        self._statuses = list(statuses)
+        for status in self._statuses:
+            radio = QRadioButton(status.name, self.status_box)
+            radio.setProperty("statusType", status.type.value)
+            self._group.addButton(radio)
+            self._status_layout.addWidget(radio)
+            self._radios[status.name] = radio
+        self.duration.clear()
+        self.duration.addItem(self.tr("Until changed"), 0)
+        for d in durations:
+            minutes = int(d.total_seconds() // 60)
+            text = self.tr("%n min", "", minutes) if minutes < 60 or minutes % 60 else \
+                self.tr("%n h", "", minutes // 60)
+            self.duration.addItem(text, minutes)
+        self.new_status.clear()
+        for status in self._statuses:
+            self.new_status.addItem(status.name)
+
+    def set_display_numbers(self, work_number: str, queues: Sequence[tuple[str, str]]) -> None:
+        """Choices: Default, Don't show number, the work number, each queue's number."""
+        self.display_number.clear()
+        self.display_number.addItem(self.tr("Default"), "")
+        self.display_number.addItem(self.tr("Don't show number"), HIDDEN)
+        if work_number:
+            self.display_number.addItem(self.tr("Work number (%1)").replace("%1", work_number),
+                                        work_number)
+        for name, number in queues:
+            if number:
+                self.display_number.addItem(f"{name} ({number})", number)
+
+    # -- showing state ------------------------------------------------------------------------
+
+    def show_availability(self, change: Change, remaining: timedelta | None) -> None:
+        """The state in force, as app.core.availability reports it."""
+        self._updating = True
+        try:
+            radio = self._radios.get(change.status.name)
+            if radio is not None:
+                radio.setChecked(True)
+            self.pool_calls.setChecked(change.pool_calls)
+            shown = {Phase.IN_CALL: self.tr("In a Call"),
+                     Phase.WRAP_UP: self.tr("Wrap Up")}.get(change.phase, change.status.name)
+            if change.phase is not Phase.IDLE:
+                shown = self.tr("%1 (then %2)").replace("%1", shown).replace(
+                    "%2", change.status.name)
+            self.current.setText(shown)
+            self.current.setProperty("statusType", change.status.type.value)
+            self.end_wrap_up.setVisible(change.phase is Phase.WRAP_UP)
+            self.show_remaining(remaining)
+            self.error.hide()
+        finally:
+            self._updating = False
+
+    def show_remaining(self, remaining: timedelta | None) -> None:
+        self.remaining.setText(self.tr("%1 left").replace("%1", format_remaining(remaining))
+                               if remaining is not None else self.tr("until changed"))
+
+    def show_upcoming(self, items: Sequence[ScheduledAvailability]) -> None:
+        self.upcoming.clear()
+        for item in items:
+            start = item.start.astimezone()
+            text = f"{start:%a %d.%m. %H:%M}"
+            text += f"–{item.end.astimezone():%H:%M}" if item.end else " →"
+            entry = QListWidgetItem(f"{text}  {item.status.name}")
+            entry.setData(Qt.ItemDataRole.UserRole, item.id)
+            self.upcoming.addItem(entry)
+        self.remove_upcoming.setEnabled(bool(items))
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def show_display_number(self, choice: str) -> None:
+        index = self.display_number.findData(choice)
+        self.display_number.setCurrentIndex(max(0, index))
+
+    def reset_new_schedule(self, now: datetime) -> None:
+        start = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+        self.new_start.setDateTime(QDateTime(start))
+        self.new_end.setDateTime(QDateTime(start + timedelta(hours=1)))
+
+    # -- intents ------------------------------------------------------------------------------
+
+    def _minutes(self) -> int:
+        return int(self.duration.currentData() or 0)
+
+    @Slot(object)
+    def _on_status_clicked(self, button: QRadioButton) -> None:
+        if not self._updating:
+            self.status_requested.emit(button.text(), self._minutes())
+
+    @Slot(int)
+    def _on_duration_chosen(self, _index: int) -> None:
+        checked = self._group.checkedButton()
+        if checked is not None and not self._updating:
+            self.status_requested.emit(checked.text(), self._minutes())
+
+    @Slot()
+    def _on_add(self) -> None:
+        start = self.new_start.dateTime().toPython().astimezone()
+        end = self.new_end.dateTime().toPython().astimezone() \
+            if self.new_has_end.isChecked() else None
+        self.schedule_add_requested.emit(start, self.new_status.currentText(), end)
+
+    @Slot()
+    def _on_remove(self) -> None:
+        item = self.upcoming.currentItem()
+        if item is not None:
+            self.schedule_remove_requested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    @Slot(int)
+    def _on_display_number(self, _index: int) -> None:
+        self.display_number_requested.emit(str(self.display_number.currentData() or ""))
+
+
+__all__ = ["HIDDEN", "StatusMenu", "format_remaining"]
