@@ -58,6 +58,8 @@ def account_config(settings: SipSettings, *, password: str | None, transport_id:
         cfg.regConfig.dropCallsOnFail = False
         cfg.regConfig.registerOnAdd = True
         cfg.regConfig.unregWaitMsec = 500
+        # Everything goes through the phone system, which knows where the agents are.
+        cfg.sipConfig.proxies.append(f"sip:{settings.server};lr{params}")
         cfg.presConfig.publishEnabled = True
         cfg.presConfig.publishShutdownWaitMsec = 200
         if password is not None:
