@@ -190,8 +190,8 @@ class AmiContactCenter(BackendBase):
                 sock = socket.create_connection(self._addr, timeout=self._timeout)
             except OSError as exc:
                 delay = backoff_delay(attempt, *self._backoff)
-                self._set_status(BackendState.UNREACHABLE, f"Cannot reach the phone system "
-                                 f"at {self._addr[0]}:{self._addr[1]} ({exc.strerror or exc})",
+                self._set_status(BackendState.UNREACHABLE, f"no connection to "
+                                 f"{self._addr[0]}:{self._addr[1]}: {exc.strerror or exc}",
                                  delay)
                 attempt += 1
                 self._stop.wait(delay)
@@ -208,8 +208,8 @@ class AmiContactCenter(BackendBase):
                     return
                 attempt = 0 if self._status.state is BackendState.CONNECTED else attempt + 1
                 delay = backoff_delay(attempt, *self._backoff)
-                self._set_status(BackendState.UNREACHABLE, f"Connection to the phone system "
-                                 f"lost ({exc}); retrying", delay)
+                self._set_status(BackendState.UNREACHABLE, f"connection to "
+                                 f"{self._addr[0]}:{self._addr[1]} lost: {exc}", delay)
                 attempt += 1
                 self._stop.wait(delay)
             finally:

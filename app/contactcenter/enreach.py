@@ -260,7 +260,7 @@ class EnreachContactCenter(BackendBase):
                 resp = self._session.request(method, url, json=body, params=params,
                                              timeout=self._timeout)
         except requests.RequestException as exc:
-            raise _Retry(f"Cannot reach Enreach ({type(exc).__name__})") from exc
+            raise _Retry(f"no connection to Enreach: {type(exc).__name__}") from exc
         if resp.status_code in (401, 403):
             raise _Refused(_error_text(resp))
         if resp.status_code == 429 or resp.status_code >= 500:

@@ -185,6 +185,13 @@ class Availability:
     def upcoming(self) -> list[ScheduledAvailability]:
         return list(self._upcoming)
 
+    @property
+    def returns_to(self) -> Status | None:
+        """The status that comes back when the chosen duration runs out (None: none ends)."""
+        if self.until is None:
+            return None
+        return (self._previous or _Saved(self.statuses[0], None)).status
+
     def remaining(self, now: datetime) -> timedelta | None:
         """Time left on what is shown (wrap-up, or a status chosen for a while)."""
         end = self.wrap_up_until if self.phase is Phase.WRAP_UP else self.until
@@ -200,8 +207,13 @@ class Availability:
         self.tick(now)
         status = self.find(name)
         if duration is not None and duration > timedelta(0):
-            # The one to return to is what was chosen before, not a temporary one in turn.
-            if self._previous is None or self.until is None:
+            # The one to return to is what was chosen before, not a temporary one in turn;
+            # choosing the same status again for a while returns to the one before it.
+            if status == self.status and self.until is None:
+                before = next((c.status for c in reversed(self.history)
+                               if c.status != status), self.statuses[0])
+                self._previous = _Saved(before, None)
+            elif self._previous is None or self.until is None:
                 self._previous = _Saved(self.status, self.until)
             self.until = now + duration
         else:

@@ -114,7 +114,7 @@ class QueueTableModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         return {COL_NAME: q.name, COL_NUMBER: q.number, COL_SERVING: q.serving,
-                COL_FREE: q.free, COL_ACTIVE: self.tr("Yes") if q.active else self.tr("No"),
+                COL_FREE: q.free, COL_ACTIVE: None,
                 COL_CALLS: q.active_calls, COL_LENGTH: q.queue_length,
                 COL_WAIT: format_wait(q.max_wait_seconds)}[col]
 
@@ -190,11 +190,13 @@ class QueueDashboard(QWidget):
         text = self._banner_text(status)
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
+        # Rows from before the connection dropped are shown greyed: they may be stale.
+        self.table.setEnabled(status.state in (BackendState.CONNECTED, BackendState.DISABLED))
 
     def _banner_text(self, s: BackendStatus) -> str:
         retry = self.tr(" Retrying in %n s.", "", round(s.retry_in)) if s.retry_in else ""
         if s.state is BackendState.UNREACHABLE:
-            return self.tr("The phone system cannot be reached: %1.").replace(
+            return self.tr("The phone system cannot be reached (%1).").replace(
                 "%1", s.message.rstrip(".")) + retry
         if s.state is BackendState.CREDENTIALS_REFUSED:
             return self.tr("The phone system refused our sign-in: %1. Check the user and "

@@ -38,6 +38,9 @@ from PySide6.QtWidgets import (
 from app.core.availability import Change, Phase, ScheduledAvailability, Status
 
 HIDDEN = "hidden"
+# Badge colours by status type, and for the call phases that override it.
+_COLOURS = {"available": "#107c10", "busy": "#c239b3", "dnd": "#a4262c", "offwork": "#605e5c",
+            "in_call": "#c239b3", "wrap_up": "#ca5010"}
 
 
 def format_remaining(left: timedelta) -> str:
@@ -86,7 +89,7 @@ class StatusMenu(QWidget):
         self.duration = QComboBox(self)
         self.duration.activated.connect(self._on_duration_chosen)
         duration_row = QHBoxLayout()
-        duration_row.addWidget(QLabel(self.tr("For:"), self))
+        duration_row.addWidget(QLabel(self.tr("Choose for:"), self))
         duration_row.addWidget(self.duration, 1)
 
         self.pool_calls = QCheckBox(self.tr("Receive pool calls"), self)
@@ -137,8 +140,8 @@ class StatusMenu(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(now_row)
-        layout.addWidget(self.status_box)
         layout.addLayout(duration_row)
+        layout.addWidget(self.status_box)
         layout.addWidget(self.pool_calls)
         layout.addWidget(self.upcoming_box)
         layout.addLayout(number_row)
@@ -186,7 +189,8 @@ class StatusMenu(QWidget):
 
     # -- showing state ------------------------------------------------------------------------
 
-    def show_availability(self, change: Change, remaining: timedelta | None) -> None:
+    def show_availability(self, change: Change, remaining: timedelta | None,
+                          returns_to: str = "") -> None:
         """The state in force, as app.core.availability reports it."""
         self._updating = True
         try:
@@ -200,16 +204,23 @@ class StatusMenu(QWidget):
                 shown = self.tr("%1 (then %2)").replace("%1", shown).replace(
                     "%2", change.status.name)
             self.current.setText(shown)
-            self.current.setProperty("statusType", change.status.type.value)
+            colour = _COLOURS.get(change.phase.value, _COLOURS[change.status.type.value])
+            self.current.setStyleSheet(f"font-weight: bold; color: white; background: {colour};"
+                                       " border-radius: 4px; padding: 2px 8px;")
             self.end_wrap_up.setVisible(change.phase is Phase.WRAP_UP)
-            self.show_remaining(remaining)
+            self.show_remaining(remaining, returns_to if change.phase is Phase.IDLE else "")
             self.error.hide()
         finally:
             self._updating = False
 
-    def show_remaining(self, remaining: timedelta | None) -> None:
-        self.remaining.setText(self.tr("%1 left").replace("%1", format_remaining(remaining))
-                               if remaining is not None else self.tr("until changed"))
+    def show_remaining(self, remaining: timedelta | None, returns_to: str = "") -> None:
+        if remaining is None:
+            self.remaining.setText(self.tr("until changed"))
+        elif returns_to:
+            self.remaining.setText(self.tr("%1 left, then %2").replace(
+                "%1", format_remaining(remaining)).replace("%2", returns_to))
+        else:
+            self.remaining.setText(self.tr("%1 left").replace("%1", format_remaining(remaining)))
 
     def show_upcoming(self, items: Sequence[ScheduledAvailability]) -> None:
         self.upcoming.clear()

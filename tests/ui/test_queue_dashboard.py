@@ -159,5 +159,7 @@ def test_no_banner_without_backend(dash: QueueDashboard) -> None:
     dash.show_status(BackendStatus(BackendState.DISABLED))
     assert dash.banner.isHidden()
     dash.show_status(BackendStatus(BackendState.UNREACHABLE, "timed out", 4.0))
-    assert dash.banner.text() == ("The phone system cannot be reached: timed out. "
+    assert dash.banner.text() == ("The phone system cannot be reached (timed out). "
                                   "Retrying in 4 s.")
+    dash.show_queues([QueueStatus("A")])
+    assert not dash.table.isEnabled()  # stale rows are greyed

@@ -34,7 +34,8 @@ def wire(menu: StatusMenu, av: Availability, now: list[datetime]) -> None:
     """What the composition root does: intents → core → state back to the widget."""
 
     def refresh() -> None:
-        menu.show_availability(av.current, av.remaining(now[0]))
+        back = av.returns_to
+        menu.show_availability(av.current, av.remaining(now[0]), back.name if back else "")
         menu.show_upcoming(av.upcoming)
 
     def on_status(name: str, minutes: int) -> None:
@@ -72,7 +73,7 @@ def test_choosing_busy_for_an_hour(qtbot: QtBot, menu: StatusMenu, av: Availabil
         qtbot.mouseClick(menu._radios["Busy"], Qt.MouseButton.LeftButton)
     assert sig.args == ["Busy", 60]
     assert menu.current.text() == "Busy"
-    assert menu.remaining.text() == "1:00:00 left"
+    assert menu.remaining.text() == "1:00:00 left, then Available"
     assert av.current.status.name == "Busy"
 
 
@@ -84,7 +85,7 @@ def test_changing_duration_reapplies_checked_status(qtbot: QtBot, menu: StatusMe
         menu.duration.setCurrentIndex(2)
         menu.duration.activated.emit(2)
     assert sig.args == ["Do not disturb", 30]
-    assert menu.remaining.text() == "30:00 left"
+    assert menu.remaining.text() == "30:00 left, then Available"
 
 
 def test_pool_calls_toggle(qtbot: QtBot, menu: StatusMenu, av: Availability) -> None:

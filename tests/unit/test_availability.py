@@ -95,6 +95,7 @@ def test_wrap_up_refuses_queue_calls_but_not_direct(av: Availability) -> None:
 def test_duration_returns_previous_status(av: Availability) -> None:
     av.set_status("Busy", T0, duration=mins(60))
     assert av.current.shown == "Busy"
+    assert av.returns_to is not None and av.returns_to.name == "Available"
     assert av.remaining(T0 + mins(15)) == mins(45)
     assert av.tick(T0 + mins(59)) == []
     changes = av.tick(T0 + mins(61))
@@ -108,6 +109,14 @@ def test_temporary_over_temporary_returns_to_the_chosen_one(av: Availability) ->
     av.set_status("Do not disturb", T0 + mins(10), duration=mins(30))
     av.tick(T0 + mins(41))
     assert av.current.shown == "Off work"
+
+
+def test_same_status_again_for_a_while_returns_to_the_one_before(av: Availability) -> None:
+    av.set_status("Busy", T0)
+    av.set_status("Do not disturb", T0 + mins(1))
+    av.set_status("Do not disturb", T0 + mins(2), duration=mins(30))
+    av.tick(T0 + mins(40))
+    assert av.current.shown == "Busy"
 
 
 def test_until_changed_clears_the_timer(av: Availability) -> None:

@@ -141,7 +141,7 @@ def test_unreachable_at_start_then_back(api: FakeEnreachApi) -> None:
     backend.connect()
     try:
         wait_for(lambda: backend.status.state is BackendState.UNREACHABLE, "unreachable")
-        assert "Cannot reach Enreach" in backend.status.message
+        assert "no connection to Enreach" in backend.status.message
         api.start()
         wait_for(lambda: backend.status.state is BackendState.CONNECTED, "connected")
         wait_for(lambda: api.availability, "availability sent after connecting")
