@@ -34,6 +34,8 @@ DESKTOP_ID = "switchboard.desktop"
 APP_NAME = "Switchboard"
 BUNDLE_ID = "fi.switchboard.Switchboard"
 PROG_ID = "Switchboard.URL"
+# resources/ sits next to app/ in a checkout and in the PyInstaller bundle alike.
+APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "switchboard.svg"
 MIC_USAGE = "Switchboard uses the microphone for your phone calls."
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -127,6 +129,10 @@ def register_linux(command: Sequence[str] | None = None, *,
     tmp.write_text(desktop_entry(command or default_command()), encoding="utf-8")
     tmp.replace(target)
     messages: list[str] = []
+    if APP_ICON.exists():
+        icons = data_home / "icons" / "hicolor" / "scalable" / "apps"
+        icons.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(APP_ICON, icons / "switchboard.svg")
     if shutil.which("update-desktop-database", path=env.get("PATH")):
         run(["update-desktop-database", str(apps)], env=env, capture_output=True, text=True,
             check=False, timeout=30)

@@ -77,6 +77,8 @@ def test_register_makes_xdg_mime_answer_with_our_desktop_file(
         query = subprocess.run(["xdg-mime", "query", "default", f"x-scheme-handler/{scheme}"],
                                env=xdg_env, capture_output=True, text=True, check=True)
         assert query.stdout.strip() == DESKTOP_ID
+    assert (tmp_path / "data" / "icons" / "hicolor" / "scalable" / "apps"
+            / "switchboard.svg").exists()
     # it went to the per-user config, not anywhere else
     assert f"x-scheme-handler/tel={DESKTOP_ID}" in (
         tmp_path / "config" / "mimeapps.list").read_text(encoding="utf-8")
@@ -203,3 +205,17 @@ def test_register_handler_command_prints_what_it_did(
     assert register_handler_command(["/usr/bin/switchboard"]) == 0
     assert "Registered" in capsys.readouterr().out
     assert (tmp_path / "data" / "applications" / DESKTOP_ID).exists()
+
+
+def test_inno_setup_script_writes_the_same_registry_values() -> None:
+    import re
+
+    iss = Path(__file__).resolve().parents[2] / "packaging" / "windows" / "switchboard.iss"
+    text = iss.read_text(encoding="utf-8")
+    quoted = r'"((?:[^"]|"")*)"'
+    pattern = re.compile(rf"^Root: HKCU; Subkey: {quoted}; ValueType: string; "
+                         rf"ValueName: {quoted}; ValueData: {quoted}", re.MULTILINE)
+    written = [RegValue(*(g.replace('""', '"') for g in m.groups()))
+               for m in pattern.finditer(text)]
+    assert written == windows_registry_values([r"{app}\switchboard.exe"])
+    assert "PrivilegesRequired=lowest" in text  # HKCU only: a per-user install
