@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -62,6 +63,9 @@ class CallCard(QFrame):
         self.waiting = False
         self.setObjectName(f"call_card_{call.handle}")
         self.setProperty("card", True)
+        # Never shrink below what the card needs: overlapping buttons are worse than a
+        # scrolling column.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
 
         self.status_label = QLabel(self)
         self.status_label.setObjectName("call_status")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -110,6 +110,9 @@ class HistoryView(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.setAllColumnsShowFocus(True)
+        self._glyph_font = QFont(self.tree.font())
+        self._glyph_font.setPointSizeF(self._glyph_font.pointSizeF() * 1.25)
+        self._glyph_font.setBold(True)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -169,6 +172,7 @@ class HistoryView(QWidget):
                                 _length(record.talk_seconds)])
         item.setText(0, symbol)
         item.setForeground(0, QBrush(QColor(colour)))
+        item.setFont(0, self._glyph_font)
         if record.result is CallResult.MISSED:
             item.setForeground(2, QBrush(QColor(_RED)))
         item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -79,7 +80,17 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.dialpad)
         side_layout.addWidget(self._heading(self.tr("Recent calls")))
         side_layout.addWidget(self.history_view, 1)
-        side.setMinimumWidth(340)
+        self.history_view.setMinimumHeight(190)
+
+        # Calls are never squeezed: when two calls, the pad and the history do not fit, the
+        # column scrolls instead of overlapping the call cards.
+        self.side_scroll = QScrollArea(self)
+        self.side_scroll.setObjectName("side_scroll")
+        self.side_scroll.setWidget(side)
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_scroll.setMinimumWidth(360)
 
         # Left empty on purpose: the screen-pop web view goes here (another module).
         self.screenpop_area = QWidget(self)
@@ -95,7 +106,7 @@ class MainWindow(QMainWindow):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("main_splitter")
-        self.splitter.addWidget(side)
+        self.splitter.addWidget(self.side_scroll)
         self.splitter.addWidget(self.screenpop_area)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
