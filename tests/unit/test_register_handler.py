@@ -219,3 +219,31 @@ def test_inno_setup_script_writes_the_same_registry_values() -> None:
                for m in pattern.finditer(text)]
     assert written == windows_registry_values([r"{app}\switchboard.exe"])
     assert "PrivilegesRequired=lowest" in text  # HKCU only: a per-user install
+
+
+PACKAGING = Path(__file__).resolve().parents[2] / "packaging"
+
+
+def test_packaged_desktop_file_matches_the_user_level_one() -> None:
+    packaged = (PACKAGING / "linux" / "switchboard.desktop").read_text(encoding="utf-8")
+    assert "Exec=switchboard %u\n" in packaged
+    assert REQUIRED_MIME in packaged
+    generated = desktop_entry(["switchboard"])
+    assert packaged == generated
+
+
+@pytest.mark.skipif(not shutil.which("desktop-file-validate"),
+                    reason="desktop-file-validate (desktop-file-utils) not installed")
+def test_packaged_desktop_file_validates() -> None:
+    check = subprocess.run(["desktop-file-validate",
+                            str(PACKAGING / "linux" / "switchboard.desktop")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.skipif(not shutil.which("appstreamcli"), reason="appstreamcli not installed")
+def test_appstream_metainfo_validates() -> None:
+    check = subprocess.run(["appstreamcli", "validate", "--no-net", str(
+        PACKAGING / "linux" / "fi.switchboard.Switchboard.metainfo.xml")],
+        capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
