@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+
 import pytest
 
 from app.contactcenter.base import BackendState
