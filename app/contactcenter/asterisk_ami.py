@@ -16,6 +16,7 @@ request list, so `callback_requests()` is always empty.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import queue
@@ -153,10 +154,8 @@ class AmiContactCenter(BackendBase):
         self._stop.set()
         sock = self._sock
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._set_status(BackendState.CLOSED)

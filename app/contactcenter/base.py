@@ -241,8 +241,8 @@ def backoff(attempt: int, first: float = 1.0, longest: float = 60.0) -> float:
 __all__ = [
     "BackendBase",
     "BackendState",
-    "BackendUnavailable",
     "BackendStatus",
+    "BackendUnavailable",
     "CallbacksChanged",
     "ColleaguePresenceChanged",
     "ContactCenter",

@@ -145,7 +145,7 @@ class EnreachContactCenter(BackendBase):
     def close_callback(self, request_id: str, note: str) -> None:
         self._call_now("POST", PATHS["close_callback"].format(id=request_id), {"Note": note})
 
-    def _call_now(self, method: str, path: str, body: object = None) -> Any:
+    def _call_now(self, method: str, path: str, body: Any = None) -> Any:
         """A request from another thread: fails fast with BackendUnavailable when down."""
         if self._status.state is not BackendState.CONNECTED:
             raise BackendUnavailable(self._status.message or "Enreach is not connected")
@@ -252,7 +252,7 @@ class EnreachContactCenter(BackendBase):
     def _get(self, path: str) -> Any:
         return self._request("GET", path)
 
-    def _request(self, method: str, path: str, body: object = None, *,
+    def _request(self, method: str, path: str, body: Any = None, *,
                  params: dict[str, str] | None = None, absolute: bool = False) -> Any:
         url = path if absolute else f"{self._api}/{path}"
         try:

@@ -19,7 +19,9 @@ def create_contact_center(settings: ContactCenterSettings, sip: SipSettings, *,
     passed on, and the backend then reports "credentials refused" once it tries.
     """
     if get_secret is None:
-        from app.secrets import get_password as get_secret
+        from app.secrets import get_password
+
+        get_secret = get_password
     backend = settings.backend
     if backend == "asterisk_ami":
         from app.contactcenter.asterisk_ami import AmiContactCenter

@@ -24,8 +24,8 @@ from app.contactcenter.base import (
     DesiredAvailability,
 )
 from app.core.availability import StatusType
-from app.core.calls import PresenceChanged, RegistrationChanged, RegistrationState
 from app.core.callbacks import CallbackRequest
+from app.core.calls import PresenceChanged, RegistrationChanged, RegistrationState
 
 log = logging.getLogger(__name__)
 

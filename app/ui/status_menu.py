@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
 from PySide6.QtCore import QDateTime, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -264,8 +265,8 @@ class StatusMenu(QWidget):
 
     @Slot()
     def _on_add(self) -> None:
-        start = self.new_start.dateTime().toPython().astimezone()
-        end = self.new_end.dateTime().toPython().astimezone() \
+        start = cast(datetime, self.new_start.dateTime().toPython()).astimezone()
+        end = cast(datetime, self.new_end.dateTime().toPython()).astimezone() \
             if self.new_has_end.isChecked() else None
         self.schedule_add_requested.emit(start, self.new_status.currentText(), end)
 

@@ -19,6 +19,7 @@ send_raw (malformed frames), drop_clients, stop/start on the same port, actions 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import socket
 import threading
@@ -64,11 +65,8 @@ class _Client:
         self.logged_in = False
 
     def send(self, data: bytes) -> None:
-        with self.lock:
-            try:
-                self.sock.sendall(data)
-            except OSError:
-                pass
+        with self.lock, contextlib.suppress(OSError):
+            self.sock.sendall(data)
 
 
 class FakeAmiServer:
@@ -101,10 +99,8 @@ class FakeAmiServer:
     def stop(self) -> None:
         """Stop listening and drop every client (the PBX went away)."""
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._listener.close()
             self._listener = None
         self.drop_clients()
@@ -113,10 +109,8 @@ class FakeAmiServer:
         with self._lock:
             clients, self._clients = self._clients, []
         for c in clients:
-            try:
+            with contextlib.suppress(OSError):
                 c.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             c.sock.close()
 
     @property
