@@ -31,6 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check the profile, config, keyring and SIP stack")
     sub.add_parser("config-reference", help="print every config key with its default")
 
+    dial = sub.add_parser("dial", help="dial a tel:/sip:/callto: link or a number "
+                          "(hands it to the running instance, or starts one)")
+    dial.add_argument("link", help="e.g. tel:+358401234567, sip:alice@example.com, 040 123 4567")
+    sub.add_parser("register-handler", help="open tel:, sip: and callto: links with "
+                   "Switchboard for the current user")
+
+    crm = sub.add_parser("crm", help="the built-in CRM")
+    crm_sub = crm.add_subparsers(dest="crm_command", metavar="ACTION", required=True)
+    imp = crm_sub.add_parser("import", help="import contacts, accounts and leads from CSV")
+    imp.add_argument("file", type=Path, help="CSV file; columns are listed in the README")
+    exp = crm_sub.add_parser("export", help="export contacts, accounts and leads as CSV")
+    exp.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
     pw = sub.add_parser("set-password", help="store the SIP password in the keyring")
     pw.add_argument("--stdin", action="store_true",
                     help="read the password from standard input instead of prompting")
@@ -49,6 +62,79 @@ def _cmd_run(args: argparse.Namespace, profile: Profile) -> int:
     from app.application import run_app  # Qt is imported only when the UI is wanted
 
     return run_app(profile, settings, problems=problems, argv=[sys.argv[0]])
+
+
+def _cmd_dial(args: argparse.Namespace, profile: Profile) -> int:
+    from app.desktop.launch import dial_command
+
+    settings, problems = load_settings(profile)
+
+    def start_app(target: object) -> int:
+        from app.application import run_app
+
+        return run_app(profile, settings, problems=problems, argv=[sys.argv[0]],
+                       dial=target.as_link())  # type: ignore[attr-defined]
+
+    return dial_command(args.link, profile.config_dir, settings.phone.default_region,
+                        start_app)
+
+
+def _cmd_register_handler(args: argparse.Namespace, profile: Profile) -> int:
+    from app.desktop.launch import register_handler_command
+
+    command = [sys.executable, "-m", "app"]
+    if args.profile:
+        command += ["--profile", str(profile.root)]
+    return register_handler_command(command)
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr for long imports (only on a terminal)."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        frac = min(1.0, done / total)
+        bar = "#" * int(frac * 30)
+        print(f"\r[{bar:<30}] {frac:4.0%}", end="", file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
+
+
+def _cmd_crm(args: argparse.Namespace, profile: Profile) -> int:
+    from app.crm.base import CrmError
+    from app.crm.local.csv_io import export_csv, import_csv
+    from app.crm.local.store import LocalStore
+
+    settings, _ = config.load(profile.config_path)
+    store = LocalStore(profile.db_path("crm"), region=settings.phone.default_region)
+    try:
+        if args.crm_command == "import":
+            bar = _ProgressBar()
+            try:
+                report = import_csv(store, args.file, progress=bar)
+            finally:
+                bar.finish()
+            for problem in report.skipped:
+                print(f"{args.file}: {problem}", file=sys.stderr)
+            print(report.summary())
+            return 0 if not report.skipped else 1
+        if args.out:
+            count = export_csv(store, args.out)
+            print(f"Exported {count} records to {args.out}.", file=sys.stderr)
+        else:
+            export_csv(store, sys.stdout)
+        return 0
+    except CrmError as exc:
+        print(f"switchboard crm {args.crm_command}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
 
 
 def _cmd_doctor(args: argparse.Namespace, profile: Profile) -> int:
@@ -113,15 +199,21 @@ COMMANDS = {
     "doctor": _cmd_doctor,
     "config-reference": _cmd_config_reference,
     "set-password": _cmd_set_password,
+    "dial": _cmd_dial,
+    "register-handler": _cmd_register_handler,
+    "crm": _cmd_crm,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from app.desktop.launch import rewrite_link_argv  # `switchboard tel:...` from a desktop
+
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(rewrite_link_argv(raw))
     profile = (Profile.at(args.profile) if args.profile else Profile.default()).ensure()
     settings, _ = config.load(profile.config_path)
     logs.setup(profile.log_dir, level=args.log_level or settings.log.level, fmt=args.log_format,
-               stderr=args.command not in ("config-reference", "doctor"))
+               stderr=args.command not in ("config-reference", "doctor", "crm"))
     try:
         return COMMANDS[args.command](args, profile)
     except KeyboardInterrupt:
