@@ -22,7 +22,10 @@ website               account's web site
 status                lead status (default `open`)
 ====================  ===================================================================
 
-Unknown columns are ignored and named in the report. The whole import is one
+A contact's `company` links it to the account of that name (created when missing); an
+account row for a company an earlier contact already named fills in that account instead
+of adding a second one. Unknown columns (such as the `id` that export writes) are ignored
+and named in the report. The whole import is one
 transaction: a failure part-way (disk full, the database locked, the progress callback
 raising to cancel) leaves the CRM exactly as it was. Rows that are wrong (wrong number of
 values, a bad email, letters in a number, not UTF-8, a field too long) are skipped and
@@ -39,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from app.crm.base import CrmError, NewAccount, NewContact, NewLead
+from app.crm.base import CrmError, CrmUnavailable, NewAccount, NewContact, NewLead
 from app.crm.local.store import LocalStore
 
 Progress = Callable[[int, int], None]  # (bytes read, file size)
@@ -145,6 +148,7 @@ class _Importer:
         self.report = report
         self.account_ids: dict[str, str] = {}
         self.new_keys: list[str] = []  # accounts remembered while importing the current row
+        self.stubs: set[str] = set()  # accounts made only from a contact's `company`
 
     def account_for(self, name: str) -> str:
         key = name.casefold()
@@ -155,6 +159,7 @@ class _Importer:
             else:
                 self.account_ids[key] = self.store.create_account(NewAccount(name)).id
                 self.new_keys.append(key)
+                self.stubs.add(key)
                 self.report.accounts += 1
         return self.account_ids[key]
 
@@ -171,6 +176,14 @@ class _Importer:
             self.report.contacts += 1
         elif kind == "account":
             name = rec.get("name") or company
+            key = name.casefold()
+            if key in self.stubs:
+                # An earlier contact named this company: fill that account in rather
+                # than making a second one with the same name.
+                self.store.update_account(self.account_ids[key], email=email,
+                                          website=rec.get("website", ""), phones=phones)
+                self.stubs.discard(key)
+                return
             created = self.store.create_account(NewAccount(name, email,
                                                            rec.get("website", ""), phones))
             self.report.accounts += 1
@@ -239,6 +252,8 @@ def import_csv(store: LocalStore, path: Path | str, progress: Progress | None = 
                 conn.execute("SAVEPOINT csv_row")
                 try:
                     importer.row(rec, tuple(phones))
+                except CrmUnavailable:
+                    raise  # the database, not the row: roll the whole import back
                 except CrmError as exc:
                     # The row may have created its account before failing: undo both the
                     # rows and what we remembered about them.

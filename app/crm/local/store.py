@@ -299,6 +299,18 @@ class LocalStore:
             self._add_phones(conn, RecordKind.ACCOUNT, rid, new.phones)
             return queries.accounts(conn, [rid])[0]
 
+    def update_account(self, account_id: str, *, email: str = "", website: str = "",
+                       phones: tuple[str, ...] = ()) -> None:
+        """Fill in an account's email/website (when given) and add phone numbers."""
+        email, website = check_email(email), check_text("website", website)
+        self._phone_rows(phones)
+        with self.transaction() as conn:
+            conn.execute("UPDATE accounts SET email = CASE WHEN ? = '' THEN email ELSE ? END, "
+                         "website = CASE WHEN ? = '' THEN website ELSE ? END, "
+                         "modified_at = ? WHERE id = ?",
+                         (email, email, website, website, now_iso(), _int_id(account_id)))
+            self._add_phones(conn, RecordKind.ACCOUNT, _int_id(account_id), phones)
+
     def create_lead(self, new: NewLead) -> Lead:
         first, last = check_text("first name", new.first_name), check_text("last name",
                                                                            new.last_name)
