@@ -25,7 +25,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from app.contactcenter.base import BackendBase, BackendState, DesiredAvailability, QueueStatus
+from app.contactcenter.base import (
+    BackendBase,
+    BackendState,
+    DesiredAvailability,
+    QueueStatus,
+    RemoteAvailabilityChanged,
+)
 from app.contactcenter.base import backoff as backoff_delay
 from app.core.availability import StatusType
 from app.core.callbacks import CallbackRequest
@@ -316,7 +322,20 @@ class AmiContactCenter(BackendBase):
         self._members.setdefault(f["Queue"], {})[f["Interface"]] = f
         self._recompute()
 
-    _ev_QueueMemberPause = _ev_QueueMemberStatus
+    def _ev_QueueMemberPause(self, f: Frame, aid: str) -> None:
+        self._ev_QueueMemberStatus(f, aid)
+        if f["Interface"] != self._interface:
+            return
+        paused = f.get("Paused") == "1"
+        our_pause_in_flight = "QueuePause" in self._pending.values()
+        if not our_pause_in_flight and paused != (self._paused_text() == "true"):
+            # Someone else (an admin, the dialplan) paused or unpaused us. A pause only stops
+            # queue calls, which is what OffWork means; the reason names the status.
+            reason = f.get("PausedReason", "")
+            self._emit(RemoteAvailabilityChanged(
+                StatusType.OFFWORK if paused else StatusType.AVAILABLE,
+                reason.split(":")[0] if paused and reason else "", reason))
+
     _ev_QueueMemberAdded = _ev_QueueMemberStatus
 
     def _ev_QueueMemberRemoved(self, f: Frame, aid: str) -> None:

@@ -151,6 +151,15 @@ class FakeAmiServer:
             m.status, m.in_call = status, in_call
             self._broadcast(self._member_frame("QueueMemberStatus", queue, m))
 
+    def admin_pause(self, interface: str, paused: bool, reason: str = "") -> None:
+        """Pause a member from outside (a supervisor's console, the dialplan)."""
+        with self._lock:
+            for q in self.queues.values():
+                m = q.members.get(interface)
+                if m is not None:
+                    m.paused, m.reason = paused, reason if paused else ""
+                    self._broadcast(self._member_frame("QueueMemberPause", q.name, m))
+
     def send_raw(self, data: bytes) -> None:
         """Write bytes as they are to every logged-in client (for malformed frames)."""
         with self._lock:

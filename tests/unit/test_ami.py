@@ -8,7 +8,12 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from app.contactcenter.asterisk_ami import AmiContactCenter, FrameReader, encode
-from app.contactcenter.base import BackendState, QueueStatus
+from app.contactcenter.base import (
+    BackendState,
+    ContactCenterEvent,
+    QueueStatus,
+    RemoteAvailabilityChanged,
+)
 from app.core.availability import StatusType
 from tests.fakes.ami_server import FakeAmiServer
 
@@ -120,6 +125,28 @@ def test_offwork_pauses_busy_does_not(ami: AmiContactCenter, server: FakeAmiServ
     assert server.member("Sales", ME).reason == "Lunch: back at one"  # type: ignore[union-attr]
     ami.set_availability(StatusType.BUSY, "Busy")
     wait_for(lambda: not server.member("Sales", ME).paused, "unpause")  # type: ignore[union-attr]
+
+
+def test_pause_by_someone_else_is_reported(ami: AmiContactCenter,
+                                           server: FakeAmiServer) -> None:
+    events: list[ContactCenterEvent] = []
+    ami.add_listener(events.append)
+    ami.set_availability(StatusType.AVAILABLE, "Available")
+    server.admin_pause(ME, True, "Supervisor: coaching")
+    wait_for(lambda: any(isinstance(e, RemoteAvailabilityChanged) for e in events), "report")
+    (change,) = [e for e in events if isinstance(e, RemoteAvailabilityChanged)]
+    assert (change.type, change.name, change.reason) == (
+        StatusType.OFFWORK, "Supervisor", "Supervisor: coaching")
+
+
+def test_our_own_pause_is_not_reported_back(ami: AmiContactCenter,
+                                            server: FakeAmiServer) -> None:
+    events: list[ContactCenterEvent] = []
+    ami.add_listener(events.append)
+    ami.set_availability(StatusType.DND, "Do not disturb")
+    wait_for(lambda: server.member("Sales", ME).paused, "pause")  # type: ignore[union-attr]
+    wait_for(lambda: row(ami, "Sales").free == 1, "paused member not free")
+    assert not any(isinstance(e, RemoteAvailabilityChanged) for e in events)
 
 
 def test_join_and_leave(ami: AmiContactCenter, server: FakeAmiServer) -> None:
