@@ -202,7 +202,8 @@ class History:
     def recent(self, limit: int = 100, *, result: CallResult | None = None,
                direction: Direction | None = None) -> list[CallRecord]:
         """Newest first, optionally only one result and/or one direction."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if result is not None:
             where.append("result = ?")
             args.append(result.value)
@@ -222,7 +223,8 @@ class History:
             return self.recent(limit)
         e164 = try_normalise(text, region)
         digits = _digits(text).lstrip("0")
-        clauses, args = ["display_name LIKE ? ESCAPE '\\'"], [f"%{_like(text)}%"]
+        clauses = ["display_name LIKE ? ESCAPE '\\'"]
+        args: list[object] = [f"%{_like(text)}%"]
         if e164:
             clauses.append("remote_number = ?")
             args.append(e164)

@@ -138,12 +138,16 @@ class PhoneSession:
                   on_registration: Callable[[RegistrationChanged], None] | None = None,
                   on_problem: Callable[[str], None] | None = None,
                   on_dtmf: Callable[[DtmfReceived], None] | None = None) -> None:
-        for lst, fn in ((self._on_call_updated, on_call_updated),
-                        (self._on_call_ended, on_call_ended),
-                        (self._on_registration, on_registration),
-                        (self._on_problem, on_problem), (self._on_dtmf, on_dtmf)):
-            if fn is not None:
-                lst.append(fn)  # type: ignore[attr-defined]
+        if on_call_updated is not None:
+            self._on_call_updated.append(on_call_updated)
+        if on_call_ended is not None:
+            self._on_call_ended.append(on_call_ended)
+        if on_registration is not None:
+            self._on_registration.append(on_registration)
+        if on_problem is not None:
+            self._on_problem.append(on_problem)
+        if on_dtmf is not None:
+            self._on_dtmf.append(on_dtmf)
 
     def _notify(self, listeners: list[Callable[[T], None]], value: T) -> None:
         for fn in list(listeners):

@@ -68,7 +68,7 @@ def _when(at: datetime, now: datetime) -> str:
 
 
 def _length(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds <= 0:
         return ""
     m, s = divmod(seconds, 60)
@@ -96,7 +96,7 @@ class HistoryView(QWidget):
         self.filter_box = QComboBox(self)
         self.filter_box.setObjectName("history_filter")
         for key, label in zip(FILTERS, (self.tr("All calls"), self.tr("Missed"),
-                                        self.tr("Incoming"), self.tr("Outgoing"))):
+                                        self.tr("Incoming"), self.tr("Outgoing")), strict=True):
             self.filter_box.addItem(label, key)
         self.filter_box.currentIndexChanged.connect(
             lambda i: self.filter_requested.emit(str(self.filter_box.itemData(i))))
@@ -152,8 +152,8 @@ class HistoryView(QWidget):
         self.redial_button.setEnabled(False)
 
     def records(self) -> list[CallRecord]:
-        return [self.tree.topLevelItem(i).data(0, RECORD_ROLE)
-                for i in range(self.tree.topLevelItemCount())]
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [item.data(0, RECORD_ROLE) for item in items if item is not None]
 
     def current_filter(self) -> str:
         return str(self.filter_box.currentData())
