@@ -169,7 +169,8 @@ class IdentifyResult:
         return len(self.contacts) + len(self.accounts) + len(self.leads)
 
     def refs(self) -> tuple[RecordRef, ...]:
-        return tuple(r.ref for r in (*self.contacts, *self.accounts, *self.leads))
+        return (tuple(c.ref for c in self.contacts) + tuple(a.ref for a in self.accounts)
+                + tuple(lead.ref for lead in self.leads))
 
 
 Match = IdentifyResult  # the name the issue uses

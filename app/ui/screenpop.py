@@ -67,7 +67,7 @@ class CrmSchemeHandler(QWebEngineUrlSchemeHandler):
         super().__init__(parent)
         self._render = render
 
-    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 (Qt)
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
         url = job.requestUrl()
         if url.host() != CRM_HOST:
             # Action URLs never get here (the page refuses the navigation); anything
@@ -93,7 +93,7 @@ class ScreenPopPage(QWebEnginePage):
         super().__init__(profile, view)
         self._view = view
 
-    def acceptNavigationRequest(self, url: QUrl | str,  # noqa: N802 (Qt)
+    def acceptNavigationRequest(self, url: QUrl | str,
                                 nav_type: QWebEnginePage.NavigationType,
                                 is_main_frame: bool) -> bool:
         url = QUrl(url)
@@ -115,10 +115,11 @@ class ScreenPopPage(QWebEnginePage):
         log.warning("refused navigation to %s", url.toString())
         return False
 
-    def createWindow(self, _type: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:  # noqa: N802
+    def createWindow(self, _type: QWebEnginePage.WebWindowType  # type: ignore[override]
+                     ) -> QWebEnginePage | None:
         return None  # no pop-up windows; links with target=_blank do nothing
 
-    def javaScriptConsoleMessage(self, level: QWebEnginePage.JavaScriptConsoleMessageLevel,  # noqa: N802
+    def javaScriptConsoleMessage(self, level: QWebEnginePage.JavaScriptConsoleMessageLevel,
                                  message: str, line: int, source: str) -> None:
         # CSP violations end up here: keep them in our log, not on stderr.
         log.debug("page console (%s:%d): %s", source, line, message)

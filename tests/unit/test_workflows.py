@@ -1,4 +1,4 @@
-"""The full table of workflow decisions: workflow × direction × matches × phase."""
+"""The full table of workflow decisions: workflow, direction, matches, phase."""
 
 from __future__ import annotations
 
@@ -33,17 +33,17 @@ MANY = (C1, C2)
 IN, OUT = Direction.INBOUND, Direction.OUTBOUND
 R, A, E, D = Phase.RINGING, Phase.ANSWERED, Phase.ENDED, Phase.DECLINED
 W = Workflow
-O = Offer
+Of = Offer
 
-CASE_ONE = frozenset({O.CHOOSE_CASE, O.NEW_CASE, O.NEW_CASE_UNIDENTIFIED})
-CASE_MANY = frozenset({O.SEARCH, O.CHOOSE, O.NEW_CASE_UNIDENTIFIED})
-CASE_NONE = frozenset({O.SEARCH, O.NEW_CASE})
-CA = frozenset({O.SEARCH, O.CHOOSE, O.UPDATE_PHONE, O.NEW_CONTACT, O.NEW_ACCOUNT})
-CA_NONE = CA - {O.CHOOSE}
-CL = frozenset({O.SEARCH, O.CHOOSE, O.UPDATE_PHONE, O.NEW_CONTACT, O.NEW_LEAD})
-CL_NONE = CL - {O.CHOOSE}
-PC = frozenset({O.SEARCH, O.CHOOSE})
-PC_NONE = frozenset({O.SEARCH})
+CASE_ONE = frozenset({Of.CHOOSE_CASE, Of.NEW_CASE, Of.NEW_CASE_UNIDENTIFIED})
+CASE_MANY = frozenset({Of.SEARCH, Of.CHOOSE, Of.NEW_CASE_UNIDENTIFIED})
+CASE_NONE = frozenset({Of.SEARCH, Of.NEW_CASE})
+CA = frozenset({Of.SEARCH, Of.CHOOSE, Of.UPDATE_PHONE, Of.NEW_CONTACT, Of.NEW_ACCOUNT})
+CA_NONE = CA - {Of.CHOOSE}
+CL = frozenset({Of.SEARCH, Of.CHOOSE, Of.UPDATE_PHONE, Of.NEW_CONTACT, Of.NEW_LEAD})
+CL_NONE = CL - {Of.CHOOSE}
+PC = frozenset({Of.SEARCH, Of.CHOOSE})
+PC_NONE = frozenset({Of.SEARCH})
 
 # Inbound and outbound without a linked record behave the same; each row is checked for
 # both directions.

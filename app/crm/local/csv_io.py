@@ -239,7 +239,7 @@ def import_csv(store: LocalStore, path: Path | str, progress: Progress | None = 
                 assert values is not None
                 rec: dict[str, str] = {}
                 phones: list[str] = []
-                for col, value in zip(columns, values):
+                for col, value in zip(columns, values, strict=True):
                     value = value.strip()
                     if col == "phone" and value:
                         phones.append(value)

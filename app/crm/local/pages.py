@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from string import Template
 from urllib.parse import quote, urlencode, urlsplit
@@ -48,7 +48,7 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> Template:
     return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 
@@ -293,11 +293,11 @@ def dialog_page(store: LocalStore, query: Mapping[str, str]) -> bytes:
     results = ""
     q = query.get("q", "").strip()
     if q:
-        found = store.search(q)
-        items = [_person_item(r, kind, ctx) for r in _matches(kind, found)]
+        searched = store.search(q)
+        items = [_person_item(r, kind, ctx) for r in _matches(kind, searched)]
         if kind == "case":
             items += [_case_item(c, action_url("choose-case", call=call, case=c.id))
-                      for c in found.cases]
+                      for c in searched.cases]
         results = _section(f"Results for “{q}”", items, "Nothing found.")
     heading = {0: "Unknown caller", 1: "Caller identified"}.get(len(records),
                                                                 f"{len(records)} matches")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -192,12 +192,11 @@ class LocalStore:
         return f"switchboard://crm/{ref.kind.value}/{ref.id}"
 
     def get(self, ref: RecordRef) -> Contact | Account | Lead | Case:
-        getter = {RecordKind.CONTACT: queries.contacts, RecordKind.ACCOUNT: queries.accounts,
-                  RecordKind.LEAD: queries.leads, RecordKind.CASE: queries.cases}.get(ref.kind)
-        if getter is None or not ref.id.isdigit():
+        if ref.kind not in _GETTERS or not ref.id.isdigit():
             raise RecordNotFound(f"there is no {ref.kind.value} {ref.id!r} in the CRM")
         with self._db() as conn:
-            found = getter(conn, [int(ref.id)])
+            found: tuple[Contact | Account | Lead | Case, ...] = _GETTERS[ref.kind](
+                conn, [int(ref.id)])
         if not found:
             raise RecordNotFound(f"the {ref.kind.value} {ref.id} is not in the CRM "
                                  "(it may have been deleted)")
@@ -409,6 +408,12 @@ class LocalStore:
             if cur.rowcount:
                 conn.execute("UPDATE cases SET modified_at = ? WHERE id = ?",
                              (ts, _int_id(case_id)))
+
+
+_GETTERS: dict[RecordKind, Callable[[sqlite3.Connection, list[int]],
+                                    tuple[Contact | Account | Lead | Case, ...]]] = {
+    RecordKind.CONTACT: queries.contacts, RecordKind.ACCOUNT: queries.accounts,
+    RecordKind.LEAD: queries.leads, RecordKind.CASE: queries.cases}
 
 
 def _int_id(ident: str | None) -> int:
