@@ -246,3 +246,51 @@ def test_history_says_who_and_when(av: Availability) -> None:
 def test_unknown_status_is_an_error(av: Availability) -> None:
     with pytest.raises(KeyError):
         av.set_status("Asleep", T0)
+
+
+# --- keeping the phone system in step (app.contactcenter.sync) --------------------------------
+
+class RecordingBackend:
+    def __init__(self) -> None:
+        self.sent: list[tuple[StatusType, str, str]] = []
+
+    def set_availability(self, type: StatusType, name: str, reason: str = "") -> None:
+        self.sent.append((type, name, reason))
+
+
+def test_sync_sends_each_meaningful_change_once(av: Availability) -> None:
+    from app.contactcenter.sync import AvailabilitySync
+
+    backend = RecordingBackend()
+    sync = AvailabilitySync(backend)  # type: ignore[arg-type]
+    for change in (av.set_status("Do not disturb", T0), av.set_pool_calls(False, T0),
+                   av.set_status("Available", T0 + mins(1)), av.call_started(1, T0 + mins(2))):
+        assert change is not None
+        sync.push(change)
+    av.call_answered(1, T0 + mins(2))
+    wrap = av.call_ended(1, T0 + mins(3))
+    assert wrap is not None
+    sync.push(wrap)
+    (back,) = av.tick(T0 + mins(4))
+    sync.push(back)
+    assert backend.sent == [
+        (StatusType.DND, "Do not disturb", ""),
+        (StatusType.AVAILABLE, "Available", ""),
+        (StatusType.OFFWORK, WRAP_UP, "then Available"),
+        (StatusType.AVAILABLE, "Available", ""),
+    ]
+
+
+def test_remote_change_is_applied_by_backend_and_not_echoed(av: Availability) -> None:
+    from app.contactcenter.base import RemoteAvailabilityChanged
+    from app.contactcenter.sync import AvailabilitySync
+
+    backend = RecordingBackend()
+    sync = AvailabilitySync(backend)  # type: ignore[arg-type]
+    change = sync.apply_remote(RemoteAvailabilityChanged(StatusType.OFFWORK, "Supervisor",
+                                                         "Supervisor: coaching"), av, T0)
+    assert change is not None and change.by is Actor.BACKEND
+    assert change.shown == "Off work" and change.note == "Supervisor: coaching"
+    assert not sync.push(change) and backend.sent == []
+    named = sync.apply_remote(RemoteAvailabilityChanged(StatusType.OFFWORK, "Lunch"), av, T0)
+    assert named is not None and named.shown == "Lunch"
