@@ -160,7 +160,9 @@ class SwitchboardApp(QObject):
         try:
             self.engine.start(START_TIMEOUT)
         except Exception as exc:  # any start failure is shown, never raised into Qt
-            log.exception("engine start failed")
+            # EngineError says what to fix; a traceback only helps for anything else.
+            log.error("engine start failed: %s", exc,
+                      exc_info=not isinstance(exc, (RuntimeError, ValueError)))
             self.bridge.post(EngineStartFinished(str(exc) or type(exc).__name__))
         else:
             self.bridge.post(EngineStartFinished(None))
@@ -187,7 +189,7 @@ class SwitchboardApp(QObject):
         if isinstance(event, EngineStartFinished):
             self.engine_running = event.error is None
             if event.error is not None:
-                self.window.show_stopped(event.error)
+                self.window.show_stopped()
                 self.window.show_problem(_tr("The phone could not start: %s") % event.error,
                                          fatal=True)
             return

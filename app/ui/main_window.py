@@ -237,10 +237,11 @@ class MainWindow(QMainWindow):
     def show_starting(self) -> None:
         self._set_registration_text(self.tr("Starting the phone…"), "pending")
 
-    def show_stopped(self, reason: str) -> None:
+    def show_stopped(self) -> None:
+        """The engine is not running (the reason goes to the problem banner)."""
         self._registration = None
         self._retry_timer.stop()
-        self._set_registration_text(self.tr("Phone not running: %s") % reason, "bad")
+        self._set_registration_text(self.tr("Phone not running"), "bad")
 
     def show_registration(self, ev: RegistrationChanged) -> None:
         self._registration = ev
