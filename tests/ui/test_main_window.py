@@ -401,3 +401,14 @@ def test_bridge_delivers_on_the_gui_thread(qtbot: QtBot) -> None:
     bridge.post("late")
     qtbot.wait(20)
     assert len(got) == 50
+
+
+def test_thousands_of_emits_do_not_exhaust_true(qtbot: QtBot) -> None:
+    # PySide6 6.12.0 on Python 3.11 drops a reference to True per emit(); without the
+    # guard in app/ui/bridge.py this aborts the interpreter (bool_dealloc).
+    import sys
+
+    bridge = EngineBridge()
+    for i in range(5000):
+        bridge.event_received.emit(i)
+    assert sys.getrefcount(True) > 1000
