@@ -31,6 +31,7 @@ from app.core.calls import (
 )
 from app.core.history import MEMORY, History, HistoryError
 from app.core.phone import CallControl, PhoneSession
+from app.logs import call_event, log_engine_event
 from app.paths import Profile
 from app.ui.bridge import EngineBridge, guard_bool_refcount
 from app.ui.main_window import MainWindow
@@ -193,6 +194,7 @@ class SwitchboardApp(QObject):
                 self.window.show_problem(_tr("The phone could not start: %s") % event.error,
                                          fatal=True)
             return
+        log_engine_event(event)
         self.session.handle(event)
         if isinstance(event, EngineProblem) and event.fatal:
             self.window.show_problem(event.message, fatal=True)
@@ -204,6 +206,9 @@ class SwitchboardApp(QObject):
             self.window.show_call(call)
 
     def _call_ended(self, record: CallRecord) -> None:
+        call_event("recorded", call_id=record.call_id, result=record.result.value,
+                   direction=record.direction.value, remote=record.remote_number,
+                   wait=round(record.wait_seconds, 3), talk=round(record.talk_seconds, 3))
         self.refresh_history()
 
     def _registration(self, ev: RegistrationChanged) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import logging
 import sys
@@ -15,36 +16,54 @@ from app.paths import Profile
 log = logging.getLogger(__name__)
 
 
+def _common_options(suppress: bool) -> argparse.ArgumentParser:
+    """Options valid before and after the subcommand (`switchboard demo --profile X`)."""
+    default = argparse.SUPPRESS if suppress else None
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--profile", type=Path, metavar="DIR", default=default,
+                        help="keep config, databases and logs under DIR")
+    common.add_argument("--log-format", choices=("text", "json"),
+                        default=default if suppress else "text",
+                        help="json: one JSON object per line, one per call event")
+    common.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                        default=default, help="overrides log.level from config.toml")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="switchboard", description="Desktop softphone for contact-centre agents.")
+        prog="switchboard", description="Desktop softphone for contact-centre agents.",
+        parents=[_common_options(suppress=False)])
     parser.add_argument("--version", action="version", version=f"switchboard {__version__}")
-    parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="keep config, databases and logs under DIR")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text",
-                        help="json: one JSON object per line, one per call event")
-    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
-                        help="overrides log.level from config.toml")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common_options(suppress=True)
+    add = functools.partial(sub.add_parser, parents=[common])
 
-    sub.add_parser("run", help="start the phone (the default)")
-    sub.add_parser("doctor", help="check the profile, config, keyring and SIP stack")
-    sub.add_parser("config-reference", help="print every config key with its default")
 
-    dial = sub.add_parser("dial", help="dial a tel:/sip:/callto: link or a number "
+    add("run", help="start the phone (the default)")
+    add("doctor", help="check the profile, config, keyring and SIP stack")
+    add("config-reference", help="print every config key with its default")
+
+    dial = add("dial", help="dial a tel:/sip:/callto: link or a number "
                           "(hands it to the running instance, or starts one)")
     dial.add_argument("link", help="e.g. tel:+358401234567, sip:alice@example.com, 040 123 4567")
-    sub.add_parser("register-handler", help="open tel:, sip: and callto: links with "
+    add("register-handler", help="open tel:, sip: and callto: links with "
                    "Switchboard for the current user")
 
-    crm = sub.add_parser("crm", help="the built-in CRM")
+    crm = add("crm", help="the built-in CRM")
     crm_sub = crm.add_subparsers(dest="crm_command", metavar="ACTION", required=True)
-    imp = crm_sub.add_parser("import", help="import contacts, accounts and leads from CSV")
+    crm_add = functools.partial(crm_sub.add_parser, parents=[common])
+    imp = crm_add("import", help="import contacts, accounts and leads from CSV")
     imp.add_argument("file", type=Path, help="CSV file; columns are listed in the README")
-    exp = crm_sub.add_parser("export", help="export contacts, accounts and leads as CSV")
+    exp = crm_add("export", help="export contacts, accounts and leads as CSV")
     exp.add_argument("--out", type=Path, help="file to write (default: standard output)")
 
-    pw = sub.add_parser("set-password", help="store the SIP password in the keyring")
+    demo = add("demo", help="run with a sample built-in CRM and a simulated "
+                          "caller (profile: the per-user data folder's demo/, or --profile)")
+    demo.add_argument("--caller-arg", action="append", default=[], metavar="ARG",
+                      help=argparse.SUPPRESS)  # timing knobs for tests
+
+    pw = add("set-password", help="store the SIP password in the keyring")
     pw.add_argument("--stdin", action="store_true",
                     help="read the password from standard input instead of prompting")
     return parser
@@ -137,6 +156,12 @@ def _cmd_crm(args: argparse.Namespace, profile: Profile) -> int:
         store.close()
 
 
+def _cmd_demo(args: argparse.Namespace, profile: Profile) -> int:
+    from app.demo.run import run_demo
+
+    return run_demo(profile, args.caller_arg)
+
+
 def _cmd_doctor(args: argparse.Namespace, profile: Profile) -> int:
     from app import secrets
 
@@ -202,6 +227,7 @@ COMMANDS = {
     "dial": _cmd_dial,
     "register-handler": _cmd_register_handler,
     "crm": _cmd_crm,
+    "demo": _cmd_demo,
 }
 
 
@@ -210,7 +236,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     raw = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(rewrite_link_argv(raw))
-    profile = (Profile.at(args.profile) if args.profile else Profile.default()).ensure()
+    if args.command == "demo":
+        from app.demo.run import demo_profile
+
+        profile = demo_profile(args.profile).ensure()
+    else:
+        profile = (Profile.at(args.profile) if args.profile else Profile.default()).ensure()
     settings, _ = config.load(profile.config_path)
     logs.setup(profile.log_dir, level=args.log_level or settings.log.level, fmt=args.log_format,
                stderr=args.command not in ("config-reference", "doctor", "crm"))

@@ -95,6 +95,32 @@ def setup(log_dir: Path, *, level: str = "info", fmt: str = "text",
     return path
 
 
+def log_engine_event(ev: object) -> None:
+    """The call-related engine events as structured lines (registration goes too)."""
+    from app.core import calls as c
+
+    if isinstance(ev, c.IncomingCall):
+        call_event("ringing", handle=ev.handle, call_id=ev.call_id, remote=ev.remote_number,
+                   name=ev.display_name, queue=ev.queue, waiting=ev.waiting)
+    elif isinstance(ev, c.CallRefused):
+        call_event("refused", call_id=ev.call_id, remote=ev.remote_number, queue=ev.queue,
+                   code=ev.sip_code, reason=ev.reason)
+    elif isinstance(ev, c.OutgoingCallStarted):
+        call_event("dialing", handle=ev.handle, call_id=ev.call_id, remote=ev.remote_number,
+                   caller_id=ev.local_number)
+    elif isinstance(ev, c.CallStateChanged):
+        name = {c.CallState.CONNECTED: "answered", c.CallState.ENDED: "ended",
+                c.CallState.ALERTING: "alerting", c.CallState.HELD: "held"}.get(ev.state)
+        if name:
+            call_event(name, handle=ev.handle, code=ev.sip_code, reason=ev.reason,
+                       side=ev.hangup_side.value if ev.state is c.CallState.ENDED else None)
+    elif isinstance(ev, c.DtmfReceived):
+        call_event("dtmf", handle=ev.handle, digit=ev.digit, method=ev.method)
+    elif isinstance(ev, c.RegistrationChanged):
+        call_event("registration", state=ev.state.value, code=ev.sip_code, reason=ev.reason,
+                   retry_in=ev.retry_in)
+
+
 def call_event(event: str, **fields: Any) -> None:
     """One structured line per call event (ringing, answered, ended, refused, …)."""
     safe = {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}

@@ -75,6 +75,13 @@ class MainWindow(QMainWindow):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(14, 14, 14, 10)
         side_layout.setSpacing(10)
+        # The agent's status control goes here (filled by the availability wiring).
+        self.status_area = QWidget(side)
+        self.status_area.setObjectName("status_area")
+        status_layout = QVBoxLayout(self.status_area)
+        status_layout.setContentsMargins(0, 0, 0, 0)
+        self.status_area.hide()
+        side_layout.addWidget(self.status_area)
         side_layout.addWidget(self.call_panel)
         side_layout.addWidget(self._heading(self.tr("Dial")))
         side_layout.addWidget(self.dialpad)
@@ -104,10 +111,24 @@ class MainWindow(QMainWindow):
         self.screenpop_placeholder.setWordWrap(True)
         pop_layout.addWidget(self.screenpop_placeholder)
 
+        # Under the screen-pop: the live queue dashboard, when a phone-system backend is set.
+        self.queues_area = QWidget(self)
+        self.queues_area.setObjectName("queues_area")
+        queues_layout = QVBoxLayout(self.queues_area)
+        queues_layout.setContentsMargins(0, 0, 0, 0)
+        self.queues_area.hide()
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.right_splitter.setObjectName("right_splitter")
+        self.right_splitter.addWidget(self.screenpop_area)
+        self.right_splitter.addWidget(self.queues_area)
+        self.right_splitter.setStretchFactor(0, 3)
+        self.right_splitter.setStretchFactor(1, 1)
+        self.right_splitter.setChildrenCollapsible(False)
+
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("main_splitter")
         self.splitter.addWidget(self.side_scroll)
-        self.splitter.addWidget(self.screenpop_area)
+        self.splitter.addWidget(self.right_splitter)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([400, 780])
@@ -150,6 +171,21 @@ class MainWindow(QMainWindow):
         self._make_shortcuts()
         if STYLE_PATH.exists():
             self.setStyleSheet(STYLE_PATH.read_text(encoding="utf-8"))
+
+    def set_status_widget(self, widget: QWidget) -> None:
+        """Place the agent's status control above the calls."""
+        self.status_area.layout().addWidget(widget)
+        self.status_area.show()
+
+    def set_screenpop_widget(self, widget: QWidget) -> None:
+        """Replace the placeholder with the screen-pop view."""
+        self.screenpop_placeholder.hide()
+        self.screenpop_area.layout().addWidget(widget)
+
+    def set_queues_widget(self, widget: QWidget) -> None:
+        """Show the queue dashboard under the screen-pop."""
+        self.queues_area.layout().addWidget(widget)
+        self.queues_area.show()
 
     def _heading(self, text: str) -> QLabel:
         label = QLabel(text, self)
