@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.crm.local.csv_io import import_csv  # noqa: E402
-from app.crm.local.store import LocalStore, now_iso  # noqa: E402
+from app.crm.local.csv_io import import_csv
+from app.crm.local.store import LocalStore, now_iso
 
 FIRST = ["Matti", "Maija", "Ville", "Anna", "Juha", "Liisa", "Pekka", "Sari", "Timo", "Aino"]
 LAST = ["Virtanen", "Korhonen", "Mäkinen", "Nieminen", "Mäkelä", "Hämäläinen", "Laine",
@@ -92,7 +92,7 @@ def lookups(store: LocalStore, n: int, count: int) -> tuple[list[float], int]:
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def import_rate(tmp: Path, rows: int) -> tuple[float, int]:

@@ -184,6 +184,11 @@ class ScreenPopView(QWebEngineView):
         self.load(self.crm_url(path, query))
 
     def close_down(self) -> None:
-        """Delete the page before its profile (Qt warns, and may crash, otherwise)."""
+        """Delete the page, then its profile, then the view (the app is quitting).
+
+        Order matters: a profile released while a page still uses it makes Qt warn "Expect
+        troubles", and a page-less view left alive would make itself a new default page.
+        """
         shiboken6.delete(self._page)
-        shiboken6.delete(self._profile)
+        self._profile.deleteLater()  # after Chromium has let go of the page
+        self.deleteLater()

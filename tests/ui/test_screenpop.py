@@ -44,8 +44,7 @@ class Harness:
         self.view = ScreenPopView(render or (lambda p, q: pages.render(p, q, store)),
                                   open_external=lambda url: self.opened.append(url.toString()))
         self.view.action_requested.connect(lambda n, p: self.actions.append((n, p)))
-        qtbot.addWidget(self.view)
-        self.view.resize(600, 800)
+        self.view.resize(600, 800)  # not qtbot.addWidget: close_down() ends its life
 
     def load(self, path: str, query: Mapping[str, str] | None = None) -> None:
         with self.qtbot.waitSignal(self.view.loadFinished, timeout=LOAD_TIMEOUT) as blocker:
@@ -69,6 +68,7 @@ def harness(qtbot: Any, store: LocalStore) -> Iterator[Harness]:
     h = Harness(qtbot, store)
     yield h
     h.view.close_down()
+    qtbot.wait(1)
 
 
 def test_hostile_contact_renders_as_text_and_runs_nothing(harness: Harness,
@@ -230,3 +230,16 @@ def test_states_looking_up_and_error(harness: Harness) -> None:
         harness.view.show_error(IMG)
     assert harness.js("document.querySelector('.detail').textContent") == IMG
     assert harness.js("document.querySelectorAll('img').length") == 0
+
+
+def test_view_with_storage_under_a_directory(qtbot: Any, store: LocalStore,
+                                             tmp_path: Path) -> None:
+    view = ScreenPopView(lambda p, q: pages.render(p, q, store),
+                         storage_dir=tmp_path / "web")
+    assert not view.page().profile().isOffTheRecord()
+    assert view.page().profile().persistentStoragePath() == str(tmp_path / "web" / "storage")
+    with qtbot.waitSignal(view.loadFinished, timeout=LOAD_TIMEOUT) as blocker:
+        view.show_idle()
+    assert blocker.args == [True]
+    view.close_down()
+    qtbot.wait(10)  # let the deferred profile deletion run while the app is alive

@@ -8,7 +8,20 @@ every button is a plain link or GET form to `switchboard://action/NAME?…`, whi
 view turns into an intent signal instead of loading it.
 
 Paths: /contact/ID /account/ID /lead/ID /case/ID, /dialog?kind=…&number=…&queue=…&call=…,
-/looking-up?number=…, /error?message=…, /idle, /style.css.
+/looking-up?number=…, /error?message=…, /idle, /style.css. Dialog kinds: case,
+contact_account, contact_lead, phone_call (`chosen=contact/ID` preselects a contact).
+
+Actions (switchboard://action/NAME, parameters as query; `call` is whatever the app put
+in the dialog's `call` parameter):
+    open            ref                      pop this record
+    choose-case     case, contact?           the call is about this existing case
+    new-case        contact?                 create a case (no contact: unidentified)
+    attach-number   ref, number              "update phone": add the caller's number
+    new-contact     number, first_name, last_name, email, company
+    new-account     number, name, email
+    new-lead        number, first_name, last_name, company, email
+    regarding       ref                      log the call regarding this record
+    dial            number, ref              click-to-dial from a record page
 """
 
 from __future__ import annotations
