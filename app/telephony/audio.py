@@ -44,11 +44,20 @@ def choose_device(ep: pj.Endpoint, null_audio: bool) -> str | None:
 
 
 class AudioRouter:
-    """Connects and disconnects call audio to the sound device ports."""
+    """Connects and disconnects call audio to the sound device ports.
 
-    def __init__(self, ep: pj.Endpoint) -> None:
+    `capture_file` (a WAV file, looped) replaces the microphone: `switchboard demo` uses
+    it for the simulated caller's voice, tests use a tone to see mute on the media path.
+    """
+
+    def __init__(self, ep: pj.Endpoint, capture_file: str | None = None) -> None:
         adm = ep.audDevManager()
-        self._capture = adm.getCaptureDevMedia()
+        self._player: pj.AudioMediaPlayer | None = None
+        self._capture: pj.AudioMedia = adm.getCaptureDevMedia()
+        if capture_file:
+            self._player = pj.AudioMediaPlayer()
+            self._player.createPlayer(capture_file, 0)  # 0: loop
+            self._capture = self._player
         self._playback = adm.getPlaybackDevMedia()
 
     def connect(self, call_audio: pj.AudioMedia, *, muted: bool) -> None:
@@ -71,6 +80,7 @@ class AudioRouter:
         # Drop the wrappers before libDestroy; they do not own the ports.
         del self._capture
         del self._playback
+        self._player = None
 
 
 __all__ = ["NO_DEVICE_MESSAGE", "AudioRouter", "choose_device"]

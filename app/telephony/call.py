@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import pjsua2 as pj
 
 from app.core.calls import (
+    LEGAL_TRANSITIONS,
     CallState,
     CallStateChanged,
     DtmfReceived,
@@ -72,6 +73,7 @@ class MediaStats:
 
     rx_packets: int
     tx_packets: int
+    rx_level: int  # 0..255, last level of the audio received from the far end
 
 
 def _caused_by_remote(event: pj.SipEvent) -> bool:
@@ -103,8 +105,14 @@ class EngineCall(pj.Call):
     # -- helpers ------------------------------------------------------------------------
 
     def _report(self, state: CallState, code: int = 0, reason: str = "", *,
-                side: HangupSide = HangupSide.NONE, early: bool = False) -> None:
-        wanted = state if state is CallState.ENDED else next_state(self.state, state)
+                side: HangupSide = HangupSide.NONE, early: bool = False,
+                from_media: bool = False) -> None:
+        if state is CallState.ENDED:
+            wanted: CallState | None = state
+        elif from_media:  # hold/resume: held_state() already checked it
+            wanted = state if state in LEGAL_TRANSITIONS[self.state] else None
+        else:
+            wanted = next_state(self.state, state)
         if wanted is None or wanted is self.state:
             return
         self.state = wanted
@@ -170,7 +178,7 @@ class EngineCall(pj.Call):
                 router.connect(self.getAudioMedia(index), muted=self.muted)
         change = held_state(self.state, status)
         if change is not None:
-            self._report(change)
+            self._report(change, from_media=True)
         self._emit_media()
 
     @guarded
@@ -258,7 +266,10 @@ class EngineCall(pj.Call):
         if index < 0 or status == MediaStatus.NONE:
             return None
         stat = self.getStreamStat(index)
-        return MediaStats(int(stat.rtcp.rxStat.pkt), int(stat.rtcp.txStat.pkt))
+        # Levels are named from the conference port's side: "tx" is what the port
+        # transmits into the bridge, i.e. what we receive from the far end.
+        level = int(self.getAudioMedia(index).getTxLevel())
+        return MediaStats(int(stat.rtcp.rxStat.pkt), int(stat.rtcp.txStat.pkt), level)
 
 
 __all__ = ["CallHost", "EngineCall", "MediaStats", "guarded"]

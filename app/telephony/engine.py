@@ -66,8 +66,10 @@ class Engine:
 
     def __init__(self, settings: SipSettings, *, password: str | None, policy: RingPolicy,
                  on_event: Callable[[EngineEvent], None], region: str = "FI",
-                 null_audio: bool = True, log_sip: bool = False) -> None:
+                 null_audio: bool = True, log_sip: bool = False,
+                 capture_file: str | None = None) -> None:
         self.settings = settings
+        self._capture_file = capture_file
         self._password = password
         self._policy = policy
         self._on_event = on_event
@@ -313,7 +315,11 @@ class Engine:
         transport_id = self._create_transport(ep)
         ep.libStart()
         problem = choose_device(ep, self._null_audio)
-        self.router = AudioRouter(ep)
+        try:
+            self.router = AudioRouter(ep, self._capture_file)
+        except pj.Error as exc:
+            raise EngineError(f"cannot play {self._capture_file} as the microphone "
+                              f"({exc.reason}); it must be a WAV file") from None
         account = EngineAccount(self, self.settings)
         host = self.settings.listen_address
         if not host or host == "0.0.0.0":
@@ -355,12 +361,7 @@ class Engine:
         if ep is None:
             return
         try:
-            for call in list(self._calls.values()):
-                if call.state is not CallState.ENDED:
-                    try:
-                        call.end()
-                    except pj.Error:
-                        pass
+            self._hang_up_all()
             deadline = time.monotonic() + 2.0
             while self._calls and time.monotonic() < deadline and \
                     ep.libGetState() == pj.PJSUA_STATE_RUNNING:
@@ -393,6 +394,15 @@ class Engine:
             self._ep = None
             del ep
             gc.collect()
+
+    def _hang_up_all(self) -> None:
+        # A separate function so no local variable keeps a Call alive past libDestroy().
+        for call in list(self._calls.values()):
+            if call.state is not CallState.ENDED:
+                try:
+                    call.end()
+                except pj.Error:
+                    pass
 
     # -- calls --------------------------------------------------------------------------
 
@@ -469,6 +479,8 @@ class Engine:
     def presence_changed(self, buddy: EngineBuddy) -> None:
         info = buddy.getInfo()
         status = info.presStatus
+        if status.status == pj.PJSUA_BUDDY_STATUS_UNKNOWN:
+            return  # subscription pending or no document yet: nothing to report
         self.emit(PresenceChanged(uri=buddy.uri,
                                   basic_open=status.status == pj.PJSUA_BUDDY_STATUS_ONLINE,
                                   note=str(status.note), state_text=str(status.statusText)))

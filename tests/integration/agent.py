@@ -7,7 +7,7 @@ end of a call as this child process. Commands, one per line on stdin:
     dtmf H DIGITS | stats H | publish 0|1 NOTE... | subscribe URI | quit
 
 Every engine event is written to stdout as one JSON object with its class name in
-"type"; `stats` answers {"type": "Stats", "handle": H, "rx": N, "tx": N}. The first line
+"type"; `stats` answers {"type": "Stats", "handle": H, "rx": N, "tx": N, "rx_level": 0..255}. The first line
 is {"type": "Ready", "local_uri": ..., "port": ...}. pjsua2's own console output goes to
 stderr so it never mixes with the protocol.
 """
@@ -62,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--auto-answer", action="store_true")
     p.add_argument("--dtmf", default="rfc4733", choices=("rfc4733", "info"))
+    p.add_argument("--capture-file", default=None, help="WAV file looped as the microphone")
     return p.parse_args(argv)
 
 
@@ -92,7 +93,8 @@ def handle(engine: Engine, proto: Protocol, line: str) -> bool:
             stats = engine.media_stats(int(args[0]))
             proto.write({"type": "Stats", "handle": int(args[0]),
                          "rx": stats.rx_packets if stats else None,
-                         "tx": stats.tx_packets if stats else None})
+                         "tx": stats.tx_packets if stats else None,
+                         "rx_level": stats.rx_level if stats else None})
         elif cmd == "publish":
             engine.publish_presence(args[0] == "1", " ".join(args[1:]))
         elif cmd == "subscribe":
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         dtmf_method=args.dtmf, srtp="disabled", retry_min_seconds=0.5,
         retry_max_seconds=5.0)
     engine = Engine(settings, password=args.password, policy=basic_policy,
-                    on_event=proto.event)
+                    on_event=proto.event, capture_file=args.capture_file)
     engine.start()
     proto.write({"type": "Ready", "local_uri": engine.local_uri, "port": engine.local_port})
     try:

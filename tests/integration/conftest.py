@@ -139,9 +139,10 @@ def sipp(tmp_path: Path) -> Iterator[Callable[..., Sipp]]:
     started: list[Sipp] = []
 
     def start(scenario_file: Path, remote: str | None = None, *, calls: int = 1,
-              service: str = "agent", extra: tuple[str, ...] = ()) -> Sipp:
-        port = free_port()
-        log_dir = tmp_path / f"sipp-{port}"
+              service: str = "agent", extra: tuple[str, ...] = (),
+              port: int | None = None) -> Sipp:
+        port = port or free_port()
+        log_dir = tmp_path / f"sipp-{len(started)}-{port}"
         log_dir.mkdir()
         cmd = ["sipp", "-sf", str(scenario_file), "-i", "127.0.0.1", "-p", str(port),
                "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", str(calls),
@@ -199,14 +200,15 @@ def make_engine() -> Iterator[Callable[..., EngineUnderTest]]:
     made: list[EngineUnderTest] = []
 
     def make(*, password: str | None = None, policy: RingPolicy = basic_policy,
-             **overrides: Any) -> EngineUnderTest:
+             capture_file: str | None = None, **overrides: Any) -> EngineUnderTest:
         assert not made, "one Engine per process at a time (pjsua2 has one Endpoint)"
         base = SipSettings(mode="direct", username="agent", listen_address="127.0.0.1",
                            port=0, retry_min_seconds=0.2, retry_max_seconds=1.0,
                            srtp="disabled")
         settings = replace(base, **overrides)
         events = EventLog()
-        engine = Engine(settings, password=password, policy=policy, on_event=events)
+        engine = Engine(settings, password=password, policy=policy, on_event=events,
+                        capture_file=capture_file)
         engine.start()
         made.append(EngineUnderTest(engine, events, settings))
         return made[-1]
@@ -214,6 +216,36 @@ def make_engine() -> Iterator[Callable[..., EngineUnderTest]]:
     yield make
     for item in made:
         item.engine.stop()
+
+
+@pytest.fixture(scope="session")
+def tone_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One second of a 1 kHz tone (8 kHz, 16-bit mono): a microphone that is never silent."""
+    import math
+    import struct
+    import wave
+
+    path = tmp_path_factory.mktemp("audio") / "tone.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * 1000
+                                                                      * n / 8000)))
+                                 for n in range(8000)))
+    return path
+
+
+def until(read: Callable[[], E], ok: Callable[[E], bool], timeout: float = WAIT) -> E:
+    """Poll `read()` until `ok(value)`; fail with the last value seen."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not ok(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition never held; last value {value!r}")
+        time.sleep(0.2)
+        value = read()
+    return value
 
 
 # -- Kamailio -------------------------------------------------------------------------
