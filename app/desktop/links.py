@@ -100,18 +100,18 @@ def parse_link(text: str, region: str = "FI") -> DialTarget:
     (`phone.default_region`).
     """
     if not isinstance(text, str):
-        raise _refuse(QT_TRANSLATE_NOOP(_CONTEXT, "A link must be text."))
+        raise _refuse(QT_TRANSLATE_NOOP("links", "A link must be text."))
     if len(text) > MAX_LINK:
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "That link is too long to be a phone number or SIP address "
+            "links", "That link is too long to be a phone number or SIP address "
             "({length} characters)."), length=str(len(text)))
     if _has_control(text):
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} contains control characters; it was not dialled."),
+            "links", "{link} contains control characters; it was not dialled."),
             link=text.strip(" "))
     raw = text.strip()
     if not raw:
-        raise _refuse(QT_TRANSLATE_NOOP(_CONTEXT, "There is nothing to dial."))
+        raise _refuse(QT_TRANSLATE_NOOP("links", "There is nothing to dial."))
     m = _SCHEME.match(raw)
     if m is None:
         if "@" in raw:
@@ -121,7 +121,7 @@ def parse_link(text: str, region: str = "FI") -> DialTarget:
     rest = raw[m.end():]
     if scheme not in SCHEMES:
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "Switchboard dials only tel:, sip:, sips: and callto: links, "
+            "links", "Switchboard dials only tel:, sip:, sips: and callto: links, "
             "not {scheme}: links."), scheme=scheme)
     decoded = _decode(rest, raw)
     if scheme == "tel":
@@ -133,13 +133,13 @@ def parse_link(text: str, region: str = "FI") -> DialTarget:
 
 def _decode(rest: str, raw: str) -> str:
     if "%" in rest and re.search(r"%(?![0-9A-Fa-f]{2})", rest):
-        raise _refuse(QT_TRANSLATE_NOOP(_CONTEXT, "{link} has a broken %-escape."), link=raw)
+        raise _refuse(QT_TRANSLATE_NOOP("links", "{link} has a broken %-escape."), link=raw)
     decoded = unquote(rest, errors="strict") if "%" in rest else rest
     # One round of decoding only: a second %-escape left after it (%250A) is refused
     # rather than decoded again, so a doubly encoded newline cannot sneak through.
     if _has_control(decoded) or "%" in decoded:
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} hides control characters or a second %-escape in its "
+            "links", "{link} hides control characters or a second %-escape in its "
             "%-escapes; it was not dialled."),
             link=raw)
     return decoded
@@ -150,7 +150,7 @@ def _number(text: str, region: str, raw: str) -> DialTarget:
         return DialTarget("number", normalise(text, region))
     except InvalidNumber as exc:
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} is not a number Switchboard can dial: {reason}."),
+            "links", "{link} is not a number Switchboard can dial: {reason}."),
             link=raw, reason=str(exc)) from None
 
 
@@ -161,7 +161,7 @@ def _parse_tel(body: str, region: str, raw: str) -> DialTarget:
     for param in params:
         if not _TEL_PARAM.match(param):
             raise _refuse(QT_TRANSLATE_NOOP(
-                _CONTEXT, "{link} has a parameter Switchboard does not understand."), link=raw)
+                "links", "{link} has a parameter Switchboard does not understand."), link=raw)
         name, _, value = param.partition("=")
         if name.lower() == "phone-context":
             context = value
@@ -177,7 +177,7 @@ def _parse_tel(body: str, region: str, raw: str) -> DialTarget:
         digits = re.sub(r"[^0-9]", "", context)
         if not digits or re.sub(r"[\s\-.()]", "", context) != "+" + digits:
             raise _refuse(QT_TRANSLATE_NOOP(
-                _CONTEXT, "{link} has a phone-context that is not a number prefix."), link=raw)
+                "links", "{link} has a phone-context that is not a number prefix."), link=raw)
         for length in (1, 2, 3):
             if len(digits) == length:
                 country = phonenumbers.region_code_for_country_code(int(digits))
@@ -188,7 +188,7 @@ def _parse_tel(body: str, region: str, raw: str) -> DialTarget:
     # number is local to: ours, as far as the agent is concerned.
     if not all(_HOST_LABEL.match(label) for label in context.split(".")):
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} has a phone-context that is not a number prefix."), link=raw)
+            "links", "{link} has a phone-context that is not a number prefix."), link=raw)
     return _number(number, region, raw)
 
 
@@ -208,11 +208,11 @@ def _parse_sip(scheme: str, body: str, raw: str | None = None) -> DialTarget:
     raw = raw if raw is not None else body
     if "?" in body:
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} carries SIP headers; Switchboard does not send headers from "
+            "links", "{link} carries SIP headers; Switchboard does not send headers from "
             "links, so it was not dialled."), link=raw)
     if not body.isascii():
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} has characters that are not allowed in a SIP address."),
+            "links", "{link} has characters that are not allowed in a SIP address."),
             link=raw)
     address, *params = body.split(";")
     transport = ""
@@ -222,21 +222,21 @@ def _parse_sip(scheme: str, body: str, raw: str | None = None) -> DialTarget:
             transport = value.lower()
         elif not re.match(r"^[A-Za-z0-9\-]+(=[A-Za-z0-9\-.]*)?$", param):
             raise _refuse(QT_TRANSLATE_NOOP(
-                _CONTEXT, "{link} has characters that are not allowed in a SIP address."),
+                "links", "{link} has characters that are not allowed in a SIP address."),
                 link=raw)
         # Every other parameter (maddr=, user=, lr, method=) is dropped: it could only
         # route the call somewhere the visible address does not say.
     user, at, hostport = address.rpartition("@")
     if not at or not user:
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} is not a SIP address of the form user@host."), link=raw)
+            "links", "{link} is not a SIP address of the form user@host."), link=raw)
     if ":" in user:
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} contains a password; Switchboard does not dial links with "
+            "links", "{link} contains a password; Switchboard does not dial links with "
             "passwords in them."), link=raw)
     if not _SIP_USER.match(user):
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} has characters that are not allowed in a SIP address."),
+            "links", "{link} has characters that are not allowed in a SIP address."),
             link=raw)
     host = _host(hostport, raw)
     uri = f"{scheme}:{user}@{host}"
@@ -261,11 +261,11 @@ def _host(hostport: str, raw: str) -> str:
         ok = bool(host) and len(host) <= 253 and all(_HOST_LABEL.match(lb) for lb in labels)
     if not ok:
         raise _refuse(QT_TRANSLATE_NOOP(
-            _CONTEXT, "{link} does not name a valid host."), link=raw)
+            "links", "{link} does not name a valid host."), link=raw)
     if port or hostport.endswith(":"):
         if not port.isdigit() or not 0 < int(port) < 65536 or len(port) > 5:
             raise _refuse(QT_TRANSLATE_NOOP(
-                _CONTEXT, "{link} has a port that is not a number from 1 to 65535."),
+                "links", "{link} has a port that is not a number from 1 to 65535."),
                 link=raw)
         return f"{host.lower()}:{int(port)}"
     return host.lower()

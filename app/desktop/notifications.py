@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QObject, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -23,10 +23,6 @@ from app.core.numbers import display
 log = logging.getLogger(__name__)
 
 MARGIN = 12  # pixels between toasts and from the screen edge
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Notifications", text)
 
 
 class IncomingCallToast(QFrame):
@@ -45,11 +41,11 @@ class IncomingCallToast(QFrame):
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setWindowTitle(_tr("Incoming call"))
-        self.setAccessibleName(_tr("Incoming call"))
+        self.setWindowTitle(self.tr("Incoming call"))
+        self.setAccessibleName(self.tr("Incoming call"))
 
-        shown_number = display(number, region) if number else _tr("Unknown number")
-        self.title_label = QLabel(_tr("Incoming call"))
+        shown_number = display(number, region) if number else self.tr("Unknown number")
+        self.title_label = QLabel(self.tr("Incoming call"))
         self.title_label.setStyleSheet("font-weight: bold;")
         # Caller-supplied text is shown as plain text, never as rich text.
         self.name_label = QLabel(name or shown_number)
@@ -58,14 +54,14 @@ class IncomingCallToast(QFrame):
         self.number_label = QLabel(shown_number if name else "")
         self.number_label.setTextFormat(Qt.TextFormat.PlainText)
         self.number_label.setVisible(bool(name))
-        self.queue_label = QLabel(_tr("Queue: {queue}").format(queue=queue) if queue
-                                  else _tr("Direct call"))
+        self.queue_label = QLabel(self.tr("Queue: {queue}").format(queue=queue) if queue
+                                  else self.tr("Direct call"))
         self.queue_label.setTextFormat(Qt.TextFormat.PlainText)
 
-        self.answer_button = QPushButton(_tr("Answer"))
+        self.answer_button = QPushButton(self.tr("Answer"))
         self.answer_button.setObjectName("answerButton")
         self.answer_button.setStyleSheet("background: #2e9d4f; color: white;")
-        self.decline_button = QPushButton(_tr("Decline"))
+        self.decline_button = QPushButton(self.tr("Decline"))
         self.decline_button.setObjectName("declineButton")
         self.decline_button.setStyleSheet("background: #d0342c; color: white;")
         for button in (self.answer_button, self.decline_button):

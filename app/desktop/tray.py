@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication, QObject, QRect, Signal
+from PySide6.QtCore import QObject, QRect, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -22,20 +22,6 @@ from app.core.calls import RegistrationState
 from app.desktop.icons import CAN_RING, tray_icon
 
 log = logging.getLogger(__name__)
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Tray", text)
-
-
-def registration_text(state: RegistrationState) -> str:
-    return {
-        RegistrationState.REGISTERED: _tr("connected"),
-        RegistrationState.DISABLED: _tr("direct calls only"),
-        RegistrationState.REGISTERING: _tr("connecting…"),
-        RegistrationState.FAILED: _tr("not connected"),
-        RegistrationState.UNREGISTERED: _tr("offline"),
-    }[state]
 
 
 class Tray(QObject):
@@ -57,7 +43,7 @@ class Tray(QObject):
         self._available: bool | None = None
 
         self.menu = QMenu()
-        self.window_action = QAction(_tr("Hide window"), self)
+        self.window_action = QAction(self.tr("Hide window"), self)
         self.window_action.triggered.connect(self._toggle_window)
         self.menu.addAction(self.window_action)
         self.missed_action = QAction("", self)
@@ -65,7 +51,7 @@ class Tray(QObject):
         self.missed_action.setVisible(False)
         self.menu.addAction(self.missed_action)
         self.menu.addSeparator()
-        self.status_menu = self.menu.addMenu(_tr("Status"))
+        self.status_menu = self.menu.addMenu(self.tr("Status"))
         self._status_group = QActionGroup(self)
         self._status_group.setExclusive(True)
         self._status_actions: dict[str, QAction] = {}
@@ -73,7 +59,7 @@ class Tray(QObject):
         self.state_action = QAction("", self)
         self.state_action.setEnabled(False)  # a label: the registration state in words
         self.menu.addAction(self.state_action)
-        self.quit_action = QAction(_tr("Quit Switchboard"), self)
+        self.quit_action = QAction(self.tr("Quit Switchboard"), self)
         self.quit_action.triggered.connect(lambda: self.quit_requested.emit())
         self.menu.addAction(self.quit_action)
 
@@ -95,7 +81,7 @@ class Tray(QObject):
             return None
         if not first_time:
             return None
-        message = _tr("There is no system tray on this desktop, so Switchboard has no tray "
+        message = self.tr("There is no system tray on this desktop, so Switchboard has no tray "
                       "icon; the window stays open and shows everything instead.")
         log.info("no system tray: %s", message)
         return message
@@ -148,9 +134,19 @@ class Tray(QObject):
 
     def set_window_visible(self, visible: bool) -> None:
         self._window_visible = visible
-        self.window_action.setText(_tr("Hide window") if visible else _tr("Show window"))
+        self.window_action.setText(self.tr("Hide window") if visible else self.tr("Show window"))
 
     # -- what is shown -------------------------------------------------------------------
+
+    def registration_text(self, state: RegistrationState) -> str:
+        # self.tr() with literal text so pyside6-lupdate finds it (context "Tray").
+        return {
+            RegistrationState.REGISTERED: self.tr("connected"),
+            RegistrationState.DISABLED: self.tr("direct calls only"),
+            RegistrationState.REGISTERING: self.tr("connecting…"),
+            RegistrationState.FAILED: self.tr("not connected"),
+            RegistrationState.UNREGISTERED: self.tr("offline"),
+        }[state]
 
     @property
     def missed_count(self) -> int:
@@ -160,22 +156,22 @@ class Tray(QObject):
         lines = ["Switchboard"]
         if self._status_name:
             lines.append(self._status_name)
-        lines.append(registration_text(self._registration))
+        lines.append(self.registration_text(self._registration))
         if self._missed:
             lines.append(self._missed_text())
         return " — ".join(lines[:2]) + ("\n" + "\n".join(lines[2:]) if lines[2:] else "")
 
     def _missed_text(self) -> str:
         if self._missed == 1:
-            return _tr("1 missed call")
-        return _tr("{count} missed calls").format(count=self._missed)
+            return self.tr("1 missed call")
+        return self.tr("%n missed calls", "", self._missed)
 
     def _refresh(self) -> None:
         self.icon.setIcon(tray_icon(self._status_type, self._registration, self._missed > 0))
         self.icon.setToolTip(self.tooltip())
         self.missed_action.setVisible(self._missed > 0)
         self.missed_action.setText(self._missed_text())
-        self.state_action.setText(registration_text(self._registration).capitalize())
+        self.state_action.setText(self.registration_text(self._registration).capitalize())
         self.status_menu.setEnabled(bool(self._status_actions))
 
     @property
