@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 from PySide6.QtGui import QFileOpenEvent
 
 from app.desktop.links import DialTarget, LinkRefused, looks_like_link, parse_link
@@ -72,7 +72,7 @@ def forwarded_request(args: Sequence[str], region: str = "FI") -> Request:
         try:
             return Dial(parse_link(args[1], region))
         except LinkRefused as exc:
-            return Refused(str(exc))
+            return Refused(exc.text(QCoreApplication.translate))
     return Refused(f"another start asked for something unknown ({len(args)} arguments)")
 
 

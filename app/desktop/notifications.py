@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 MARGIN = 12  # pixels between toasts and from the screen edge
 
 
+def windows_can_be_raised() -> bool:
+    """False on the offscreen/minimal platforms (tests, headless), which warn on raise."""
+    return QGuiApplication.platformName() not in ("offscreen", "minimal")
+
+
 class IncomingCallToast(QFrame):
     """One ringing call: who, from which queue, Answer / Decline."""
 
@@ -34,8 +39,10 @@ class IncomingCallToast(QFrame):
 
     def __init__(self, call_id: int, name: str, number: str, queue: str = "",
                  region: str = "FI", parent: QWidget | None = None) -> None:
-        super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
-                         | Qt.WindowType.WindowStaysOnTopHint)
+        flags = Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        if windows_can_be_raised():
+            flags |= Qt.WindowType.Tool  # no taskbar entry; Qt raises Tool windows on show
+        super().__init__(parent, flags)
         self.call_id = call_id
         self.setObjectName("incomingCallToast")
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)

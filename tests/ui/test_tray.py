@@ -268,3 +268,77 @@ def test_file_open_event_with_a_link_is_emitted(qtbot: QtBot, qapp: object) -> N
             QCoreApplication.sendEvent(qapp, QFileOpenEvent(QUrl("file:///etc/passwd")))
     finally:
         QCoreApplication.instance().removeEventFilter(links)  # type: ignore[union-attr]
+
+
+# -- Desktop: the pieces together around a window -------------------------------------------
+
+@pytest.fixture
+def desktop(qtbot: QtBot) -> Iterator[object]:
+    from PySide6.QtWidgets import QWidget
+
+    from app.desktop.integration import Desktop
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    d = Desktop(window, statuses=STATUSES, region="FI")
+    d.start()
+    yield d
+    d.shutdown()
+
+
+def test_forwarded_dial_is_parsed_again_and_shows_the_window(qtbot: QtBot,
+                                                              desktop: object) -> None:
+    from app.desktop.integration import Desktop
+
+    assert isinstance(desktop, Desktop)
+    with qtbot.waitSignal(desktop.dial_requested, timeout=1000) as blocker:
+        desktop.handle_forwarded(["dial", "tel:040 1234567"])
+    assert blocker.args == ["+358401234567"]
+    assert desktop.window.isVisible()
+    with qtbot.assertNotEmitted(desktop.dial_requested), \
+            qtbot.waitSignal(desktop.problem, timeout=1000) as problem:
+        desktop.handle_forwarded(["dial", "sip:a@b.example?Route=x"])
+    assert "headers" in problem.args[0]
+
+
+def test_plain_second_start_brings_the_window_back(qtbot: QtBot, desktop: object) -> None:
+    from app.desktop.integration import Desktop
+
+    assert isinstance(desktop, Desktop)
+    desktop.window.hide()
+    assert desktop.tray.window_action.text() == "Show window"
+    desktop.handle_forwarded([])
+    assert desktop.window.isVisible()
+    assert desktop.tray.window_action.text() == "Hide window"
+
+
+def test_toast_and_tray_meet_in_desktop(qtbot: QtBot, desktop: object) -> None:
+    from app.desktop.integration import Desktop
+
+    assert isinstance(desktop, Desktop)
+    desktop.incoming_call(4, "Aino", "+358401234567", "Sales")
+    toast = desktop.notifier.toast(4)
+    assert toast is not None
+    with qtbot.waitSignal(desktop.answer_requested, timeout=1000) as blocker:
+        toast.answer_button.click()
+    assert blocker.args == [4]
+    desktop.incoming_call(5, "", "+358401234568")
+    desktop.call_stopped_ringing(5, missed=True)
+    assert desktop.tray.missed_count == 1
+    assert "1 missed call" in desktop.tray.icon.toolTip()
+    with qtbot.waitSignal(desktop.status_requested, timeout=1000) as status:
+        desktop.tray.status_menu.actions()[1].trigger()
+    assert status.args == ["Busy"]
+
+
+def test_macos_link_event_dials_through_desktop(qtbot: QtBot, qapp: object,
+                                                desktop: object) -> None:
+    from PySide6.QtCore import QCoreApplication, QUrl
+    from PySide6.QtGui import QFileOpenEvent
+
+    from app.desktop.integration import Desktop
+
+    assert isinstance(desktop, Desktop)
+    with qtbot.waitSignal(desktop.dial_requested, timeout=1000) as blocker:
+        QCoreApplication.sendEvent(qapp, QFileOpenEvent(QUrl("sip:alice@example.com")))
+    assert blocker.args == ["sip:alice@example.com"]
