@@ -150,6 +150,9 @@ class ContactCenterSettings:
                                "no push events.", lo=1, hi=3600)
     callback_target: str = _opt("case", "What a callback request becomes in the CRM.",
                                 choices=("case", "task"))
+    queue_numbers: list[str] = _opt([], "AMI: each queue's public number, `Name=+E164` "
+                                    "(Asterisk does not know them); shown in the dashboard "
+                                    "and offered as a display number.")
 
 
 @dataclass
@@ -196,7 +199,7 @@ def _check(section: str, f: dataclasses.Field[Any], hint: Any, value: Any) -> tu
     if meta.get("choices") and value not in meta["choices"]:
         return None, f"expected one of {', '.join(meta['choices'])}; got {value!r}"
     lo, hi = meta.get("lo"), meta.get("hi")
-    if lo is not None and value < lo or hi is not None and value > hi:
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
         return None, f"expected a value from {lo:g} to {hi:g}, got {value!r}"
     return value, ""
 

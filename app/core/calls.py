@@ -7,8 +7,8 @@ below (on its own thread) and hands them over; everything after that is plain Py
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 

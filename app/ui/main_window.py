@@ -78,8 +78,8 @@ class MainWindow(QMainWindow):
         # The agent's status control goes here (filled by the availability wiring).
         self.status_area = QWidget(side)
         self.status_area.setObjectName("status_area")
-        status_layout = QVBoxLayout(self.status_area)
-        status_layout.setContentsMargins(0, 0, 0, 0)
+        self._status_layout = QVBoxLayout(self.status_area)
+        self._status_layout.setContentsMargins(0, 0, 0, 0)
         self.status_area.hide()
         side_layout.addWidget(self.status_area)
         side_layout.addWidget(self.call_panel)
@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         # Left empty on purpose: the screen-pop web view goes here (another module).
         self.screenpop_area = QWidget(self)
         self.screenpop_area.setObjectName("screenpop_area")
-        pop_layout = QVBoxLayout(self.screenpop_area)
+        pop_layout = self._pop_layout = QVBoxLayout(self.screenpop_area)
         pop_layout.setContentsMargins(0, 0, 0, 0)
         self.screenpop_placeholder = QLabel(
             self.tr("Caller details appear here when a call comes in."), self.screenpop_area)
@@ -114,8 +114,8 @@ class MainWindow(QMainWindow):
         # Under the screen-pop: the live queue dashboard, when a phone-system backend is set.
         self.queues_area = QWidget(self)
         self.queues_area.setObjectName("queues_area")
-        queues_layout = QVBoxLayout(self.queues_area)
-        queues_layout.setContentsMargins(0, 0, 0, 0)
+        self._queues_layout = QVBoxLayout(self.queues_area)
+        self._queues_layout.setContentsMargins(0, 0, 0, 0)
         self.queues_area.hide()
         self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.right_splitter.setObjectName("right_splitter")
@@ -174,17 +174,17 @@ class MainWindow(QMainWindow):
 
     def set_status_widget(self, widget: QWidget) -> None:
         """Place the agent's status control above the calls."""
-        self.status_area.layout().addWidget(widget)
+        self._status_layout.addWidget(widget)
         self.status_area.show()
 
     def set_screenpop_widget(self, widget: QWidget) -> None:
         """Replace the placeholder with the screen-pop view."""
         self.screenpop_placeholder.hide()
-        self.screenpop_area.layout().addWidget(widget)
+        self._pop_layout.addWidget(widget)
 
     def set_queues_widget(self, widget: QWidget) -> None:
         """Show the queue dashboard under the screen-pop."""
-        self.queues_area.layout().addWidget(widget)
+        self._queues_layout.addWidget(widget)
         self.queues_area.show()
 
     def _heading(self, text: str) -> QLabel:

@@ -84,7 +84,7 @@ def test_no_keyring_backend_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> 
     from keyring.backends import fail
 
     keyring.set_keyring(fail.Keyring())
-    with pytest.raises(secrets.SecretStoreUnavailable, match="keyrings.alt"):
+    with pytest.raises(secrets.SecretStoreUnavailable, match=r"keyrings\.alt"):
         secrets.set_password("agent@pbx", "pw")
     with pytest.raises(secrets.SecretStoreUnavailable, match="never saves passwords"):
         secrets.get_sip_password(SipSettings(username="agent", server="pbx"))
