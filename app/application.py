@@ -7,7 +7,6 @@ message in the window, not a crash. Quitting stops the engine before Qt goes awa
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -27,7 +26,6 @@ from app.core.calls import (
     EngineProblem,
     RegistrationChanged,
     RingPolicy,
-    basic_policy,
 )
 from app.core.history import MEMORY, History, HistoryError
 from app.core.phone import CallControl, PhoneSession
@@ -35,6 +33,7 @@ from app.logs import call_event, log_engine_event
 from app.paths import Profile
 from app.ui.bridge import EngineBridge, guard_bool_refcount
 from app.ui.main_window import MainWindow
+from app.wiring.availability import AvailabilityWiring, Clock, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +75,7 @@ class SwitchboardApp(QObject):
                  engine_factory: EngineFactory = _real_engine,
                  history: History | None = None,
                  policy: RingPolicy | None = None,
+                 clock: Clock = utc_now,
                  problems: Sequence[ConfigProblem] = ()) -> None:
         super().__init__()
         self.profile = profile
@@ -90,16 +90,19 @@ class SwitchboardApp(QObject):
         self._stopped = False
         self.engine_running = False
 
+        # Availability decides who may ring, so it exists before the engine does.
+        self.availability = AvailabilityWiring(settings, self.window, profile, clock=clock,
+                                               parent=self)
         password = self._password()
         self.engine = engine_factory(
             settings.sip, password=password,
-            policy=policy or functools.partial(basic_policy,
-                                               call_waiting=settings.sip.call_waiting),
+            policy=policy or self.availability.ring_policy,
             on_event=self.bridge.post, region=region,
             null_audio=settings.phone.audio == "null", log_sip=settings.log.sip_trace)
         self.session = PhoneSession(self.engine, self.history, settings)
         self._connect()
         self.window.set_caller_ids(self.session.caller_ids, self.session.caller_id)
+        self.availability.attach(self.engine, self.session, dial=self.redial)
         self.refresh_history()
         for problem in problems:
             self.window.show_problem(_tr("Setting ignored: %s") % problem)
@@ -153,6 +156,7 @@ class SwitchboardApp(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+        self.availability.start()
         self._starter = threading.Thread(target=self._start_engine, name="engine-start",
                                          daemon=True)
         self._starter.start()
@@ -180,6 +184,7 @@ class SwitchboardApp(QObject):
             self.engine.stop()
         except Exception:
             log.exception("engine stop failed")
+        self.availability.stop()
         self.bridge.close()
         self.history.close()
 

@@ -30,6 +30,7 @@ def create_contact_center(settings: ContactCenterSettings, sip: SipSettings, *,
         return AmiContactCenter(settings.host or sip.server.split(":")[0], settings.port,
                                 settings.user, get_secret(settings.keyring_key) or "",
                                 interface, member_name=sip.display_name or sip.username,
+                                queue_numbers=_pairs(settings.queue_numbers),
                                 poll_seconds=settings.poll_seconds)
     if backend == "enreach":
         from app.contactcenter.enreach import EnreachContactCenter
@@ -45,6 +46,16 @@ def create_contact_center(settings: ContactCenterSettings, sip: SipSettings, *,
         domain = sip.domain or sip.server.split(":")[0]
         return SipPresenceContactCenter(engine, own_uri=f"sip:{sip.username}@{domain}")
     return NullContactCenter()
+
+
+def _pairs(entries: list[str]) -> dict[str, str]:
+    """`Name=value` lines → {name: value}; lines without `=` are skipped."""
+    out: dict[str, str] = {}
+    for entry in entries:
+        name, sep, value = entry.rpartition("=")
+        if sep and name.strip() and value.strip():
+            out[name.strip()] = value.strip()
+    return out
 
 
 __all__ = ["create_contact_center"]

@@ -1,0 +1,1 @@
+"""Glue that connects finished parts to the composition root; one module per feature."""

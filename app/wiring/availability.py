@@ -1,0 +1,449 @@
+"""Availability, wrap-up, queues and callbacks wired into the running app (issue #4).
+
+`AvailabilityWiring` owns the agent's `Availability` (app.core.availability) and connects
+it to everything around it:
+
+- the engine: `ring_policy` is what the composition root gives the engine, so DND refuses
+  direct calls 486 and queue calls 480 and OffWork refuses queue calls, on the engine
+  thread, at once;
+- the phone session: ringing and talking show *In a Call*, an answered call is followed by
+  *Wrap Up* for `availability.wrap_up_seconds`, then the status before the call returns;
+- the window: the StatusMenu at the top of the left column (status, duration, pool calls,
+  schedule, display number), the queue dashboard and the callback list under the
+  screen-pop when a phone-system backend is configured;
+- the phone system (`contactcenter.backend`): connected off the GUI thread, every change
+  pushed once (AvailabilitySync), changes made there taken back into the core;
+- the CRM: callback requests become cases or tasks in the built-in CRM on a worker thread.
+
+A 1 s timer applies what is due (durations, wrap-up end, schedule) and counts down. Every
+change is logged as a structured `availability` call event saying who or what made it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Protocol, cast
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import Settings
+from app.contactcenter.base import (
+    CallbacksChanged,
+    ContactCenter,
+    QueuesChanged,
+    RemoteAvailabilityChanged,
+)
+from app.contactcenter.sync import AvailabilitySync
+from app.core.availability import Actor, Availability, Change, Phase
+from app.core.callbacks import CallbackProcessor, CallbackRequest, HandledStore, Outcome
+from app.core.calls import Call, CallState, RegistrationChanged, RingPolicy
+from app.core.phone import PhoneSession
+from app.logs import call_event
+from app.paths import Profile
+from app.ui.main_window import MainWindow
+from app.ui.queue_dashboard import ContactCenterBridge, QueueDashboard
+from app.ui.status_menu import HIDDEN, StatusMenu
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+# What PhoneSession/Engine get as the caller id when the agent hides the number.
+ANONYMOUS = "anonymous"
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("AvailabilityWiring", text)
+
+
+class CallbackList(QGroupBox):
+    """Callback requests seen this session, each with a one-click "Call back"."""
+
+    dial_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Callback requests"), parent)
+        self.setObjectName("callbackList")
+        self.list = QListWidget(self)
+        self.empty = QLabel(self.tr("No callback requests"), self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list)
+        layout.addWidget(self.empty)
+        self.rows: dict[str, tuple[QListWidgetItem, QLabel, QPushButton]] = {}
+        self.list.hide()
+
+    def show_request(self, request: CallbackRequest, outcome: Outcome | None = None) -> None:
+        when = request.requested_at.astimezone()
+        text = f"{request.number or self.tr('unknown number')}  ·  {request.queue}  ·  " \
+               f"{when:%d.%m. %H:%M}"
+        if request.message:
+            text += f"\n“{request.message}”"
+        if outcome is not None and outcome.created:
+            text += "\n" + self.tr("%1 in the CRM").replace("%1", outcome.created)
+        elif outcome is not None and outcome.error:
+            text += "\n" + self.tr("Not saved yet: %1").replace("%1", outcome.error)
+        if request.id in self.rows:
+            self.rows[request.id][1].setText(text)
+            return
+        row = QWidget(self.list)
+        label = QLabel(text, row)
+        label.setWordWrap(True)
+        button = QPushButton(self.tr("Call back"), row)
+        button.setObjectName("callBack")
+        button.setEnabled(bool(request.number))
+        button.clicked.connect(lambda _=False, n=request.number: self.dial_requested.emit(n))
+        box = QHBoxLayout(row)
+        box.setContentsMargins(4, 2, 4, 2)
+        box.addWidget(label, 1)
+        box.addWidget(button)
+        item = QListWidgetItem(self.list)
+        item.setSizeHint(row.sizeHint())
+        self.list.setItemWidget(item, row)
+        self.rows[request.id] = (item, label, button)
+        self.list.show()
+        self.empty.hide()
+
+
+class AvailabilityWiring(QObject):
+    """See the module docstring. Build it, hand `ring_policy` to the engine, then `attach`."""
+
+    _callbacks_done = Signal(object)  # (requests, outcomes) from the worker thread
+
+    def __init__(self, settings: Settings, window: MainWindow, profile: Profile | None, *,
+                 clock: Clock = utc_now, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._window = window
+        self._profile = profile
+        self._clock = clock
+        self.availability = Availability.from_settings(
+            settings.availability, clock(), call_waiting=settings.sip.call_waiting)
+        self._seen = 0  # history entries already shown, logged and pushed
+        self._live: set[int] = set()  # call handles counted as "in a call"
+        self._session: PhoneSession | None = None
+        self._dial: Callable[[str], None] = lambda _number: None
+        self.backend: ContactCenter | None = None
+        self.dashboard: QueueDashboard | None = None
+        self.callbacks: CallbackList | None = None
+        self._sync: AvailabilitySync | None = None
+        self._bridge: ContactCenterBridge | None = None
+        self._queue_numbers: list[tuple[str, str]] = []
+        self._workers = ThreadPoolExecutor(max_workers=1,
+                                           thread_name_prefix="availability-worker")
+        self._processor: CallbackProcessor | None = None
+        self._stores: list[_Closable] = []
+        self._stopped = False
+
+        self.menu = StatusMenu()
+        self.menu.set_statuses(self.availability.statuses, self.availability.durations)
+        window.set_status_widget(self.menu)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+        self._callbacks_done.connect(self._show_callbacks)
+        self._flush()
+
+    @property
+    def ring_policy(self) -> RingPolicy:
+        """Runs on the engine thread: reads one immutable gate, never blocks."""
+        return self.availability.ring_policy
+
+    # -- building ----------------------------------------------------------------------
+
+    def attach(self, engine: object, session: PhoneSession, *,
+               dial: Callable[[str], None]) -> None:
+        """Follow `session`'s calls, offer its caller ids, and build the backend."""
+        self._session = session
+        self._dial = dial
+        session.subscribe(on_call_updated=self._call_updated,
+                          on_registration=self._registration)
+        m = self.menu
+        m.status_requested.connect(self._status_requested)
+        m.pool_calls_requested.connect(self._pool_calls_requested)
+        m.wrap_up_end_requested.connect(self._wrap_up_end_requested)
+        m.schedule_add_requested.connect(self._schedule_add_requested)
+        m.schedule_remove_requested.connect(self._schedule_remove_requested)
+        m.display_number_requested.connect(self._display_number_requested)
+        self._window.caller_id_selected.connect(lambda n: m.show_display_number(n or ""))
+        self._offer_display_numbers()
+        cc = self._settings.contactcenter
+        if cc.backend == "none":
+            return
+        from app.contactcenter.factory import create_contact_center
+
+        try:
+            # Every backend the factory builds implements the ContactCenter protocol.
+            self.backend = cast(ContactCenter, create_contact_center(
+                cc, self._settings.sip, engine=engine))  # type: ignore[arg-type]
+        except Exception as exc:  # a bad setting or keyring: the phone works without it
+            log.exception("contact-centre backend %s not available", cc.backend)
+            self._window.show_problem(_tr("Queues and availability are not linked to the "
+                                          "phone system: %s") % exc)
+            return
+        self._sync = AvailabilitySync(self.backend)
+        self._bridge = ContactCenterBridge(self)
+        self._bridge.event_received.connect(self._on_backend_event)
+        self.dashboard = QueueDashboard()
+        self.dashboard.attach(self.backend, ContactCenterBridge(self.dashboard))
+        self.dashboard.join_requested.connect(self.backend.join)
+        self.dashboard.leave_requested.connect(self.backend.leave)
+        self.callbacks = CallbackList()
+        self.callbacks.dial_requested.connect(self._dial)
+        area = QSplitter()
+        area.setObjectName("queues_and_callbacks")
+        area.addWidget(self.dashboard)
+        area.addWidget(self.callbacks)
+        area.setStretchFactor(0, 3)
+        area.setStretchFactor(1, 1)
+        area.setChildrenCollapsible(False)
+        self._window.set_queues_widget(area)
+        self.backend.add_listener(self._bridge.post)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._timer.start()
+        backend = self.backend
+        if backend is None:
+            return
+        assert self._sync is not None
+        self._sync.push(self.availability.current)  # remembered until it is connected
+        # connect() should return at once; a slow DNS lookup or a backend that does its
+        # first round inline must still never freeze the window.
+        threading.Thread(target=backend.connect, name="contactcenter-connect",
+                         daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop the timer, close the backend and finish pending CRM work. Safe twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._timer.stop()
+        if self.backend is not None:
+            if self._bridge is not None:
+                self.backend.remove_listener(self._bridge.post)
+            try:
+                self.backend.close()
+            except Exception:
+                log.exception("contact-centre backend close failed")
+        self._workers.submit(self._close_stores)
+        self._workers.shutdown(wait=True)
+
+    # -- availability in, everywhere out ---------------------------------------------------
+
+    def _flush(self) -> None:
+        """Log, push and show every change recorded since the last flush."""
+        a = self.availability
+        new, self._seen = a.history[self._seen:], len(a.history)
+        for change in new:
+            call_event("availability", by=change.by.value, status=change.status.name,
+                       type=change.status.type.value, shown=change.shown,
+                       phase=change.phase.value, pool_calls=change.pool_calls,
+                       until=change.until.isoformat() if change.until else None,
+                       note=change.note)
+            if self._sync is not None and not self._stopped:
+                self._sync.push(change)
+        if new:
+            self._render(new[-1])
+            if any(c.by is Actor.SCHEDULE for c in new):
+                self.menu.show_upcoming(a.upcoming)
+
+    def _render(self, change: Change) -> None:
+        a = self.availability
+        back = a.returns_to
+        self.menu.show_availability(change, a.remaining(self._clock()),
+                                    back.name if back else "")
+
+    @Slot()
+    def _tick(self) -> None:
+        a = self.availability
+        now = self._clock()
+        a.tick(now)
+        if len(a.history) != self._seen:
+            self._flush()
+        else:
+            back = a.returns_to
+            idle = a.current.phase is Phase.IDLE
+            self.menu.show_remaining(a.remaining(now), back.name if back and idle else "")
+
+    # -- the agent -------------------------------------------------------------------------
+
+    @Slot(str, int)
+    def _status_requested(self, name: str, minutes: int) -> None:
+        duration = timedelta(minutes=minutes) if minutes > 0 else None
+        try:
+            self.availability.set_status(name, self._clock(), duration=duration)
+        except KeyError:
+            self.menu.show_error(_tr("There is no status called %s.") % name)
+            return
+        self._flush()
+
+    @Slot(bool)
+    def _pool_calls_requested(self, on: bool) -> None:
+        self.availability.set_pool_calls(on, self._clock())
+        self._flush()
+
+    @Slot()
+    def _wrap_up_end_requested(self) -> None:
+        self.availability.end_wrap_up(self._clock())
+        self._flush()
+
+    @Slot(object, str, object)
+    def _schedule_add_requested(self, start: datetime, name: str,
+                                end: datetime | None) -> None:
+        now = self._clock()
+        try:
+            item = self.availability.schedule(start, name, end, now)
+        except (ValueError, KeyError) as exc:
+            self.menu.show_error(_tr("Not scheduled: %s") % exc)
+            return
+        call_event("availability_scheduled", by="agent", id=item.id, status=name,
+                   start=start.isoformat(), end=end.isoformat() if end else None)
+        self.menu.show_upcoming(self.availability.upcoming)
+        self.menu.reset_new_schedule(now.astimezone())
+        self._flush()
+
+    @Slot(int)
+    def _schedule_remove_requested(self, item_id: int) -> None:
+        if self.availability.unschedule(item_id):
+            call_event("availability_unscheduled", by="agent", id=item_id)
+        self.menu.show_upcoming(self.availability.upcoming)
+
+    # -- calls -----------------------------------------------------------------------------
+
+    def _call_updated(self, call: Call) -> None:
+        a, now = self.availability, self._clock()
+        if call.ended:
+            if call.handle in self._live:
+                self._live.discard(call.handle)
+                a.call_ended(call.handle, now)
+        else:
+            if call.handle not in self._live:
+                self._live.add(call.handle)
+                a.call_started(call.handle, now)
+            if call.state is CallState.CONNECTED or call.answered_at is not None:
+                a.call_answered(call.handle, now)
+        self._flush()
+
+    def _registration(self, ev: RegistrationChanged) -> None:
+        on_engine_event = getattr(self.backend, "on_engine_event", None)
+        if on_engine_event is not None:  # SIP presence follows the registration
+            on_engine_event(ev)
+
+    # -- display number ----------------------------------------------------------------------
+
+    def _offer_display_numbers(self) -> None:
+        assert self._session is not None
+        configured = list(self._settings.sip.caller_ids)
+        work = configured[0] if configured else ""
+        extra = [(_tr("Work"), n) for n in configured[1:]] + self._queue_numbers
+        self.menu.set_display_numbers(work, extra)
+        current = self._session.caller_id
+        self.menu.show_display_number(HIDDEN if current == ANONYMOUS else current or "")
+
+    @Slot(str)
+    def _display_number_requested(self, choice: str) -> None:
+        session = self._session
+        assert session is not None
+        configured = list(self._settings.sip.caller_ids)
+        if choice == HIDDEN:
+            # PhoneSession only accepts configured numbers; "anonymous" is what the engine
+            # is given to hide the number (see the engine's _dial for what it sends).
+            session.caller_id = ANONYMOUS
+        elif not choice:
+            session.choose_caller_id(configured[0] if configured else None)
+        else:
+            if choice not in session.caller_ids:  # a queue's number the backend reported
+                session.caller_ids.append(choice)
+            session.choose_caller_id(choice)
+        call_event("display_number", by="agent", choice=choice or "default",
+                   caller_id=session.caller_id)
+        self._window.set_caller_ids(session.caller_ids, session.caller_id)
+
+    # -- the phone system ----------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_backend_event(self, event: object) -> None:
+        if isinstance(event, RemoteAvailabilityChanged):
+            AvailabilitySync.apply_remote(event, self.availability, self._clock())
+            self._flush()
+        elif isinstance(event, QueuesChanged):
+            numbers = [(q.name, q.number) for q in event.queues if q.number]
+            if numbers != self._queue_numbers:
+                self._queue_numbers = numbers
+                self._offer_display_numbers()
+        elif isinstance(event, CallbacksChanged) and event.requests:
+            requests = list(event.requests)
+            if self.callbacks is not None:
+                for request in requests:
+                    self.callbacks.show_request(request)
+            if self._profile is not None and not self._stopped:
+                self._workers.submit(self._process_callbacks, requests)
+
+    def _process_callbacks(self, requests: Sequence[CallbackRequest]) -> None:
+        """Worker thread: CRM writes and phone-system closes (both block)."""
+        try:
+            if self._processor is None:
+                self._processor = self._make_processor()
+            outcomes = self._processor.process_all(list(requests))
+        except Exception as exc:  # the CRM file is unusable: say so, try on the next list
+            log.exception("callback requests not processed")
+            outcomes = [Outcome(r.id, "", "", closed=False, error=str(exc)) for r in requests]
+        for outcome in outcomes:
+            if not outcome.skipped:
+                call_event("callback", request_id=outcome.request_id,
+                           created=outcome.created, linked=outcome.linked,
+                           closed=outcome.closed, error=outcome.error)
+        self._callbacks_done.emit((list(requests), outcomes))
+
+    def _make_processor(self) -> CallbackProcessor:
+        from app.crm.local.store import LocalStore
+
+        assert self._profile is not None and self.backend is not None
+        crm = LocalStore(self._profile.db_path("crm"),
+                         region=self._settings.phone.default_region)
+        handled = HandledStore(self._profile.db_path("callbacks"))
+        self._stores = [crm, handled]
+        return CallbackProcessor(crm, self.backend.close_callback, handled,
+                                 target=self._settings.contactcenter.callback_target)
+
+    def _close_stores(self) -> None:
+        for store in self._stores:
+            try:
+                store.close()
+            except Exception:
+                log.exception("closing %r failed", store)
+
+    @Slot(object)
+    def _show_callbacks(self, result: tuple[list[CallbackRequest], list[Outcome]]) -> None:
+        if self.callbacks is None:
+            return
+        requests, outcomes = result
+        by_id = {o.request_id: o for o in outcomes}
+        for request in requests:
+            self.callbacks.show_request(request, by_id.get(request.id))
+
+
+__all__ = ["ANONYMOUS", "AvailabilityWiring", "CallbackList", "utc_now"]
