@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +35,7 @@ from app.paths import Profile
 from app.ui.bridge import EngineBridge, guard_bool_refcount
 from app.ui.main_window import MainWindow
 from app.wiring.availability import AvailabilityWiring, Clock, utc_now
+from app.wiring.crm import crm_wiring
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,10 @@ class SwitchboardApp(QObject):
         self._connect()
         self.window.set_caller_ids(self.session.caller_ids, self.session.caller_id)
         self.availability.attach(self.engine, self.session, dial=self.redial)
+        # CRM lookups, page actions and the outbox run here, never on the GUI thread.
+        self.crm_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="crm")
+        self.crm = crm_wiring(settings, profile, self.session, self.window, self.crm_pool,
+                              parent=self)
         self.refresh_history()
         for problem in problems:
             self.window.show_problem(_tr("Setting ignored: %s") % problem)
@@ -160,6 +166,8 @@ class SwitchboardApp(QObject):
         self._starter = threading.Thread(target=self._start_engine, name="engine-start",
                                          daemon=True)
         self._starter.start()
+        if self.crm is not None:
+            self.crm.start()
 
     def _start_engine(self) -> None:
         try:
@@ -185,6 +193,9 @@ class SwitchboardApp(QObject):
         except Exception:
             log.exception("engine stop failed")
         self.availability.stop()
+        if self.crm is not None:
+            self.crm.stop()
+        self.crm_pool.shutdown(wait=False, cancel_futures=True)
         self.bridge.close()
         self.history.close()
 

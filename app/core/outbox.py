@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,8 @@ class ProcessReport:
     retrying: int = 0  # CRM unreachable, will retry
     failed: int = 0  # refused by the CRM; shown to the agent
     waiting: int = 0  # updates whose activity is not created yet
+    # (call_id, kind, result) of each item applied in this round: the app logs them.
+    landed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def activity_to_json(activity: CallActivity) -> dict[str, Any]:
@@ -225,6 +227,7 @@ class Outbox:
             self._set(item_id, state=DONE, attempts=attempts + 1, result=result,
                       last_error="")
             report.applied += 1
+            report.landed.append((call_id, kind, result))
 
     def _apply(self, backend: CrmBackend, call_id: str, kind: str,
                payload: dict[str, Any]) -> str:

@@ -1,0 +1,132 @@
+"""Small widgets beside the screen-pop: the call notes box and the CRM outbox status.
+
+Both only show state and emit intents; the CRM wiring (app/wiring/crm.py) decides what
+the notes belong to and when a call counts as logged.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+MAX_NOTES = 5000  # the CRM field holds more; an agent's call note never needs it
+
+
+class CallNotes(QWidget):
+    """Notes for the call on screen; `notes_edited(text)` whenever the agent types."""
+
+    notes_edited = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("call_notes")
+        self.title_label = QLabel(self.tr("Call notes"), self)
+        self.title_label.setObjectName("notes_title")
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.state_label = QLabel(self)
+        self.state_label.setObjectName("notes_state")
+        self.state_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.edit = QPlainTextEdit(self)
+        self.edit.setObjectName("notes_edit")
+        self.edit.setPlaceholderText(self.tr("Notes for this call go into the CRM with it."))
+        self.edit.setTabChangesFocus(True)
+        self.edit.setMaximumHeight(110)
+        self.edit.textChanged.connect(self._text_changed)
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.title_label, 1)
+        head.addWidget(self.state_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 8)
+        layout.setSpacing(4)
+        layout.addLayout(head)
+        layout.addWidget(self.edit)
+        self._quiet = False
+        self.show_no_call()
+
+    @Slot()
+    def _text_changed(self) -> None:
+        if self._quiet:
+            return
+        text = self.edit.toPlainText()
+        if len(text) > MAX_NOTES:
+            self.edit.setPlainText(text[:MAX_NOTES])
+            return
+        self.notes_edited.emit(text)
+
+    def _set_text(self, text: str) -> None:
+        self._quiet = True
+        try:
+            if self.edit.toPlainText() != text:
+                self.edit.setPlainText(text)
+        finally:
+            self._quiet = False
+
+    def show_no_call(self) -> None:
+        self.title_label.setText(self.tr("Call notes"))
+        self.state_label.clear()
+        self._set_text("")
+        self.edit.setReadOnly(True)
+        self.edit.setEnabled(False)
+
+    def show_call(self, who: str, notes: str) -> None:
+        """A live call: editable notes for `who`."""
+        self.title_label.setText(self.tr("Notes — %s") % who)
+        self.state_label.clear()
+        self._set_text(notes)
+        self.edit.setEnabled(True)
+        self.edit.setReadOnly(False)
+
+    def show_logged(self, who: str, notes: str, state: str) -> None:
+        """The call has ended and its notes went with the call log."""
+        self.title_label.setText(self.tr("Notes — %s") % who)
+        self.state_label.setText(state)
+        self._set_text(notes)
+        self.edit.setEnabled(True)
+        self.edit.setReadOnly(True)
+
+    def set_state(self, state: str) -> None:
+        self.state_label.setText(state)
+
+
+class OutboxStatus(QWidget):
+    """Status-bar item: call logs waiting for the CRM, and refused ones with a retry."""
+
+    retry_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("outbox_status")
+        self.label = QLabel(self)
+        self.label.setObjectName("outbox_label")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.retry_button = QPushButton(self.tr("Retry"), self)
+        self.retry_button.setObjectName("outbox_retry")
+        self.retry_button.clicked.connect(self.retry_requested)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 6, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.retry_button)
+        self.show_counts(0, 0, "")
+
+    def show_counts(self, pending: int, failed: int, last_error: str) -> None:
+        parts = []
+        if pending == 1:
+            parts.append(self.tr("1 call log waiting for the CRM"))
+        elif pending:
+            parts.append(self.tr("%d call logs waiting for the CRM") % pending)
+        if failed == 1:
+            parts.append(self.tr("1 call log refused by the CRM"))
+        elif failed:
+            parts.append(self.tr("%d call logs refused by the CRM") % failed)
+        self.label.setText(" · ".join(parts))
+        self.setToolTip(last_error)
+        self.retry_button.setVisible(failed > 0)
+        self.setVisible(bool(parts))

@@ -1,0 +1,530 @@
+"""The built-in CRM wired into the running phone: lookup on ring, screen-pop, dialog actions,
+call notes, and the outbox that logs every finished call (issue #3).
+
+`CrmWiring` connects the PhoneSession, the screen-pop view and the window:
+- ring or dial: the pane shows "Looking up…" at once and the number is identified on a
+  worker thread (never the GUI thread); `app.core.workflows.decide` turns the matches
+  into a pop or a dialog as soon as the lookup returns. The ring never waits for it; a
+  slow or failing CRM shows a plain state in the pane and the call goes on;
+- dialog and record pages send intents (`action_requested`): choose a record or a case,
+  create a case/contact/account/lead, update the phone, click-to-dial (a call dialled
+  from a record is linked to that record);
+- hang-up: the call log (activity, or a note on the chosen case) goes into the durable
+  outbox first; only then does the notes box say "Logged". A timer runs the outbox on a
+  worker; the status bar shows how many logs wait for the CRM.
+
+Structured log events: `popped` (call_id, path, ms from INVITE to page loaded),
+`crm_lookup_failed`, `crm_queued` (on disk in the outbox) and `crm_logged` (call_id,
+activity id) when the CRM has it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from app.config import Settings
+from app.core.activity import call_log
+from app.core.calls import Call, CallRecord, CallResult, CallState, Direction
+from app.core.outbox import ACTIVITY, Outbox, OutboxItem, ProcessReport
+from app.core.phone import PhoneSession
+from app.core.workflows import (
+    CreateCase,
+    LogActivity,
+    OpenDialog,
+    Phase,
+    PopRecord,
+    Workflow,
+    decide,
+    dialog_query,
+)
+from app.crm.base import (
+    CrmError,
+    CrmUnavailable,
+    IdentifyResult,
+    NewAccount,
+    NewCase,
+    NewContact,
+    NewLead,
+    RecordRef,
+)
+from app.crm.local import pages
+from app.crm.local.store import LocalStore
+from app.logs import call_event
+from app.paths import Profile
+from app.ui.main_window import MainWindow
+from app.ui.notes import CallNotes, OutboxStatus
+from app.ui.screenpop import ScreenPopView
+
+log = logging.getLogger(__name__)
+
+OUTBOX_TICK_MS = 1000  # how often due outbox items are looked at (the outbox backs off)
+SLOW_LOOKUP_MS = 1500  # after this the pane says the CRM is slow (the call goes on)
+PAGE_BUSY_MS = 200  # the page renderer runs on the GUI thread: never wait long for a lock
+PREFIX = "switchboard://crm/"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("CrmWiring", text)
+
+
+@dataclass
+class CallCrm:
+    """What the CRM side knows about one call."""
+
+    call_id: str
+    handle: int
+    direction: Direction
+    number: str
+    who: str
+    queue: str | None
+    arrived_at: datetime
+    matches: IdentifyResult | None = None
+    looking_up: bool = True
+    linked: RecordRef | None = None  # chosen in the dialog, created, or dialled from
+    also: list[RecordRef] = field(default_factory=list)  # e.g. the chosen case's contact
+    notes: str = ""
+    answered: bool = False
+    answer_waiting: bool = False  # answered before the lookup came back
+    ended: CallRecord | None = None  # hung up before the lookup came back
+    page: str = ""  # the pop or dialog path, for the `popped` event
+
+
+class CrmWiring(QObject):
+    """Owns the CRM stores, the outbox, the screen-pop pane and the notes box."""
+
+    page_shown = Signal(str, str)  # call_id, path: the pop or dialog finished loading
+    call_logged = Signal(str)  # call_id: the call log is on disk in the outbox
+    activity_landed = Signal(str, str)  # call_id, activity (or case) id in the CRM
+    _finished = Signal(object)  # (future, callback) from a worker, run on the GUI thread
+
+    def __init__(self, settings: Settings, profile: Profile, session: PhoneSession,
+                 window: MainWindow, pool: Executor, *, parent: QObject | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.session = session
+        self.window = window
+        self._pool = pool
+        self.workflow = Workflow(settings.crm.workflow)
+        region = settings.phone.default_region
+        path = profile.db_path("crm")
+        self._ensure_database(path, region)
+        # create=False: a CRM file that vanishes later is reported, not silently replaced.
+        self.store = LocalStore(path, region=region, create=False)
+        self.page_store = LocalStore(path, region=region, create=False,
+                                     busy_timeout_ms=PAGE_BUSY_MS)
+        crm = settings.crm
+        self.outbox = Outbox(profile.db_path("outbox"), retry_min=crm.outbox_retry_min_seconds,
+                             retry_max=crm.outbox_retry_max_seconds,
+                             max_attempts=crm.outbox_max_attempts)
+        self._calls: dict[str, CallCrm] = {}  # by SIP Call-ID
+        self._handles: dict[int, str] = {}
+        self._dial_links: dict[int, RecordRef] = {}  # handle → record it was dialled from
+        self._focused: str | None = None  # the call the pane and notes show
+        self._futures: set[Future[Any]] = set()
+        self._processing = False
+        self._stopped = False
+
+        self.view = ScreenPopView(lambda p, q: pages.render(p, q, self.page_store),
+                                  storage_dir=profile.cache_dir / "screenpop")
+        self.notes = CallNotes()
+        self.pane = QWidget()
+        self.pane.setObjectName("screenpop_pane")
+        layout = QVBoxLayout(self.pane)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.notes)
+        window.set_screenpop_widget(self.pane)
+        self.outbox_status = OutboxStatus()
+        window.statusBar().addPermanentWidget(self.outbox_status)
+
+        self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
+        self.view.action_requested.connect(self._on_action)
+        self.view.loadFinished.connect(self._on_load_finished)
+        self.notes.notes_edited.connect(self._notes_edited)
+        self.outbox_status.retry_requested.connect(self._retry_failed)
+        session.subscribe(on_call_updated=self._call_updated, on_call_ended=self._call_ended)
+        self._timer = QTimer(self)
+        self._timer.setInterval(OUTBOX_TICK_MS)
+        self._timer.timeout.connect(self.process_outbox)
+        self.view.show_idle()
+
+    def _ensure_database(self, path: Any, region: str) -> None:
+        """First run: an empty built-in CRM (a missing file later is an error)."""
+        if path.exists():
+            return
+        try:
+            with LocalStore(path, region=region) as first:
+                first.counts()
+        except CrmError as exc:
+            self.window.show_problem(_tr("The built-in CRM could not be created: %s") % exc)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._timer.start()
+        self.process_outbox()  # whatever an earlier run left behind
+
+    def stop(self) -> None:
+        """Stop the timer, let running CRM work finish, close the pane and the stores."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._timer.stop()
+        for future in list(self._futures):
+            future.cancel()
+        wait(list(self._futures), timeout=5)
+        self.view.close_down()
+        self.store.close()
+        self.page_store.close()
+        self.outbox.close()
+
+    # -- workers -----------------------------------------------------------------------
+
+    def _submit(self, fn: Callable[[], Any],
+                done: Callable[[Any, BaseException | None], None]) -> None:
+        """Run `fn` on the pool; `done(result, error)` runs later on the GUI thread."""
+        if self._stopped:
+            return
+        try:
+            future = self._pool.submit(fn)
+        except RuntimeError:  # the pool is shutting down with the app
+            return
+        self._futures.add(future)
+        future.add_done_callback(lambda f: self._finished.emit((f, done)))
+
+    @Slot(object)
+    def _on_finished(self, item: tuple[Future[Any], Callable[..., None]]) -> None:
+        future, done = item
+        self._futures.discard(future)
+        if self._stopped or future.cancelled():
+            return
+        error = future.exception()
+        try:
+            done(None if error is not None else future.result(), error)
+        except Exception:
+            log.exception("handling a CRM result failed")
+
+    # -- calls -------------------------------------------------------------------------
+
+    def _call_updated(self, call: Call) -> None:
+        if call.ended:
+            return  # _call_ended has the record
+        state = self._calls.get(call.call_id)
+        if state is None:
+            state = self._begin(call)
+        if call.state is CallState.CONNECTED and not state.answered:
+            state.answered = True
+            self._answered(state)
+
+    def _begin(self, call: Call) -> CallCrm:
+        state = CallCrm(call.call_id, call.handle, call.direction, call.remote_number,
+                        call.display_name or call.remote_number, call.queue, call.arrived_at,
+                        linked=self._dial_links.pop(call.handle, None))
+        self._calls[call.call_id] = state
+        self._handles[call.handle] = call.call_id
+        self._focused = call.call_id
+        self.view.show_looking_up(state.number)
+        self.notes.show_call(state.who, "")
+        number = state.number
+        self._submit(lambda: self.store.identify(number),
+                     lambda result, error: self._identified(state, result, error))
+        QTimer.singleShot(SLOW_LOOKUP_MS, self, lambda: self._maybe_slow(state))
+        return state
+
+    def _maybe_slow(self, state: CallCrm) -> None:
+        if state.looking_up and self._focused == state.call_id and not self._stopped:
+            self.view.show_page("looking-up", {"number": _tr(
+                "%s — the CRM is slow to answer; the call goes on") % state.number})
+
+    def _identified(self, state: CallCrm, result: IdentifyResult | None,
+                    error: BaseException | None) -> None:
+        state.looking_up = False
+        if error is not None or result is None:
+            call_event("crm_lookup_failed", call_id=state.call_id, error=str(error))
+            if self._focused == state.call_id:
+                self.view.show_error(str(error) if isinstance(error, CrmError) else
+                                     _tr("The CRM lookup failed: %s") % error)
+        else:
+            state.matches = result
+            if self._focused == state.call_id and state.ended is None:
+                self._ringing(state)
+        if state.answer_waiting:
+            state.answer_waiting = False
+            self._answered(state)
+        if state.ended is not None:
+            self._log(state, state.ended)
+
+    def _ringing(self, state: CallCrm) -> None:
+        matches = state.matches or IdentifyResult(state.number)
+        for action in decide(state.direction, self.workflow, matches, Phase.RINGING,
+                             state.linked):
+            if isinstance(action, PopRecord):
+                self._show_record(state, action.ref)
+            elif isinstance(action, OpenDialog):
+                self._show(state, "dialog", dialog_query(
+                    action, number=state.number, queue=state.queue, call=state.call_id,
+                    direction=state.direction))
+            else:  # the Case workflow does its work on answer
+                self.view.show_idle()
+
+    def _answered(self, state: CallCrm) -> None:
+        if state.looking_up:
+            state.answer_waiting = True
+            return
+        matches = state.matches or IdentifyResult(state.number)
+        for action in decide(state.direction, self.workflow, matches, Phase.ANSWERED,
+                             state.linked):
+            if isinstance(action, PopRecord):
+                self._show_record(state, action.ref)
+            elif isinstance(action, CreateCase):
+                contact = action.link_contact
+                if contact is not None:
+                    state.also.append(contact)
+                new = NewCase(_tr("Phone call from %s") % state.who,
+                              contact_id=contact.id if contact else None)
+                self._create(state, lambda new=new: self.store.create_case(new))
+
+    def _call_ended(self, record: CallRecord) -> None:
+        state = self._calls.get(record.call_id)
+        if state is None:  # refused before it rang: nothing to pop, nothing to log
+            state = CallCrm(record.call_id, -1, record.direction, record.remote_number,
+                            record.display_name or record.remote_number, record.queue,
+                            record.arrived_at, looking_up=False)
+        state.ended = record
+        if not state.looking_up:
+            self._log(state, record)
+
+    def _log(self, state: CallCrm, record: CallRecord) -> None:
+        """Put the call log into the outbox; only then say "Logged"."""
+        self._calls.pop(record.call_id, None)
+        self._handles.pop(state.handle, None)
+        declined = record.direction is Direction.INBOUND and record.result is CallResult.DECLINED
+        missed = record.direction is Direction.INBOUND and record.result is CallResult.MISSED
+        phase = Phase.DECLINED if declined else Phase.ENDED
+        actions = decide(record.direction, self.workflow,
+                         state.matches or IdentifyResult(state.number), phase, state.linked)
+        logs = [a for a in actions if isinstance(a, LogActivity)]
+        if not logs or (missed and not self.settings.crm.log_missed_calls):
+            self._after_end(state, _tr("Not logged"))
+            return
+        regarding = logs[0].regarding + tuple(state.also)
+        entry = call_log(record, notes=state.notes, regarding=regarding,
+                         save_on_case=self.settings.crm.save_call_info_on_case)
+        try:
+            self.outbox.enqueue_log(entry)
+        except sqlite3.Error as exc:
+            log.error("outbox write failed for %s: %s", record.call_id, exc)
+            self.window.show_problem(_tr("This call could not be saved for the CRM: %s")
+                                     % exc)
+            self._after_end(state, _tr("Not logged"))
+            return
+        call_event("crm_queued", call_id=record.call_id,
+                   regarding=[str(r) for r in entry.activity.regarding],
+                   on_case=entry.case_id)
+        self.call_logged.emit(record.call_id)
+        self._after_end(state, _tr("Logged"))
+        self.process_outbox()
+
+    def _after_end(self, state: CallCrm, text: str) -> None:
+        if self._focused == state.call_id:
+            self.notes.show_logged(state.who, state.notes, text)
+            live = [c for c in self._calls.values() if c.ended is None]
+            if live:  # another call is still on: the pane follows it
+                self._focus(live[-1])
+
+    def _focus(self, state: CallCrm) -> None:
+        self._focused = state.call_id
+        self.notes.show_call(state.who, state.notes)
+        if state.looking_up:
+            self.view.show_looking_up(state.number)
+        elif state.linked is not None:
+            self._show_record(state, state.linked)
+        else:
+            self._ringing(state)
+
+    @Slot(str)
+    def _notes_edited(self, text: str) -> None:
+        state = self._calls.get(self._focused or "")
+        if state is not None and state.ended is None:
+            state.notes = text
+
+    # -- the pane ----------------------------------------------------------------------
+
+    def _show(self, state: CallCrm | None, path: str,
+              query: Mapping[str, str] | None = None) -> None:
+        if state is not None:
+            state.page = path
+        self.view.show_page(path, query)
+
+    def _show_record(self, state: CallCrm | None, ref: RecordRef) -> None:
+        url = self.store.record_url(ref)
+        self._show(state, url[len(PREFIX):] if url.startswith(PREFIX) else str(ref))
+
+    @Slot(bool)
+    def _on_load_finished(self, ok: bool) -> None:
+        state = self._calls.get(self._focused or "")
+        if not ok or state is None or not state.page:
+            return
+        path = self.view.url().path().strip("/")
+        if path != state.page:
+            return
+        ms = (datetime.now(timezone.utc) - state.arrived_at).total_seconds() * 1000
+        call_event("popped", call_id=state.call_id, path=path, ms=round(ms, 1))
+        state.page = ""  # once per pop
+        self.page_shown.emit(state.call_id, path)
+
+    # -- intents from the pages --------------------------------------------------------
+
+    @Slot(str, dict)
+    def _on_action(self, name: str, params: dict[str, str]) -> None:
+        state = self._calls.get(params.get("call", ""))
+        try:
+            self._act(name, params, state)
+        except CrmError as exc:
+            self.window.show_problem(_tr("The CRM could not do that: %s") % exc)
+
+    def _act(self, name: str, p: dict[str, str], state: CallCrm | None) -> None:
+        number = p.get("number", "") or (state.number if state else "")
+        if name in ("open", "regarding"):
+            ref = RecordRef.parse(p.get("ref", ""))
+            self._link(state, ref)
+            self._show_record(state, ref)
+        elif name == "choose-case":
+            case = RecordRef.parse(f"case/{p.get('case', '')}")
+            self._link(state, case)
+            if p.get("contact") and state is not None:
+                state.also.append(RecordRef.parse(f"contact/{p['contact']}"))
+            self._show_record(state, case)
+        elif name == "new-case":
+            contact = p.get("contact") or None
+            if contact and state is not None:
+                state.also.append(RecordRef.parse(f"contact/{contact}"))
+            who = state.who if state else number
+            new = NewCase(_tr("Phone call from %s") % who, contact_id=contact)
+            self._create(state, lambda: self.store.create_case(new))
+        elif name == "attach-number":
+            ref = RecordRef.parse(p.get("ref", ""))
+
+            def attach() -> RecordRef:
+                self.store.attach_number(ref, number)
+                return ref
+            self._create(state, attach)
+        elif name == "new-contact":
+            self._create(state, lambda: self._new_contact(p, number))
+        elif name == "new-account":
+            new_account = NewAccount(p.get("name", ""), p.get("email", ""),
+                                     phones=(number,) if number else ())
+            self._create(state, lambda: self.store.create_account(new_account))
+        elif name == "new-lead":
+            lead = NewLead(p.get("first_name", ""), p.get("last_name", ""),
+                           p.get("company", ""), p.get("email", ""),
+                           phones=(number,) if number else ())
+            self._create(state, lambda: self.store.create_lead(lead))
+        elif name == "dial":
+            self._dial(p.get("number", ""), p.get("ref") or None)
+        else:
+            log.warning("unknown screen-pop action %r ignored", name)
+
+    def _new_contact(self, p: dict[str, str], number: str) -> Any:
+        """On a worker: the contact, under an account of that name (found or created)."""
+        account_id = None
+        company = p.get("company", "").strip()
+        if company:
+            same = [a for a in self.store.search(company).accounts
+                    if a.name.casefold() == company.casefold()]
+            account = same[0] if same else self.store.create_account(NewAccount(company))
+            account_id = account.id
+        return self.store.create_contact(NewContact(
+            p.get("first_name", ""), p.get("last_name", ""), p.get("email", ""),
+            account_id=account_id, phones=(number,) if number else ()))
+
+    def _create(self, state: CallCrm | None, fn: Callable[[], Any]) -> None:
+        """Run a CRM write on a worker; link the call to the result and show it."""
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                if isinstance(error, CrmUnavailable):
+                    self.view.show_error(str(error))
+                else:
+                    self.window.show_problem(_tr("The CRM could not do that: %s") % error)
+                return
+            ref = result if isinstance(result, RecordRef) else result.ref
+            self._link(state, ref)
+            self._show_record(state, ref)
+        self._submit(fn, done)
+
+    def _link(self, state: CallCrm | None, ref: RecordRef) -> None:
+        if state is not None:
+            state.linked = ref
+            if state.ended is None:
+                call_event("crm_linked", call_id=state.call_id, record=str(ref))
+
+    def _dial(self, number: str, ref: str | None) -> None:
+        """Click-to-dial from a page; the call is linked to the record it came from."""
+        link = RecordRef.parse(ref) if ref else None
+        outcome = self.session.dial(number)
+        if not outcome.ok:
+            self.window.show_dial_error(outcome.error)
+            return
+        if link is not None and outcome.handle is not None:
+            self._dial_links[outcome.handle] = link
+
+    # -- outbox ------------------------------------------------------------------------
+
+    @Slot()
+    def process_outbox(self) -> None:
+        """Apply due call logs on a worker (one round at a time)."""
+        if self._processing or self._stopped:
+            return
+        self._processing = True
+
+        def work() -> tuple[ProcessReport, int, list[OutboxItem]]:
+            report = self.outbox.process(self.store)
+            return report, self.outbox.pending_count(), self.outbox.failed()
+        self._submit(work, self._processed)
+
+    def _processed(self, result: tuple[ProcessReport, int, list[OutboxItem]] | None,
+                   error: BaseException | None) -> None:
+        self._processing = False
+        if error is not None or result is None:
+            log.error("outbox round failed: %s", error)
+            return
+        report, pending, failed = result
+        for call_id, kind, result_id in report.landed:
+            if kind == ACTIVITY:
+                call_event("crm_logged", call_id=call_id, activity=result_id)
+            else:
+                call_event("crm_logged", call_id=call_id, kind=kind, result=result_id)
+            self.activity_landed.emit(call_id, result_id)
+        self.outbox_status.show_counts(pending, len(failed),
+                                       failed[-1].last_error if failed else "")
+
+    @Slot()
+    def _retry_failed(self) -> None:
+        def work() -> None:
+            for item in self.outbox.failed():
+                self.outbox.retry(item.id)
+        self._submit(work, lambda _r, _e: self.process_outbox())
+
+
+def crm_wiring(settings: Settings, profile: Profile | None, session: PhoneSession,
+               window: MainWindow, pool: Executor, parent: QObject | None = None
+               ) -> CrmWiring | None:
+    """The CRM wiring for this profile, or None when there is no CRM to wire."""
+    if profile is None:
+        return None  # tests without a profile: nowhere to keep a CRM
+    if settings.crm.backend != "local":
+        window.show_problem(_tr("The %s CRM is not supported yet; calls are not looked up "
+                                "or logged.") % settings.crm.backend)
+        return None
+    return CrmWiring(settings, profile, session, window, pool, parent=parent)
