@@ -1,0 +1,329 @@
+"""Availability inside the running app, with the real engine: SIPp calls, the AMI fake.
+
+The agent chooses a status in the window's StatusMenu; SIPp then calls the real pjsua2
+engine and sees the refusal code the status calls for (DND: 486 direct, 480 queue;
+OffWork: 480 queue, direct rings). After an answered call the menu shows Wrap Up, and the
+status before the call returns when it is over or when the agent ends it. Time-based
+returns use the app's injected clock (real time plus an offset the test moves forward),
+so nothing waits for minutes and nothing asserts how long anything took.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractButton, QRadioButton
+from pytestqt.qtbot import QtBot
+
+from app.application import SwitchboardApp
+from app.config import Settings
+from app.core.availability import Phase
+from app.core.calls import CallState
+from app.core.history import MEMORY, History
+from app.secrets import SERVICE
+from app.ui.call_panel import CallCard
+from app.ui.queue_dashboard import COL_ACTIVE, COL_LENGTH, COL_NUMBER, QueueDashboard
+from app.ui.status_menu import HIDDEN, StatusMenu
+from app.wiring.availability import ANONYMOUS
+from tests.fakes.ami_server import FakeAmiServer
+from tests.integration.conftest import Sipp, scenario
+from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
+
+pytestmark = [
+    pytest.mark.sip,
+    pytest.mark.skipif(shutil.which("sipp") is None, reason="SIPp is not installed"),
+]
+
+WAIT_MS = 10_000
+ME = "PJSIP/agent"  # the AMI interface the factory derives from sip.username "agent"
+QUEUE_HEADER = "      X-Queue-Name: Support"
+
+
+class Clock:
+    """Real time plus an offset the test moves forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def advance(self, **kw: float) -> None:
+        self.offset += timedelta(**kw)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    s = Settings()
+    sip = s.sip
+    sip.mode, sip.username, sip.listen_address, sip.port = "direct", "agent", "127.0.0.1", 0
+    sip.srtp = "disabled"
+    sip.caller_ids = ["+358912345"]
+    s.phone.audio = "null"
+    s.availability.wrap_up_seconds = 30
+    return s
+
+
+@pytest.fixture
+def make_app(qtbot: QtBot, settings: Settings, clock: Clock
+             ) -> Iterator[Callable[..., SwitchboardApp]]:
+    """Start the real app; pjsua2 has one Endpoint per process, so it is always stopped."""
+    made: list[SwitchboardApp] = []
+
+    def make(**kw: Any) -> SwitchboardApp:
+        assert not made, "one engine per process"
+        app = SwitchboardApp(None, settings, history=History(MEMORY), clock=clock, **kw)
+        made.append(app)
+        qtbot.addWidget(app.window)
+        app.start()
+        qtbot.waitUntil(lambda: app.engine_running or app.window.problem_banner.isVisible(),
+                        timeout=WAIT_MS)
+        assert app.engine_running, app.window.problem_label.text()
+        return app
+
+    yield make
+    for app in made:
+        app.shutdown()
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def menu_of(app: SwitchboardApp) -> StatusMenu:
+    menu = app.window.status_area.findChild(StatusMenu)
+    assert menu is not None and menu.isVisible()
+    return menu
+
+
+def choose(qtbot: QtBot, app: SwitchboardApp, status: str, duration: str = "") -> None:
+    """Pick a duration (optional), then click the status's radio button, as the agent does."""
+    menu = menu_of(app)
+    if duration:
+        index = menu.duration.findText(duration)
+        assert index >= 0, [menu.duration.itemText(i) for i in range(menu.duration.count())]
+        menu.duration.setCurrentIndex(index)
+    radio = next(r for r in menu.status_box.findChildren(QRadioButton) if r.text() == status)
+    if radio.isChecked():  # clicking a checked radio emits nothing; the combo does
+        menu.duration.activated.emit(menu.duration.currentIndex())
+    else:  # on the indicator: a radio only takes clicks on its indicator and text
+        assert radio.isVisible() and radio.isEnabled()
+        qtbot.mouseClick(radio, Qt.MouseButton.LeftButton, pos=QPoint(6, radio.height() // 2))
+    qtbot.waitUntil(lambda: shown(app).startswith(status))
+
+
+def shown(app: SwitchboardApp) -> str:
+    return menu_of(app).current.text()
+
+
+def click(qtbot: QtBot, button: QAbstractButton) -> None:
+    assert button.isVisible() and button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def only_card(qtbot: QtBot, app: SwitchboardApp) -> CallCard:
+    qtbot.waitUntil(lambda: len(app.window.call_panel.cards) == 1, timeout=WAIT_MS)
+    return next(iter(app.window.call_panel.cards.values()))
+
+
+def refused(sipp: Callable[..., Sipp], tmp_path: Path, app: SwitchboardApp, code: int,
+            headers: str = "") -> None:
+    """SIPp calls the app and must get exactly `code` (it fails on anything else)."""
+    peer = sipp(scenario(tmp_path, "uac_refused", CODE=str(code), HEADERS=headers),
+                f"127.0.0.1:{app.engine.local_port}")
+    assert peer.wait() == 0, peer.output()
+
+
+def answered_call(qtbot: QtBot, app: SwitchboardApp, sipp: Callable[..., Sipp],
+                  tmp_path: Path) -> None:
+    """A direct call that the agent answers and hangs up."""
+    peer = sipp(scenario(tmp_path, "uac_local_bye"), f"127.0.0.1:{app.engine.local_port}")
+    card = only_card(qtbot, app)
+    assert shown(app).startswith("In a Call")
+    click(qtbot, card.answer_button)
+    qtbot.waitUntil(lambda: card.call.state is CallState.CONNECTED, timeout=WAIT_MS)
+    click(qtbot, card.hangup_button)
+    qtbot.waitUntil(lambda: not app.window.call_panel.cards, timeout=WAIT_MS)
+    assert peer.wait() == 0, peer.output()
+
+
+# -- the engine refuses what the status forbids --------------------------------------------
+
+
+def test_dnd_refuses_direct_calls_486_and_queue_calls_480(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp],
+        tmp_path: Path) -> None:
+    app = make_app()
+    assert shown(app) == "Available"
+    choose(qtbot, app, "Do not disturb")
+    refused(sipp, tmp_path, app, 486)
+    refused(sipp, tmp_path, app, 480, QUEUE_HEADER)
+    assert not app.window.call_panel.cards  # nothing rang
+    assert shown(app) == "Do not disturb"  # refused calls are not "In a Call"
+    qtbot.waitUntil(lambda: len(app.history.recent(10)) == 2, timeout=WAIT_MS)
+    assert {(r.queue, r.result.value) for r in app.history.recent(10)} == {
+        (None, "declined"), ("Support", "declined")}  # both kept in the call history
+
+
+def test_offwork_lets_direct_calls_ring_and_refuses_queue_calls(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp],
+        tmp_path: Path) -> None:
+    app = make_app()
+    choose(qtbot, app, "Off work")
+    refused(sipp, tmp_path, app, 480, QUEUE_HEADER)
+    peer = sipp(scenario(tmp_path, "uac_cancel", HOLD_MS="1500"),
+                f"127.0.0.1:{app.engine.local_port}")
+    card = only_card(qtbot, app)  # the direct call rings
+    assert card.call.state is CallState.RINGING
+    assert shown(app) == "In a Call (then Off work)"
+    assert peer.wait() == 0, peer.output()  # the caller gave up: 487 after CANCEL
+    qtbot.waitUntil(lambda: not app.window.call_panel.cards, timeout=WAIT_MS)
+    assert shown(app) == "Off work"  # unanswered: no wrap-up
+
+
+# -- In a Call, Wrap Up, and back --------------------------------------------------------------
+
+
+def test_wrap_up_after_an_answered_call_then_the_status_before_returns(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp],
+        tmp_path: Path, clock: Clock) -> None:
+    app = make_app()
+    choose(qtbot, app, "Busy")
+    answered_call(qtbot, app, sipp, tmp_path)
+    menu = menu_of(app)
+    qtbot.waitUntil(lambda: shown(app) == "Wrap Up (then Busy)")
+    assert menu.end_wrap_up.isVisible()
+    assert menu.remaining.text().endswith("left")
+    refused(sipp, tmp_path, app, 480, QUEUE_HEADER)  # no queue calls while wrapping up
+    clock.advance(seconds=31)  # the 30 s wrap-up is over at the next tick
+    qtbot.waitUntil(lambda: shown(app) == "Busy", timeout=WAIT_MS)
+    assert not menu.end_wrap_up.isVisible()
+    phases = [(c.by.value, c.phase) for c in app.availability.availability.history[-3:]]
+    assert phases == [("call", Phase.IN_CALL), ("wrap_up", Phase.WRAP_UP),
+                      ("wrap_up", Phase.IDLE)]
+
+
+def test_agent_ends_wrap_up_early(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp],
+        tmp_path: Path) -> None:
+    app = make_app()
+    answered_call(qtbot, app, sipp, tmp_path)
+    qtbot.waitUntil(lambda: shown(app) == "Wrap Up (then Available)")
+    click(qtbot, menu_of(app).end_wrap_up)
+    qtbot.waitUntil(lambda: shown(app) == "Available")
+    last = app.availability.availability.current
+    assert (last.by.value, last.note) == ("agent", "wrap-up ended early")
+
+
+def test_status_chosen_for_a_while_returns_by_itself(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp],
+        tmp_path: Path, clock: Clock) -> None:
+    app = make_app()
+    choose(qtbot, app, "Off work")
+    choose(qtbot, app, "Do not disturb", duration="30 min")
+    menu = menu_of(app)
+    assert menu.remaining.text().endswith("left, then Off work")
+    refused(sipp, tmp_path, app, 486)  # enforced while it lasts
+    clock.advance(minutes=31)
+    qtbot.waitUntil(lambda: shown(app) == "Off work", timeout=WAIT_MS)
+    assert menu.remaining.text() == "until changed"
+    assert app.availability.availability.current.by.value == "timer"
+
+
+# -- the phone system: AMI fake drives the dashboard in the window ---------------------------
+
+
+@pytest.fixture
+def ami_server() -> Iterator[FakeAmiServer]:
+    srv = FakeAmiServer()
+    srv.add_queue("Sales", [(ME, "agent"), ("PJSIP/1002", "Agent 1002")])
+    srv.add_queue("Support", [("PJSIP/1003", "Agent 1003")])
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def ami_settings(settings: Settings, ami_server: FakeAmiServer) -> Settings:
+    cc = settings.contactcenter
+    cc.backend, cc.host, cc.port = "asterisk_ami", "127.0.0.1", ami_server.port
+    cc.user, cc.keyring_key, cc.poll_seconds = "switchboard", "ami", 3600
+    cc.queue_numbers = ["Sales=+35810100"]
+    keyring.set_password(SERVICE, "ami", "s3cret")
+    return settings
+
+
+def row(dash: QueueDashboard, name: str, col: int,
+        role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole) -> object:
+    model = dash.model
+    r = next(i for i in range(model.rowCount()) if model.index(i, 0).data() == name)
+    return model.index(r, col).data(role)
+
+
+def test_ami_drives_the_dashboard_and_follows_the_status(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], ami_settings: Settings,
+        ami_server: FakeAmiServer) -> None:
+    app = make_app()
+    dash = app.window.queues_area.findChild(QueueDashboard)
+    assert dash is not None and dash.isVisible()
+    qtbot.waitUntil(lambda: dash.model.rowCount() == 2, timeout=WAIT_MS)
+    assert row(dash, "Sales", COL_NUMBER) == "+35810100"
+    assert row(dash, "Sales", COL_ACTIVE, Qt.ItemDataRole.CheckStateRole) == \
+        Qt.CheckState.Checked
+    ami_server.caller_join("Support", "c1")
+    ami_server.caller_join("Support", "c2")
+    qtbot.waitUntil(lambda: row(dash, "Support", COL_LENGTH) == 2, timeout=WAIT_MS)
+
+    # the agent's status reaches the phone system as a pause with the status as reason
+    choose(qtbot, app, "Lunch")
+    qtbot.waitUntil(lambda: ami_server.member("Sales", ME).paused, timeout=WAIT_MS)
+    assert ami_server.member("Sales", ME).reason == "Lunch"
+    choose(qtbot, app, "Available")
+    qtbot.waitUntil(lambda: not ami_server.member("Sales", ME).paused, timeout=WAIT_MS)
+
+    # a supervisor pauses the agent: the menu follows, made by the backend, no echo back
+    sent = len(ami_server.actions)
+    ami_server.admin_pause(ME, True, "Meeting")
+    qtbot.waitUntil(lambda: shown(app) == "Meeting", timeout=WAIT_MS)
+    assert app.availability.availability.current.by.value == "backend"
+    assert not [a for a in ami_server.actions[sent:] if a.get("Action") == "QueuePause"]
+
+    # the queue's number can be shown on outbound calls, and the number can be hidden
+    menu = menu_of(app)
+    index = menu.display_number.findData("+35810100")
+    assert index >= 0 and menu.display_number.itemText(index) == "Sales (+35810100)"
+    menu.display_number.setCurrentIndex(index)
+    menu.display_number.activated.emit(index)
+    assert app.session.caller_id == "+35810100"
+    hidden = menu.display_number.findData(HIDDEN)
+    menu.display_number.setCurrentIndex(hidden)
+    menu.display_number.activated.emit(hidden)
+    assert app.session.caller_id == ANONYMOUS
+
+
+def test_status_set_while_the_phone_system_is_away_is_applied_when_it_is_back(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], ami_settings: Settings,
+        ami_server: FakeAmiServer) -> None:
+    app = make_app()
+    dash = app.window.queues_area.findChild(QueueDashboard)
+    assert dash is not None
+    qtbot.waitUntil(lambda: dash.model.rowCount() == 2, timeout=WAIT_MS)
+    ami_server.stop()
+    qtbot.waitUntil(lambda: dash.banner.isVisible(), timeout=WAIT_MS)
+    assert "cannot be reached" in dash.banner.text()
+    choose(qtbot, app, "Do not disturb")  # the phone keeps working on SIP alone
+    ami_server.start()
+    qtbot.waitUntil(lambda: not dash.banner.isVisible(), timeout=3 * WAIT_MS)
+    qtbot.waitUntil(lambda: ami_server.member("Sales", ME).paused, timeout=WAIT_MS)
+    assert ami_server.member("Sales", ME).reason == "Do not disturb"
