@@ -32,7 +32,7 @@ from app.ui.call_panel import CallCard
 from app.ui.queue_dashboard import COL_ACTIVE, COL_LENGTH, COL_NUMBER, QueueDashboard
 from app.ui.status_menu import HIDDEN, StatusMenu
 from app.wiring.availability import ANONYMOUS
-from tests.fakes.ami_server import FakeAmiServer
+from tests.fakes.ami_server import FakeAmiServer, Member
 from tests.integration.conftest import Sipp, scenario
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
 
@@ -132,6 +132,17 @@ def click(qtbot: QtBot, button: QAbstractButton) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+def peer_of(app: SwitchboardApp) -> str:
+    """Where SIPp sends its INVITE: the real engine's SIP port."""
+    return f"127.0.0.1:{app.engine.local_port}"  # type: ignore[attr-defined]
+
+
+def member(server: FakeAmiServer, queue: str = "Sales") -> Member:
+    found = server.member(queue, ME)
+    assert found is not None
+    return found
+
+
 def only_card(qtbot: QtBot, app: SwitchboardApp) -> CallCard:
     qtbot.waitUntil(lambda: len(app.window.call_panel.cards) == 1, timeout=WAIT_MS)
     return next(iter(app.window.call_panel.cards.values()))
@@ -141,14 +152,14 @@ def refused(sipp: Callable[..., Sipp], tmp_path: Path, app: SwitchboardApp, code
             headers: str = "") -> None:
     """SIPp calls the app and must get exactly `code` (it fails on anything else)."""
     peer = sipp(scenario(tmp_path, "uac_refused", CODE=str(code), HEADERS=headers),
-                f"127.0.0.1:{app.engine.local_port}")
+                peer_of(app))
     assert peer.wait() == 0, peer.output()
 
 
 def answered_call(qtbot: QtBot, app: SwitchboardApp, sipp: Callable[..., Sipp],
                   tmp_path: Path) -> None:
     """A direct call that the agent answers and hangs up."""
-    peer = sipp(scenario(tmp_path, "uac_local_bye"), f"127.0.0.1:{app.engine.local_port}")
+    peer = sipp(scenario(tmp_path, "uac_local_bye"), peer_of(app))
     card = only_card(qtbot, app)
     assert shown(app).startswith("In a Call")
     click(qtbot, card.answer_button)
@@ -183,7 +194,7 @@ def test_offwork_lets_direct_calls_ring_and_refuses_queue_calls(
     choose(qtbot, app, "Off work")
     refused(sipp, tmp_path, app, 480, QUEUE_HEADER)
     peer = sipp(scenario(tmp_path, "uac_cancel", HOLD_MS="1500"),
-                f"127.0.0.1:{app.engine.local_port}")
+                peer_of(app))
     card = only_card(qtbot, app)  # the direct call rings
     assert card.call.state is CallState.RINGING
     assert shown(app) == "In a Call (then Off work)"
@@ -287,10 +298,10 @@ def test_ami_drives_the_dashboard_and_follows_the_status(
 
     # the agent's status reaches the phone system as a pause with the status as reason
     choose(qtbot, app, "Lunch")
-    qtbot.waitUntil(lambda: ami_server.member("Sales", ME).paused, timeout=WAIT_MS)
-    assert ami_server.member("Sales", ME).reason == "Lunch"
+    qtbot.waitUntil(lambda: member(ami_server).paused, timeout=WAIT_MS)
+    assert member(ami_server).reason == "Lunch"
     choose(qtbot, app, "Available")
-    qtbot.waitUntil(lambda: not ami_server.member("Sales", ME).paused, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not member(ami_server).paused, timeout=WAIT_MS)
 
     # a supervisor pauses the agent: the menu follows, made by the backend, no echo back
     sent = len(ami_server.actions)
@@ -325,5 +336,5 @@ def test_status_set_while_the_phone_system_is_away_is_applied_when_it_is_back(
     choose(qtbot, app, "Do not disturb")  # the phone keeps working on SIP alone
     ami_server.start()
     qtbot.waitUntil(lambda: not dash.banner.isVisible(), timeout=3 * WAIT_MS)
-    qtbot.waitUntil(lambda: ami_server.member("Sales", ME).paused, timeout=WAIT_MS)
-    assert ami_server.member("Sales", ME).reason == "Do not disturb"
+    qtbot.waitUntil(lambda: member(ami_server).paused, timeout=WAIT_MS)
+    assert member(ami_server).reason == "Do not disturb"
