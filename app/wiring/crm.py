@@ -149,7 +149,9 @@ class CrmWiring(QObject):
         window.statusBar().addPermanentWidget(self.outbox_status)
 
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
-        self.view.action_requested.connect(self._on_action)
+        # Queued: the intent is emitted inside acceptNavigationRequest, and loading a page
+        # from there (re-entering Chromium's navigation) kills the process with SIGTRAP.
+        self.view.action_requested.connect(self._on_action, Qt.ConnectionType.QueuedConnection)
         self.view.loadFinished.connect(self._on_load_finished)
         self.notes.notes_edited.connect(self._notes_edited)
         self.outbox_status.retry_requested.connect(self._retry_failed)
