@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+ANONYMOUS = "anonymous"  # the caller id that hides the agent's number (see _dial)
 POLL_MS = 10  # how long libHandleEvents may block; also the worst-case command latency
 _TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP,
                "tls": pj.PJSIP_TRANSPORT_TLS}
@@ -417,7 +418,15 @@ class Engine:
         prm.opt.videoCount = 0
         domain = domain_of(s) or self._local_name
         shown = caller_id or s.username
-        if caller_id:
+        if caller_id == ANONYMOUS:
+            # The agent hides the number: `Privacy: id` (RFC 3325) asks the phone system to
+            # withhold it. Without a proxy that could (direct mode), or when the number goes
+            # in From anyway, From itself is anonymous (RFC 3323 section 4.1.1.3); behind a
+            # registrar From stays ours so the phone system still knows who is calling.
+            headers = {"Privacy": "id", **headers}
+            if s.mode == "direct" or s.caller_id_method == "from-user":
+                prm.txOption.localUri = '"Anonymous" <sip:anonymous@anonymous.invalid>'
+        elif caller_id:
             cid_uri = f"sip:{caller_id}@{domain}"
             if s.caller_id_method == "from-user":
                 name = s.display_name.replace('"', "")
