@@ -1,10 +1,11 @@
 """Everything desktop-facing in one object for the composition root to connect.
 
-`Desktop` owns the tray icon, the incoming-call toasts, the macOS link-event filter and
-(when given) the listening `SingleInstance`, and looks after the main window's
-show/hide/raise. It turns what arrives from outside (forwarded arguments, FileOpen
-events) into intents after parsing them again, because they are untrusted. It holds no
-rules: state comes in through methods, intents go out as signals.
+`Desktop` owns the tray icon, the incoming-call toasts and (when given) the listening
+`SingleInstance`, takes macOS link events when the QApplication is a
+`LinkAwareApplication`, and looks after the main window's show/hide/raise. It turns what
+arrives from outside (forwarded arguments, FileOpen events) into intents after parsing
+them again, because they are untrusted. It holds no rules: state comes in through
+methods, intents go out as signals.
 
     desktop = Desktop(window, statuses=[...], instance=claim_instance(...), region="FI")
     desktop.dial_requested.connect(switchboard.dial)
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.core.availability import StatusType
 from app.core.calls import RegistrationState
-from app.desktop.launch import Dial, LinkOpenFilter, Refused, ShowWindow, forwarded_request
+from app.desktop.launch import Dial, LinkAwareApplication, Refused, ShowWindow, forwarded_request
 from app.desktop.links import LinkRefused, parse_link
 from app.desktop.notifications import Notifier, windows_can_be_raised
 from app.desktop.single_instance import SingleInstance
@@ -52,7 +53,6 @@ class Desktop(QObject):
         self.region = region
         self.tray = Tray(statuses, self)
         self.notifier = Notifier(region, self.tray.geometry, self)
-        self.links = LinkOpenFilter(self)
         self.instance = instance
 
         self.tray.show_window_requested.connect(self.show_window)
@@ -64,25 +64,21 @@ class Desktop(QObject):
         self.notifier.decline_requested.connect(self.decline_requested)
         self.notifier.show_window_requested.connect(self.show_window)
         self.notifier.missed_count_changed.connect(self.tray.set_missed_count)
-        self.links.link_opened.connect(self.open_link)
+        app = QCoreApplication.instance()
+        if isinstance(app, LinkAwareApplication):  # macOS: links arrive as FileOpen events
+            app.link_opened.connect(self.open_link)
         if instance is not None:
             instance.message_received.connect(self.handle_forwarded)
         window.installEventFilter(self)
 
     def start(self) -> str | None:
         """Show the tray icon and start listening for links; None or why there is no tray."""
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.links)
         self.tray.set_window_visible(self.window.isVisible())
         return self.tray.start()
 
     def shutdown(self) -> None:
         self.notifier.close_all()
         self.tray.stop()
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.links)
         if self.instance is not None:
             self.instance.close()
 

@@ -9,7 +9,8 @@
 - `forwarded_request(args, region)`: what the running instance should do with arguments
   another process sent (they are untrusted and parsed again).
 - `register_handler_command()`: `switchboard register-handler`.
-- `LinkOpenFilter`: macOS delivers links as `QFileOpenEvent`s on the QApplication.
+- `LinkAwareApplication`: the QApplication subclass to create; macOS delivers clicked
+  links as `QFileOpenEvent`s to it and it emits `link_opened(str)`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Signal
 from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtWidgets import QApplication
 
 from app.desktop.links import DialTarget, LinkRefused, looks_like_link, parse_link
 from app.desktop.register_handler import register_handler
@@ -120,15 +122,24 @@ def register_handler_command(command: Sequence[str] | None = None, *,
     return code
 
 
-class LinkOpenFilter(QObject):
-    """Install on the QApplication: macOS sends a clicked tel: link as a FileOpen event."""
+class LinkAwareApplication(QApplication):
+    """The QApplication to create: macOS delivers a clicked tel: link as a QFileOpenEvent
+    sent to the application object, which `link_opened` turns into a (still untrusted)
+    link.
+
+    Overriding `event()` here sees only events for the application object. An
+    application-wide `installEventFilter` written in Python sees every event of every
+    object instead, and with QtWebEngine in the process PySide6 6.12 crashed (SIGSEGV in
+    the event loop within a second of start, Linux/xcb) even with a filter that only
+    returned False.
+    """
 
     link_opened = Signal(str)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+    def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
             url = event.url().toString()
             if url and looks_like_link(url):
-                self.link_opened.emit(url)  # still untrusted: goes through parse_link
+                self.link_opened.emit(url)
                 return True
-        return super().eventFilter(watched, event)
+        return super().event(event)
