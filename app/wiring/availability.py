@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Protocol, cast
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -124,6 +125,7 @@ class CallbackList(QGroupBox):
         self.rows[request.id] = (item, label, button)
         self.list.show()
         self.empty.hide()
+        self.show()
 
 
 class AvailabilityWiring(QObject):
@@ -158,12 +160,39 @@ class AvailabilityWiring(QObject):
 
         self.menu = StatusMenu()
         self.menu.set_statuses(self.availability.statuses, self.availability.durations)
-        window.set_status_widget(self.menu)
+        window.set_status_widget(self._status_panel())
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
         self._callbacks_done.connect(self._show_callbacks)
         self._flush()
+
+    def _status_panel(self) -> QWidget:
+        """The menu, with the schedule folded away: the calls stay in view below it."""
+        panel = QWidget()
+        panel.setObjectName("statusPanel")
+        self.schedule_toggle = QToolButton(panel)
+        self.schedule_toggle.setObjectName("scheduleToggle")
+        self.schedule_toggle.setCheckable(True)
+        self.schedule_toggle.setAutoRaise(True)
+        self.schedule_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.schedule_toggle.toggled.connect(self._show_schedule)
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.menu)
+        layout.addWidget(self.schedule_toggle)
+        self._show_schedule(False)
+        return panel
+
+    @Slot(bool)
+    def _show_schedule(self, shown: bool) -> None:
+        self.menu.upcoming_box.setVisible(shown)
+        self.schedule_toggle.setArrowType(Qt.ArrowType.DownArrow if shown
+                                          else Qt.ArrowType.RightArrow)
+        count = len(self.availability.upcoming)
+        text = _tr("Upcoming availabilities") + (f" ({count})" if count else "")
+        self.schedule_toggle.setText(text)
 
     @property
     def ring_policy(self) -> RingPolicy:
@@ -209,7 +238,10 @@ class AvailabilityWiring(QObject):
         self.dashboard.attach(self.backend, ContactCenterBridge(self.dashboard))
         self.dashboard.join_requested.connect(self.backend.join)
         self.dashboard.leave_requested.connect(self.backend.leave)
+        self.dashboard.setMinimumHeight(170)  # header and three rows, never one squeezed row
         self.callbacks = CallbackList()
+        self.callbacks.setMaximumWidth(320)
+        self.callbacks.hide()  # shown with the first request (Asterisk never has any)
         self.callbacks.dial_requested.connect(self._dial)
         area = QSplitter()
         area.setObjectName("queues_and_callbacks")
@@ -269,6 +301,7 @@ class AvailabilityWiring(QObject):
             self._render(new[-1])
             if any(c.by is Actor.SCHEDULE for c in new):
                 self.menu.show_upcoming(a.upcoming)
+                self._show_schedule(self.schedule_toggle.isChecked())
 
     def _render(self, change: Change) -> None:
         a = self.availability
@@ -322,6 +355,7 @@ class AvailabilityWiring(QObject):
         call_event("availability_scheduled", by="agent", id=item.id, status=name,
                    start=start.isoformat(), end=end.isoformat() if end else None)
         self.menu.show_upcoming(self.availability.upcoming)
+        self._show_schedule(self.schedule_toggle.isChecked())
         self.menu.reset_new_schedule(now.astimezone())
         self._flush()
 
@@ -330,6 +364,7 @@ class AvailabilityWiring(QObject):
         if self.availability.unschedule(item_id):
             call_event("availability_unscheduled", by="agent", id=item_id)
         self.menu.show_upcoming(self.availability.upcoming)
+        self._show_schedule(self.schedule_toggle.isChecked())
 
     # -- calls -----------------------------------------------------------------------------
 

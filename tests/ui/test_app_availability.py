@@ -27,12 +27,16 @@ from app.config import Settings
 from app.core.availability import Phase
 from app.core.calls import CallState
 from app.core.history import MEMORY, History
+from app.crm.base import NewContact
+from app.crm.local.store import LocalStore
+from app.paths import Profile
 from app.secrets import SERVICE
 from app.ui.call_panel import CallCard
 from app.ui.queue_dashboard import COL_ACTIVE, COL_LENGTH, COL_NUMBER, QueueDashboard
 from app.ui.status_menu import HIDDEN, StatusMenu
-from app.wiring.availability import ANONYMOUS
+from app.wiring.availability import ANONYMOUS, CallbackList
 from tests.fakes.ami_server import FakeAmiServer, Member
+from tests.fakes.enreach_api import FakeEnreachApi
 from tests.integration.conftest import Sipp, scenario
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
 
@@ -82,9 +86,9 @@ def make_app(qtbot: QtBot, settings: Settings, clock: Clock
     """Start the real app; pjsua2 has one Endpoint per process, so it is always stopped."""
     made: list[SwitchboardApp] = []
 
-    def make(**kw: Any) -> SwitchboardApp:
+    def make(profile: Profile | None = None, **kw: Any) -> SwitchboardApp:
         assert not made, "one engine per process"
-        app = SwitchboardApp(None, settings, history=History(MEMORY), clock=clock, **kw)
+        app = SwitchboardApp(profile, settings, history=History(MEMORY), clock=clock, **kw)
         made.append(app)
         qtbot.addWidget(app.window)
         app.start()
@@ -338,3 +342,72 @@ def test_status_set_while_the_phone_system_is_away_is_applied_when_it_is_back(
     qtbot.waitUntil(lambda: not dash.banner.isVisible(), timeout=3 * WAIT_MS)
     qtbot.waitUntil(lambda: member(ami_server).paused, timeout=WAIT_MS)
     assert member(ami_server).reason == "Do not disturb"
+
+
+def test_hidden_number_reaches_the_callee_as_anonymous(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], settings: Settings,
+        sipp: Callable[..., Sipp], tmp_path: Path) -> None:
+    peer = sipp(scenario(tmp_path, "uas_busy", CHECK="true", CHECK_HEADER="From:"))
+    app = make_app()
+    menu = menu_of(app)
+    hidden = menu.display_number.findData(HIDDEN)
+    menu.display_number.setCurrentIndex(hidden)
+    menu.display_number.activated.emit(hidden)
+    pad = app.window.dialpad
+    qtbot.keyClicks(pad.number_edit, f"sip:busy@127.0.0.1:{peer.port}")
+    click(qtbot, pad.call_button)
+    assert peer.wait() == 0, peer.output()
+    logged = (peer.log_dir / "actions.log").read_text()
+    assert "sip:anonymous@anonymous.invalid" in logged
+    assert "agent@" not in logged.split("checked header:")[1].splitlines()[0]
+
+
+# -- callbacks: Enreach fake → built-in CRM case → one-click dial back -------------------------
+
+
+@pytest.fixture
+def enreach_api() -> Iterator[FakeEnreachApi]:
+    fake = FakeEnreachApi()
+    fake.add_queue("q-sales", "Sales", "+358101000", active=True, ServingAgents=2,
+                   FreeAgents=1, QueueLength=1, MaxWaitTime=40)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def test_callback_request_becomes_a_case_and_is_dialled_back_with_one_click(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], settings: Settings,
+        enreach_api: FakeEnreachApi, sipp: Callable[..., Sipp], tmp_path: Path) -> None:
+    profile = Profile.at(tmp_path / "profile").ensure()
+    crm = LocalStore(profile.db_path("crm"), region="FI")
+    contact = crm.create_contact(NewContact("Maija", "Meikäläinen",
+                                            phones=("+358401234567",)))
+    peer = sipp(scenario(tmp_path, "uas_busy", CHECK="true", CHECK_HEADER="To:"))
+    settings.sip.domain = f"127.0.0.1:{peer.port}"  # numbers are dialled at SIPp
+    cc = settings.contactcenter
+    cc.backend, cc.user, cc.keyring_key = "enreach", enreach_api.user, "enreach"
+    cc.discovery_url, cc.poll_seconds = enreach_api.base, 0.2
+    keyring.set_password(SERVICE, "enreach", enreach_api.secret)
+    app = make_app(profile)
+    dash = app.window.queues_area.findChild(QueueDashboard)
+    assert dash is not None
+    qtbot.waitUntil(lambda: dash.model.rowCount() == 1, timeout=WAIT_MS)
+
+    enreach_api.add_callback("cb-7", "Sales", "+358401234567", "2026-03-02T10:15:00Z",
+                             note="Please call about my order")
+    callbacks = app.window.queues_area.findChild(CallbackList)
+    assert callbacks is not None
+    qtbot.waitUntil(lambda: "cb-7" in callbacks.rows, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: enreach_api.closed_callbacks != [], timeout=WAIT_MS)
+    ((closed_id, note),) = enreach_api.closed_callbacks
+    (case,) = crm.recent_cases(contact.id)  # linked: exactly one contact has the number
+    assert closed_id == "cb-7" and note == f"Case {case.id} created in CRM"
+    assert case.subject.startswith("CallBack - 2026-03-02")
+    _, label, button = callbacks.rows["cb-7"]
+    qtbot.waitUntil(lambda: f"case/{case.id}" in label.text(), timeout=WAIT_MS)
+    assert callbacks.isVisible()
+
+    click(qtbot, button)  # one click dials the caller back
+    assert peer.wait() == 0, peer.output()
+    assert "sip:+358401234567@127.0.0.1" in (peer.log_dir / "actions.log").read_text()
+    crm.close()
