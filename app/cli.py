@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--caller-arg", action="append", default=[], metavar="ARG",
                       help=argparse.SUPPRESS)  # timing knobs for tests
 
+    caller = sub.add_parser("demo-caller", help=argparse.SUPPRESS)  # the demo's child process
+    caller.add_argument("caller_args", nargs=argparse.REMAINDER)
+
     pw = add("set-password", help="store the SIP password in the keyring")
     pw.add_argument("--stdin", action="store_true",
                     help="read the password from standard input instead of prompting")
@@ -101,7 +104,9 @@ def _cmd_dial(args: argparse.Namespace, profile: Profile) -> int:
 def _cmd_register_handler(args: argparse.Namespace, profile: Profile) -> int:
     from app.desktop.launch import register_handler_command
 
-    command = [sys.executable, "-m", "app"]
+    from app.desktop.register_handler import default_command
+
+    command = default_command()  # the frozen binary, the installed script, or -m app
     if args.profile:
         command += ["--profile", str(profile.root)]
     return register_handler_command(command)
@@ -160,6 +165,12 @@ def _cmd_demo(args: argparse.Namespace, profile: Profile) -> int:
     from app.demo.run import run_demo
 
     return run_demo(profile, args.caller_arg)
+
+
+def _cmd_demo_caller(args: argparse.Namespace, profile: Profile) -> int:
+    from app.demo.caller import main as caller_main
+
+    return caller_main(args.caller_args)
 
 
 def _cmd_doctor(args: argparse.Namespace, profile: Profile) -> int:
@@ -228,6 +239,7 @@ COMMANDS = {
     "register-handler": _cmd_register_handler,
     "crm": _cmd_crm,
     "demo": _cmd_demo,
+    "demo-caller": _cmd_demo_caller,
 }
 
 

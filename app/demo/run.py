@@ -70,7 +70,9 @@ def demo_settings(profile: Profile) -> tuple[config.Settings, list[config.Config
 
 
 def start_caller(port: int, extra: Sequence[str] = ()) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "app.demo.caller", "--target",
+    # Through our own command, so it works from a frozen (PyInstaller) build too.
+    me = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
+    cmd = [*me, "demo-caller", "--target",
            f"sip:{AGENT_USER}@127.0.0.1:{port}", "--parent-pid", str(os.getpid()), *extra]
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
