@@ -63,9 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--caller-arg", action="append", default=[], metavar="ARG",
                       help=argparse.SUPPRESS)  # timing knobs for tests
 
-    caller = sub.add_parser("demo-caller", help=argparse.SUPPRESS)  # the demo's child process
-    caller.add_argument("caller_args", nargs=argparse.REMAINDER)
-
     pw = add("set-password", help="store the SIP password in the keyring")
     pw.add_argument("--stdin", action="store_true",
                     help="read the password from standard input instead of prompting")
@@ -167,12 +164,6 @@ def _cmd_demo(args: argparse.Namespace, profile: Profile) -> int:
     return run_demo(profile, args.caller_arg)
 
 
-def _cmd_demo_caller(args: argparse.Namespace, profile: Profile) -> int:
-    from app.demo.caller import main as caller_main
-
-    return caller_main(args.caller_args)
-
-
 def _cmd_doctor(args: argparse.Namespace, profile: Profile) -> int:
     from app import secrets
 
@@ -239,7 +230,6 @@ COMMANDS = {
     "register-handler": _cmd_register_handler,
     "crm": _cmd_crm,
     "demo": _cmd_demo,
-    "demo-caller": _cmd_demo_caller,
 }
 
 
@@ -247,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.desktop.launch import rewrite_link_argv  # `switchboard tel:...` from a desktop
 
     raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == ["demo-caller"]:  # the demo's child process (see app/demo/run.py)
+        from app.demo.caller import main as caller_main
+
+        return caller_main(raw[1:])
     args = build_parser().parse_args(rewrite_link_argv(raw))
     if args.command == "demo":
         from app.demo.run import demo_profile
