@@ -13,7 +13,8 @@ it to everything around it:
   screen-pop when a phone-system backend is configured;
 - the phone system (`contactcenter.backend`): connected off the GUI thread, every change
   pushed once (AvailabilitySync), changes made there taken back into the core;
-- the CRM: callback requests become cases or tasks in the built-in CRM on a worker thread.
+- the CRM: callback requests become cases or tasks in the built-in CRM on a worker
+  thread, listed with a one-click dial-back (app.wiring.callbacks).
 
 A 1 s timer applies what is due (durations, wrap-up end, schedule) and counts down. Every
 change is logged as a structured `availability` call event saying who or what made it.
@@ -23,24 +24,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Protocol, cast
+from typing import cast
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QSplitter,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Slot
+from PySide6.QtWidgets import QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from app.config import Settings
 from app.contactcenter.base import (
@@ -51,7 +40,6 @@ from app.contactcenter.base import (
 )
 from app.contactcenter.sync import AvailabilitySync
 from app.core.availability import Actor, Availability, Change, Phase
-from app.core.callbacks import CallbackProcessor, CallbackRequest, HandledStore, Outcome
 from app.core.calls import Call, CallState, RegistrationChanged, RingPolicy
 from app.core.phone import PhoneSession
 from app.logs import call_event
@@ -59,16 +47,13 @@ from app.paths import Profile
 from app.ui.main_window import MainWindow
 from app.ui.queue_dashboard import ContactCenterBridge, QueueDashboard
 from app.ui.status_menu import HIDDEN, StatusMenu
+from app.wiring.callbacks import CallbackWiring
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 # What PhoneSession/Engine get as the caller id when the agent hides the number.
 ANONYMOUS = "anonymous"
-
-
-class _Closable(Protocol):
-    def close(self) -> None: ...
 
 
 def utc_now() -> datetime:
@@ -79,59 +64,8 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("AvailabilityWiring", text)
 
 
-class CallbackList(QGroupBox):
-    """Callback requests seen this session, each with a one-click "Call back"."""
-
-    dial_requested = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(self.tr("Callback requests"), parent)
-        self.setObjectName("callbackList")
-        self.list = QListWidget(self)
-        self.empty = QLabel(self.tr("No callback requests"), self)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.list)
-        layout.addWidget(self.empty)
-        self.rows: dict[str, tuple[QListWidgetItem, QLabel, QPushButton]] = {}
-        self.list.hide()
-
-    def show_request(self, request: CallbackRequest, outcome: Outcome | None = None) -> None:
-        when = request.requested_at.astimezone()
-        text = f"{request.number or self.tr('unknown number')}  ·  {request.queue}  ·  " \
-               f"{when:%d.%m. %H:%M}"
-        if request.message:
-            text += f"\n“{request.message}”"
-        if outcome is not None and outcome.created:
-            text += "\n" + self.tr("%1 in the CRM").replace("%1", outcome.created)
-        elif outcome is not None and outcome.error:
-            text += "\n" + self.tr("Not saved yet: %1").replace("%1", outcome.error)
-        if request.id in self.rows:
-            self.rows[request.id][1].setText(text)
-            return
-        row = QWidget(self.list)
-        label = QLabel(text, row)
-        label.setWordWrap(True)
-        button = QPushButton(self.tr("Call back"), row)
-        button.setObjectName("callBack")
-        button.setEnabled(bool(request.number))
-        button.clicked.connect(lambda _=False, n=request.number: self.dial_requested.emit(n))
-        box = QHBoxLayout(row)
-        box.setContentsMargins(4, 2, 4, 2)
-        box.addWidget(label, 1)
-        box.addWidget(button)
-        item = QListWidgetItem(self.list)
-        item.setSizeHint(row.sizeHint())
-        self.list.setItemWidget(item, row)
-        self.rows[request.id] = (item, label, button)
-        self.list.show()
-        self.empty.hide()
-        self.show()
-
-
 class AvailabilityWiring(QObject):
     """See the module docstring. Build it, hand `ring_policy` to the engine, then `attach`."""
-
-    _callbacks_done = Signal(object)  # (requests, outcomes) from the worker thread
 
     def __init__(self, settings: Settings, window: MainWindow, profile: Profile | None, *,
                  clock: Clock = utc_now, parent: QObject | None = None) -> None:
@@ -148,14 +82,10 @@ class AvailabilityWiring(QObject):
         self._dial: Callable[[str], None] = lambda _number: None
         self.backend: ContactCenter | None = None
         self.dashboard: QueueDashboard | None = None
-        self.callbacks: CallbackList | None = None
+        self.callbacks: CallbackWiring | None = None
         self._sync: AvailabilitySync | None = None
         self._bridge: ContactCenterBridge | None = None
         self._queue_numbers: list[tuple[str, str]] = []
-        self._workers = ThreadPoolExecutor(max_workers=1,
-                                           thread_name_prefix="availability-worker")
-        self._processor: CallbackProcessor | None = None
-        self._stores: list[_Closable] = []
         self._stopped = False
 
         self.menu = StatusMenu()
@@ -164,7 +94,6 @@ class AvailabilityWiring(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
-        self._callbacks_done.connect(self._show_callbacks)
         self._flush()
 
     def _status_panel(self) -> QWidget:
@@ -239,14 +168,13 @@ class AvailabilityWiring(QObject):
         self.dashboard.join_requested.connect(self.backend.join)
         self.dashboard.leave_requested.connect(self.backend.leave)
         self.dashboard.setMinimumHeight(170)  # header and three rows, never one squeezed row
-        self.callbacks = CallbackList()
-        self.callbacks.setMaximumWidth(320)
-        self.callbacks.hide()  # shown with the first request (Asterisk never has any)
-        self.callbacks.dial_requested.connect(self._dial)
+        self.callbacks = CallbackWiring(self._settings, self._profile,
+                                        self.backend.close_callback, self._dial, self)
+        self.callbacks.widget.setMaximumWidth(320)
         area = QSplitter()
         area.setObjectName("queues_and_callbacks")
         area.addWidget(self.dashboard)
-        area.addWidget(self.callbacks)
+        area.addWidget(self.callbacks.widget)
         area.setStretchFactor(0, 3)
         area.setStretchFactor(1, 1)
         area.setChildrenCollapsible(False)
@@ -280,8 +208,8 @@ class AvailabilityWiring(QObject):
                 self.backend.close()
             except Exception:
                 log.exception("contact-centre backend close failed")
-        self._workers.submit(self._close_stores)
-        self._workers.shutdown(wait=True)
+        if self.callbacks is not None:
+            self.callbacks.stop()
 
     # -- availability in, everywhere out ---------------------------------------------------
 
@@ -429,56 +357,8 @@ class AvailabilityWiring(QObject):
             if numbers != self._queue_numbers:
                 self._queue_numbers = numbers
                 self._offer_display_numbers()
-        elif isinstance(event, CallbacksChanged) and event.requests:
-            requests = list(event.requests)
-            if self.callbacks is not None:
-                for request in requests:
-                    self.callbacks.show_request(request)
-            if self._profile is not None and not self._stopped:
-                self._workers.submit(self._process_callbacks, requests)
-
-    def _process_callbacks(self, requests: Sequence[CallbackRequest]) -> None:
-        """Worker thread: CRM writes and phone-system closes (both block)."""
-        try:
-            if self._processor is None:
-                self._processor = self._make_processor()
-            outcomes = self._processor.process_all(list(requests))
-        except Exception as exc:  # the CRM file is unusable: say so, try on the next list
-            log.exception("callback requests not processed")
-            outcomes = [Outcome(r.id, "", "", closed=False, error=str(exc)) for r in requests]
-        for outcome in outcomes:
-            if not outcome.skipped:
-                call_event("callback", request_id=outcome.request_id,
-                           created=outcome.created, linked=outcome.linked,
-                           closed=outcome.closed, error=outcome.error)
-        self._callbacks_done.emit((list(requests), outcomes))
-
-    def _make_processor(self) -> CallbackProcessor:
-        from app.crm.local.store import LocalStore
-
-        assert self._profile is not None and self.backend is not None
-        crm = LocalStore(self._profile.db_path("crm"),
-                         region=self._settings.phone.default_region)
-        handled = HandledStore(self._profile.db_path("callbacks"))
-        self._stores = [crm, handled]
-        return CallbackProcessor(crm, self.backend.close_callback, handled,
-                                 target=self._settings.contactcenter.callback_target)
-
-    def _close_stores(self) -> None:
-        for store in self._stores:
-            try:
-                store.close()
-            except Exception:
-                log.exception("closing %r failed", store)
-
-    @Slot(object)
-    def _show_callbacks(self, result: tuple[list[CallbackRequest], list[Outcome]]) -> None:
-        if self.callbacks is None:
-            return
-        requests, outcomes = result
-        by_id = {o.request_id: o for o in outcomes}
-        for request in requests:
-            self.callbacks.show_request(request, by_id.get(request.id))
+        elif isinstance(event, CallbacksChanged) and self.callbacks is not None:
+            self.callbacks.on_requests(event.requests)
 
 
-__all__ = ["ANONYMOUS", "AvailabilityWiring", "CallbackList", "utc_now"]
+__all__ = ["ANONYMOUS", "AvailabilityWiring", "utc_now"]

@@ -34,7 +34,8 @@ from app.secrets import SERVICE
 from app.ui.call_panel import CallCard
 from app.ui.queue_dashboard import COL_ACTIVE, COL_LENGTH, COL_NUMBER, QueueDashboard
 from app.ui.status_menu import HIDDEN, StatusMenu
-from app.wiring.availability import ANONYMOUS, CallbackList
+from app.wiring.availability import ANONYMOUS
+from app.wiring.callbacks import CallbackList
 from tests.fakes.ami_server import FakeAmiServer, Member
 from tests.fakes.enreach_api import FakeEnreachApi
 from tests.integration.conftest import Sipp, scenario
@@ -121,10 +122,15 @@ def choose(qtbot: QtBot, app: SwitchboardApp, status: str, duration: str = "") -
     radio = next(r for r in menu.status_box.findChildren(QRadioButton) if r.text() == status)
     if radio.isChecked():  # clicking a checked radio emits nothing; the combo does
         menu.duration.activated.emit(menu.duration.currentIndex())
-    else:  # on the indicator: a radio only takes clicks on its indicator and text
-        assert radio.isVisible() and radio.isEnabled()
-        qtbot.mouseClick(radio, Qt.MouseButton.LeftButton, pos=QPoint(6, radio.height() // 2))
+    else:
+        tick(qtbot, radio)
     qtbot.waitUntil(lambda: shown(app).startswith(status))
+
+
+def tick(qtbot: QtBot, box: QAbstractButton) -> None:
+    """Click a radio or check box on its indicator (it ignores clicks beside its text)."""
+    assert box.isVisible() and box.isEnabled(), box.text()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(6, box.height() // 2))
 
 
 def shown(app: SwitchboardApp) -> str:
@@ -254,6 +260,40 @@ def test_status_chosen_for_a_while_returns_by_itself(
     qtbot.waitUntil(lambda: shown(app) == "Off work", timeout=WAIT_MS)
     assert menu.remaining.text() == "until changed"
     assert app.availability.availability.current.by.value == "timer"
+
+
+def test_pool_calls_off_refuses_queue_calls_only(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp],
+        tmp_path: Path) -> None:
+    app = make_app()
+    menu = menu_of(app)
+    tick(qtbot, menu.pool_calls)
+    qtbot.waitUntil(lambda: not app.availability.availability.pool_calls)
+    refused(sipp, tmp_path, app, 480, QUEUE_HEADER)
+    assert shown(app) == "Available" and not menu.pool_calls.isChecked()
+
+
+def test_scheduled_availability_switches_by_itself_and_ends(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], clock: Clock) -> None:
+    app = make_app()
+    menu = menu_of(app)
+    toggle = app.availability.schedule_toggle
+    assert not menu.upcoming_box.isVisible()
+    click(qtbot, toggle)  # unfold the schedule
+    assert menu.upcoming_box.isVisible()
+    start = (clock() + timedelta(hours=2)).astimezone().replace(second=0, microsecond=0)
+    menu.new_status.setCurrentText("Meeting")
+    menu.new_start.setDateTime(start.replace(tzinfo=None))
+    menu.new_end.setDateTime((start + timedelta(hours=1)).replace(tzinfo=None))
+    click(qtbot, menu.add_upcoming)
+    assert menu.upcoming.count() == 1 and "Meeting" in menu.upcoming.item(0).text()
+    assert toggle.text().endswith("(1)")
+    clock.advance(hours=2, minutes=1)
+    qtbot.waitUntil(lambda: shown(app) == "Meeting", timeout=WAIT_MS)
+    assert app.availability.availability.current.by.value == "schedule"
+    assert menu.upcoming.count() == 0
+    clock.advance(hours=1)
+    qtbot.waitUntil(lambda: shown(app) == "Available", timeout=WAIT_MS)
 
 
 # -- the phone system: AMI fake drives the dashboard in the window ---------------------------
