@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,7 +33,7 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:  # Chromium's sandbox refuses r
     os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (
         os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "") + " --no-sandbox").strip()
 
-from bench.crm_lookup import generate, pct, subscriber  # noqa: E402
+from bench.crm_lookup import generate, pct, subscriber
 
 SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
@@ -99,6 +100,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def run_until(done: Callable[[], bool], timeout: float) -> None:
+    """Run the Qt event loop until `done()` (checked every 5 ms) or `timeout` seconds.
+
+    Not a processEvents() loop: PySide6 6.12.0 drops a reference to None on each
+    processEvents() call, and a few hundred thousand of them abort the interpreter.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    deadline = time.monotonic() + timeout
+
+    def check() -> None:
+        if done() or time.monotonic() > deadline:
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(check)
+    timer.start()
+    if not done():
+        loop.exec()
+    timer.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
@@ -136,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
         guard_bool_refcount()
         register_schemes()
-        qapp = QApplication.instance() or QApplication([sys.argv[0]])
+        _qapp = QApplication.instance() or QApplication([sys.argv[0]])  # kept alive
         settings = Settings()
         sip = settings.sip
         sip.mode, sip.username, sip.listen_address = "direct", "agent", "127.0.0.1"
@@ -161,15 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         app.session.subscribe(on_call_updated=updated)
         app.crm.page_shown.connect(shown)
         app.start(show=True)
-        deadline = time.monotonic() + 60
-        while not app.engine_running and time.monotonic() < deadline:
-            qapp.processEvents()
-            time.sleep(0.01)
+        run_until(lambda: app.engine_running, 60)
         # Let Chromium warm up as it would on an agent's desktop before the first call.
         warm_until = time.monotonic() + 3
-        while time.monotonic() < warm_until:
-            qapp.processEvents()
-            time.sleep(0.01)
+        run_until(lambda: time.monotonic() > warm_until, 10)
         period = args.ring_ms + args.gap_ms
         cmd = ["sipp", "-sf", str(scenario), "-inf", str(callers), "-i", "127.0.0.1",
                "-p", str(free_port()), "-m", str(args.calls), "-l", "1",
@@ -178,13 +198,9 @@ def main(argv: list[str] | None = None) -> int:
                f"127.0.0.1:{sip.port}"]
         peer = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        while peer.poll() is None:
-            qapp.processEvents()
-            time.sleep(0.002)
+        run_until(lambda: peer.poll() is not None, args.calls * period / 1000 + 120)
         settle = time.monotonic() + 3
-        while time.monotonic() < settle:
-            qapp.processEvents()
-            time.sleep(0.01)
+        run_until(lambda: time.monotonic() > settle, 10)
         app.shutdown()
 
     popped = len(latencies)

@@ -1,9 +1,10 @@
 """The demo's simulated customer: a second SIP agent in its own process that rings the agent.
 
 pjsua2 allows one Endpoint per process, so the caller runs as a child of `switchboard
-demo`. It calls once as a known customer through a queue and once as an unknown number
-directly, hangs up after talking a while (or gives up when nobody answers), and exits
-when its parent does.
+demo`. It calls once as a known customer through a queue, once as an unknown number
+directly and once from a number three CRM records share (the dialog to choose); it
+hangs up after talking a while (or gives up when nobody answers), and exits when its
+parent does.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class DemoCall:
 SCRIPT = (
     DemoCall("+358401234567", "Customer Service"),  # Aino Virtanen in the demo CRM
     DemoCall("+358 9 8765 4321", None),  # nobody in the CRM has this number
+    DemoCall("+358 9 555 0101", "Customer Service"),  # Kallio Dental and two of its people
 )
 
 

@@ -20,6 +20,7 @@ activity id) when the CRM has it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.config import Settings
+from app.core import numbers
 from app.core.activity import call_log
 from app.core.calls import Call, CallRecord, CallResult, CallState, Direction
 from app.core.outbox import ACTIVITY, Outbox, OutboxItem, ProcessReport
@@ -159,6 +161,12 @@ class CrmWiring(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(OUTBOX_TICK_MS)
         self._timer.timeout.connect(self.process_outbox)
+        # One timer, not QTimer.singleShot(ms, functor): PySide6 6.12.0 drops a reference
+        # to None on every singleShot with a Python callable (see app/ui/bridge.py).
+        self._slow_timer = QTimer(self)
+        self._slow_timer.setSingleShot(True)
+        self._slow_timer.setInterval(SLOW_LOOKUP_MS)
+        self._slow_timer.timeout.connect(self._maybe_slow)
         self.view.show_idle()
 
     def _ensure_database(self, path: Any, region: str) -> None:
@@ -183,6 +191,7 @@ class CrmWiring(QObject):
             return
         self._stopped = True
         self._timer.stop()
+        self._slow_timer.stop()
         for future in list(self._futures):
             future.cancel()
         wait(list(self._futures), timeout=5)
@@ -230,8 +239,9 @@ class CrmWiring(QObject):
             self._answered(state)
 
     def _begin(self, call: Call) -> CallCrm:
+        who = call.display_name or numbers.display(call.remote_number, self.store.region)
         state = CallCrm(call.call_id, call.handle, call.direction, call.remote_number,
-                        call.display_name or call.remote_number, call.queue, call.arrived_at,
+                        who, call.queue, call.arrived_at,
                         linked=self._dial_links.pop(call.handle, None))
         self._calls[call.call_id] = state
         self._handles[call.handle] = call.call_id
@@ -241,11 +251,13 @@ class CrmWiring(QObject):
         number = state.number
         self._submit(lambda: self.store.identify(number),
                      lambda result, error: self._identified(state, result, error))
-        QTimer.singleShot(SLOW_LOOKUP_MS, self, lambda: self._maybe_slow(state))
+        self._slow_timer.start()
         return state
 
-    def _maybe_slow(self, state: CallCrm) -> None:
-        if state.looking_up and self._focused == state.call_id and not self._stopped:
+    @Slot()
+    def _maybe_slow(self) -> None:
+        state = self._calls.get(self._focused or "")
+        if state is not None and state.looking_up and not self._stopped:
             self.view.show_page("looking-up", {"number": _tr(
                 "%s — the CRM is slow to answer; the call goes on") % state.number})
 
@@ -259,7 +271,11 @@ class CrmWiring(QObject):
                                      _tr("The CRM lookup failed: %s") % error)
         else:
             state.matches = result
+            records = result.contacts + result.accounts + result.leads
+            if len(records) == 1:  # the notes say whose call it is
+                state.who = records[0].name
             if self._focused == state.call_id and state.ended is None:
+                self.notes.show_call(state.who, state.notes)
                 self._ringing(state)
         if state.answer_waiting:
             state.answer_waiting = False
@@ -295,7 +311,7 @@ class CrmWiring(QObject):
                     state.also.append(contact)
                 new = NewCase(_tr("Phone call from %s") % state.who,
                               contact_id=contact.id if contact else None)
-                self._create(state, lambda new=new: self.store.create_case(new))
+                self._create(state, functools.partial(self.store.create_case, new))
 
     def _call_ended(self, record: CallRecord) -> None:
         state = self._calls.get(record.call_id)
