@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 # What PhoneSession/Engine get as the caller id when the agent hides the number.
 ANONYMOUS = "anonymous"
+CONNECT_JOIN_SECONDS = 5.0  # connect() returns at once; this only bounds a broken one
 
 
 def utc_now() -> datetime:
@@ -86,6 +87,7 @@ class AvailabilityWiring(QObject):
         self._sync: AvailabilitySync | None = None
         self._bridge: ContactCenterBridge | None = None
         self._queue_numbers: list[tuple[str, str]] = []
+        self._connector: threading.Thread | None = None
         self._stopped = False
 
         self.menu = StatusMenu()
@@ -192,8 +194,9 @@ class AvailabilityWiring(QObject):
         self._sync.push(self.availability.current)  # remembered until it is connected
         # connect() should return at once; a slow DNS lookup or a backend that does its
         # first round inline must still never freeze the window.
-        threading.Thread(target=backend.connect, name="contactcenter-connect",
-                         daemon=True).start()
+        self._connector = threading.Thread(target=backend.connect,
+                                           name="contactcenter-connect", daemon=True)
+        self._connector.start()
 
     def stop(self) -> None:
         """Stop the timer, close the backend and finish pending CRM work. Safe twice."""
@@ -204,6 +207,8 @@ class AvailabilityWiring(QObject):
         if self.backend is not None:
             if self._bridge is not None:
                 self.backend.remove_listener(self._bridge.post)
+            if self._connector is not None:  # a close() before connect() would not stick
+                self._connector.join(CONNECT_JOIN_SECONDS)
             try:
                 self.backend.close()
             except Exception:
