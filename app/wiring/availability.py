@@ -29,7 +29,7 @@ from datetime import datetime, timedelta, timezone
 from typing import cast
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Slot
-from PySide6.QtWidgets import QSplitter, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from app.config import Settings
 from app.contactcenter.base import (
@@ -172,16 +172,25 @@ class AvailabilityWiring(QObject):
         self.dashboard.setMinimumHeight(170)  # header and three rows, never one squeezed row
         self.callbacks = CallbackWiring(self._settings, self._profile,
                                         self.backend.close_callback, self._dial, self)
-        self.callbacks.widget.setMaximumWidth(320)
-        area = QSplitter()
-        area.setObjectName("queues_and_callbacks")
-        area.addWidget(self.dashboard)
-        area.addWidget(self.callbacks.widget)
-        area.setStretchFactor(0, 3)
-        area.setStretchFactor(1, 1)
-        area.setChildrenCollapsible(False)
-        self._window.set_queues_widget(area)
+        self._tabs = QTabWidget()
+        self._tabs.setObjectName("queues_and_callbacks")
+        self._tabs.setTabBarAutoHide(True)  # one tab (no callbacks yet): no tab bar
+        self._tabs.setDocumentMode(True)
+        self._tabs.addTab(self.dashboard, _tr("Queues"))
+        # Asterisk never has callback requests: the tab comes with the first one.
+        self.callbacks.widget.count_changed.connect(self._show_callback_count)
+        self._window.set_queues_widget(self._tabs)
         self.backend.add_listener(self._bridge.post)
+
+    @Slot(int)
+    def _show_callback_count(self, count: int) -> None:
+        widget = self.callbacks.widget if self.callbacks is not None else None
+        if widget is None:
+            return
+        index = self._tabs.indexOf(widget)
+        if index < 0:
+            index = self._tabs.addTab(widget, "")
+        self._tabs.setTabText(index, _tr("Callback requests (%s)") % count)
 
     # -- lifecycle -----------------------------------------------------------------------
 

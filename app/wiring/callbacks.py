@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from html import escape
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -43,28 +44,37 @@ class _Closable(Protocol):
     def close(self) -> None: ...
 
 
-class CallbackList(QGroupBox):
+class CallbackList(QWidget):
     """Callback requests seen this session, each with a one-click "Call back"."""
 
     dial_requested = Signal(str)
+    count_changed = Signal(int)  # rows listed; the composition shows the list from 1 on
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(self.tr("Callback requests"), parent)
+        super().__init__(parent)
         self.setObjectName("callbackList")
         self.list = QListWidget(self)
-        QVBoxLayout(self).addWidget(self.list)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
         self.rows: dict[str, tuple[QListWidgetItem, QLabel, QPushButton]] = {}
 
     def show_request(self, request: CallbackRequest, outcome: Outcome | None = None) -> None:
         when = request.requested_at.astimezone()
-        text = f"{request.number or self.tr('unknown number')}  ·  {request.queue}  ·  " \
-               f"{when:%d.%m. %H:%M}"
+        text = f"<b>{escape(request.number) or self.tr('unknown number')}</b>  ·  " \
+               f"{escape(request.queue)}  ·  {when:%d.%m. %H:%M}"
         if request.message:
-            text += f"\n“{request.message}”"
+            text += f"<br>“{escape(request.message)}”"
         if outcome is not None and outcome.created:
-            text += "\n" + self.tr("%1 in the CRM").replace("%1", outcome.created)
+            kind, _, ident = outcome.created.partition("/")
+            done = self.tr("Task %1 in the CRM") if kind == "task" else \
+                self.tr("Case %1 in the CRM")
+            text += "<br><i>" + escape(done.replace("%1", ident)) + "</i>"
         elif outcome is not None and outcome.error:
-            text += "\n" + self.tr("Not saved yet: %1").replace("%1", outcome.error)
+            text += "<br><i>" + escape(self.tr("Not saved yet: %1").replace(
+                "%1", outcome.error)) + "</i>"
         if request.id in self.rows:
             item, label, _button = self.rows[request.id]
             label.setText(text)
@@ -72,20 +82,21 @@ class CallbackList(QGroupBox):
             return
         row = QWidget(self.list)
         label = QLabel(text, row)
+        label.setTextFormat(Qt.TextFormat.RichText)  # everything from outside is escaped
         label.setWordWrap(True)
         button = QPushButton(self.tr("Call back"), row)
         button.setObjectName("callBack")
         button.setEnabled(bool(request.number))
         button.clicked.connect(lambda _=False, n=request.number: self.dial_requested.emit(n))
         box = QHBoxLayout(row)
-        box.setContentsMargins(4, 2, 4, 2)
+        box.setContentsMargins(6, 4, 6, 4)
         box.addWidget(label, 1)
-        box.addWidget(button)
+        box.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
         item = QListWidgetItem(self.list)
         item.setSizeHint(row.sizeHint())
         self.list.setItemWidget(item, row)
         self.rows[request.id] = (item, label, button)
-        self.show()
+        self.count_changed.emit(len(self.rows))
 
 
 class CallbackWiring(QObject):
@@ -100,7 +111,6 @@ class CallbackWiring(QObject):
         self._profile = profile
         self._close = close
         self.widget = CallbackList()
-        self.widget.hide()  # shown with the first request (Asterisk never has any)
         self.widget.dial_requested.connect(dial)
         self._workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callbacks")
         self._processor: CallbackProcessor | None = None

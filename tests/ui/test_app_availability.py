@@ -19,7 +19,7 @@ from typing import Any
 import keyring
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QAbstractButton, QRadioButton
+from PySide6.QtWidgets import QAbstractButton, QRadioButton, QTabWidget
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
@@ -333,6 +333,8 @@ def test_ami_drives_the_dashboard_and_follows_the_status(
     dash = app.window.queues_area.findChild(QueueDashboard)
     assert dash is not None and dash.isVisible()
     qtbot.waitUntil(lambda: dash.model.rowCount() == 2, timeout=WAIT_MS)
+    tabs = app.window.queues_area.findChild(QTabWidget)
+    assert tabs is not None and tabs.count() == 1  # Asterisk has no callback requests
     assert row(dash, "Sales", COL_NUMBER) == "+35810100"
     assert row(dash, "Sales", COL_ACTIVE, Qt.ItemDataRole.CheckStateRole) == \
         Qt.CheckState.Checked
@@ -435,18 +437,26 @@ def test_callback_request_becomes_a_case_and_is_dialled_back_with_one_click(
 
     enreach_api.add_callback("cb-7", "Sales", "+358401234567", "2026-03-02T10:15:00Z",
                              note="Please call about my order")
+    tabs = app.window.queues_area.findChild(QTabWidget)
+    assert tabs is not None and tabs.count() == 1  # no requests yet: no callbacks tab
+    qtbot.waitUntil(lambda: tabs.count() == 2, timeout=WAIT_MS)
     callbacks = app.window.queues_area.findChild(CallbackList)
-    assert callbacks is not None
-    qtbot.waitUntil(lambda: "cb-7" in callbacks.rows, timeout=WAIT_MS)
+    assert callbacks is not None and "cb-7" in callbacks.rows
     qtbot.waitUntil(lambda: enreach_api.closed_callbacks != [], timeout=WAIT_MS)
     ((closed_id, note),) = enreach_api.closed_callbacks
     (case,) = crm.recent_cases(contact.id)  # linked: exactly one contact has the number
     assert closed_id == "cb-7" and note == f"Case {case.id} created in CRM"
     assert case.subject.startswith("CallBack - 2026-03-02")
     _, label, button = callbacks.rows["cb-7"]
-    qtbot.waitUntil(lambda: f"case/{case.id}" in label.text(), timeout=WAIT_MS)
-    assert callbacks.isVisible()
+    qtbot.waitUntil(lambda: f"Case {case.id} in the CRM" in label.text(), timeout=WAIT_MS)
+    assert "Please call about my order" in label.text()
 
+    assert tabs.tabBar().isVisible()
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Queues",
+                                                              "Callback requests (1)"]
+    qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton,
+                     pos=tabs.tabBar().tabRect(1).center())
+    qtbot.waitUntil(callbacks.isVisible)
     click(qtbot, button)  # one click dials the caller back
     assert peer.wait() == 0, peer.output()
     assert "sip:+358401234567@127.0.0.1" in (peer.log_dir / "actions.log").read_text()
