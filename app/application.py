@@ -91,6 +91,7 @@ class SwitchboardApp(QObject):
         self._starter: threading.Thread | None = None
         self._stopped = False
         self.engine_running = False
+        self._pending_dials: list[str] = []  # links that arrived before the engine ran
 
         # Availability decides who may ring, so it exists before the engine does.
         self.availability = AvailabilityWiring(settings, self.window, profile, clock=clock,
@@ -205,6 +206,9 @@ class SwitchboardApp(QObject):
     def _on_event(self, event: EngineEvent | EngineStartFinished) -> None:
         if isinstance(event, EngineStartFinished):
             self.engine_running = event.error is None
+            pending, self._pending_dials = self._pending_dials, []
+            for target in pending if self.engine_running else ():
+                self.dial(target)
             if event.error is not None:
                 self.window.show_stopped()
                 self.window.show_problem(_tr("The phone could not start: %s") % event.error,
@@ -239,6 +243,14 @@ class SwitchboardApp(QObject):
             self.window.dial_accepted()
         else:
             self.window.show_dial_error(outcome.error)
+
+    @Slot(str)
+    def dial_when_running(self, target: str) -> None:
+        """Dial `target` (a link from outside) now, or as soon as the engine runs."""
+        if self.engine_running:
+            self.dial(target)
+        elif not self._stopped:
+            self._pending_dials.append(target)
 
     @Slot(str)
     def redial(self, number: str) -> None:
@@ -277,16 +289,53 @@ class SwitchboardApp(QObject):
 
 
 def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
-            problems: Sequence[ConfigProblem] = ()) -> int:
-    """Run the phone until the agent quits; returns the process exit code."""
+            problems: Sequence[ConfigProblem] = (), dial: str | None = None) -> int:
+    """Run the phone until the agent quits; returns the process exit code.
+
+    `dial`: a link (`tel:`, `sip:`, `callto:`) to call once the engine runs. When another
+    Switchboard already runs on this profile, the start (and `dial`) is handed to it and
+    this returns 0 at once.
+    """
+    from app.desktop.integration import Desktop
+    from app.desktop.launch import LinkAwareApplication, claim_instance
+    from app.desktop.links import parse_link
+    from app.i18n import install_translator
+    from app.ui.screenpop import register_schemes
+    from app.wiring.desktop import DesktopWiring, show_missed_calls
+
     guard_bool_refcount()  # PySide6 6.12.0 + Python 3.11 would abort after ~500 emits
-    app = QApplication.instance() or QApplication(list(argv))
+    register_schemes()  # Qt wants custom URL schemes declared before the QApplication
+    app = QApplication.instance() or LinkAwareApplication(list(argv))
     app.setApplicationName("Switchboard")
     app.setOrganizationName("Switchboard")
     profile.ensure()
+    instance = claim_instance(profile.config_dir, ["dial", dial] if dial else [])
+    if instance is None:
+        log.info("handed over to the running Switchboard")
+        return 0
+    install_translator(app, settings.ui.language)  # before any widget is built
+    region = settings.phone.default_region
     switchboard = SwitchboardApp(profile, settings, problems=problems)
+    statuses = switchboard.availability.availability
+    desktop = DesktopWiring(
+        Desktop(switchboard.window, instance=instance, region=region, parent=switchboard),
+        switchboard.window, switchboard.session, dial=switchboard.dial_when_running,
+        statuses=[s.name for s in statuses.statuses],
+        current_status=lambda: statuses.current,
+        # The same intent the window's status menu sends ("until changed").
+        request_status=lambda name: switchboard.availability.menu.status_requested.emit(
+            name, 0),
+        show_missed=lambda: show_missed_calls(switchboard.window),
+        quit=app.quit, parent=switchboard)
+    desktop.desktop.problem.connect(switchboard.window.show_problem)
     switchboard.start(show=not settings.ui.start_hidden)
+    note = desktop.start()
+    if note is not None:
+        switchboard.window.show_problem(note)
+    if dial:
+        switchboard.dial_when_running(parse_link(dial, region).value)
     try:
         return int(app.exec())
     finally:
+        desktop.shutdown()
         switchboard.shutdown()

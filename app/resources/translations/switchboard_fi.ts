@@ -1,0 +1,758 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="fi" sourcelanguage="en">
+<context>
+    <name>AvailabilityWiring</name>
+    <message>
+        <source>Upcoming availabilities</source>
+        <translation>Tulevat tavoitettavuudet</translation>
+    </message>
+    <message>
+        <source>Queues</source>
+        <translation>Jonot</translation>
+    </message>
+    <message>
+        <source>Callback requests (%s)</source>
+        <translation>Takaisinsoittopyynnöt (%s)</translation>
+    </message>
+    <message>
+        <source>Work</source>
+        <translation>Työ</translation>
+    </message>
+    <message>
+        <source>Queues and availability are not linked to the phone system: %s</source>
+        <translation>Jonoja ja tavoitettavuutta ei ole yhdistetty puhelinjärjestelmään: %s</translation>
+    </message>
+    <message>
+        <source>There is no status called %s.</source>
+        <translation>Tilaa nimeltä %s ei ole.</translation>
+    </message>
+    <message>
+        <source>Not scheduled: %s</source>
+        <translation>Ei ajastettu: %s</translation>
+    </message>
+</context>
+<context>
+    <name>CallCard</name>
+    <message>
+        <source>Answer</source>
+        <translation>Vastaa</translation>
+    </message>
+    <message>
+        <source>Decline</source>
+        <translation>Hylkää</translation>
+    </message>
+    <message>
+        <source>Mute</source>
+        <translation>Mykistä</translation>
+    </message>
+    <message>
+        <source>Hold</source>
+        <translation>Pito</translation>
+    </message>
+    <message>
+        <source>Keypad</source>
+        <translation>Näppäimistö</translation>
+    </message>
+    <message>
+        <source>Hang up</source>
+        <translation>Lopeta puhelu</translation>
+    </message>
+    <message>
+        <source>Unknown caller</source>
+        <translation>Tuntematon soittaja</translation>
+    </message>
+    <message>
+        <source>Queue: %s</source>
+        <translation>Jono: %s</translation>
+    </message>
+    <message>
+        <source>Direct</source>
+        <translation>Suora puhelu</translation>
+    </message>
+    <message>
+        <source>Outbound, shown as %s</source>
+        <translation>Lähtevä, näkyy numerona %s</translation>
+    </message>
+    <message>
+        <source>Outbound</source>
+        <translation>Lähtevä</translation>
+    </message>
+    <message>
+        <source>Unmute</source>
+        <translation>Poista mykistys</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Jatka</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Peruuta</translation>
+    </message>
+    <message>
+        <source>Call waiting</source>
+        <translation>Koputus</translation>
+    </message>
+    <message>
+        <source>Incoming call</source>
+        <translation>Saapuva puhelu</translation>
+    </message>
+    <message>
+        <source>Calling…</source>
+        <translation>Soitetaan…</translation>
+    </message>
+    <message>
+        <source>Ringing…</source>
+        <translation>Hälyttää…</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Yhdistetään…</translation>
+    </message>
+    <message>
+        <source>On hold  %s</source>
+        <translation>Pidossa  %s</translation>
+    </message>
+    <message>
+        <source>Connected, muted  %s</source>
+        <translation>Yhdistetty, mykistetty  %s</translation>
+    </message>
+    <message>
+        <source>Connected  %s</source>
+        <translation>Yhdistetty  %s</translation>
+    </message>
+</context>
+<context>
+    <name>CallNotes</name>
+    <message>
+        <source>Call notes</source>
+        <translation>Puhelun muistiinpanot</translation>
+    </message>
+    <message>
+        <source>Notes for this call go into the CRM with it.</source>
+        <translation>Tämän puhelun muistiinpanot tallentuvat CRM:ään puhelun mukana.</translation>
+    </message>
+    <message>
+        <source>Notes — %s</source>
+        <translation>Muistiinpanot — %s</translation>
+    </message>
+</context>
+<context>
+    <name>CallPanel</name>
+    <message>
+        <source>No calls</source>
+        <translation>Ei puheluita</translation>
+    </message>
+</context>
+<context>
+    <name>CallbackList</name>
+    <message>
+        <source>Task %1 in the CRM</source>
+        <translation>Tehtävä %1 CRM:ssä</translation>
+    </message>
+    <message>
+        <source>Case %1 in the CRM</source>
+        <translation>Tapaus %1 CRM:ssä</translation>
+    </message>
+    <message>
+        <source>Not saved yet: %1</source>
+        <translation>Ei vielä tallennettu: %1</translation>
+    </message>
+    <message>
+        <source>Call back</source>
+        <translation>Soita takaisin</translation>
+    </message>
+</context>
+<context>
+    <name>CrmWiring</name>
+    <message>
+        <source>Logged</source>
+        <translation>Kirjattu</translation>
+    </message>
+    <message>
+        <source>Not logged</source>
+        <translation>Ei kirjattu</translation>
+    </message>
+    <message>
+        <source>The %s CRM is not supported yet; calls are not looked up or logged.</source>
+        <translation>CRM-järjestelmää %s ei vielä tueta; puheluita ei haeta eikä kirjata.</translation>
+    </message>
+    <message>
+        <source>The built-in CRM could not be created: %s</source>
+        <translation>Sisäistä CRM:ää ei voitu luoda: %s</translation>
+    </message>
+    <message>
+        <source>%s — the CRM is slow to answer; the call goes on</source>
+        <translation>%s — CRM vastaa hitaasti; puhelu jatkuu</translation>
+    </message>
+    <message>
+        <source>This call could not be saved for the CRM: %s</source>
+        <translation>Tätä puhelua ei voitu tallentaa CRM:ää varten: %s</translation>
+    </message>
+    <message>
+        <source>The CRM could not do that: %s</source>
+        <translation>CRM ei voinut tehdä tätä: %s</translation>
+    </message>
+    <message>
+        <source>The CRM lookup failed: %s</source>
+        <translation>Haku CRM:stä epäonnistui: %s</translation>
+    </message>
+    <message>
+        <source>Phone call from %s</source>
+        <translation>Puhelu: %s</translation>
+    </message>
+</context>
+<context>
+    <name>DialPad</name>
+    <message>
+        <source>Number or SIP address</source>
+        <translation>Numero tai SIP-osoite</translation>
+    </message>
+    <message>
+        <source>Number to call</source>
+        <translation>Soitettava numero</translation>
+    </message>
+    <message>
+        <source>Call</source>
+        <translation>Soita</translation>
+    </message>
+    <message>
+        <source>Call this number (Enter)</source>
+        <translation>Soita tähän numeroon (Enter)</translation>
+    </message>
+    <message>
+        <source>Number shown to the callee</source>
+        <translation>Vastaanottajalle näkyvä numero</translation>
+    </message>
+    <message>
+        <source>Show as</source>
+        <translation>Näytä numerona</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryView</name>
+    <message>
+        <source>Search number or name</source>
+        <translation>Hae numerolla tai nimellä</translation>
+    </message>
+    <message>
+        <source>All calls</source>
+        <translation>Kaikki puhelut</translation>
+    </message>
+    <message>
+        <source>Missed</source>
+        <translation>Vastaamaton</translation>
+    </message>
+    <message>
+        <source>Incoming</source>
+        <translation>Saapuva</translation>
+    </message>
+    <message>
+        <source>Outgoing</source>
+        <translation>Lähtevä</translation>
+    </message>
+    <message>
+        <source>Caller</source>
+        <translation>Soittaja</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>Tulos</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>Aika</translation>
+    </message>
+    <message>
+        <source>Length</source>
+        <translation>Kesto</translation>
+    </message>
+    <message>
+        <source>Call back</source>
+        <translation>Soita takaisin</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>Tuntematon</translation>
+    </message>
+    <message>
+        <source>Queue: %s</source>
+        <translation>Jono: %s</translation>
+    </message>
+    <message>
+        <source>Direct</source>
+        <translation>Suora puhelu</translation>
+    </message>
+    <message>
+        <source>Answered</source>
+        <translation>Vastattu</translation>
+    </message>
+    <message>
+        <source>Declined</source>
+        <translation>Hylätty</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Epäonnistui</translation>
+    </message>
+    <message>
+        <source>Busy</source>
+        <translation>Varattu</translation>
+    </message>
+    <message>
+        <source>No answer</source>
+        <translation>Ei vastausta</translation>
+    </message>
+</context>
+<context>
+    <name>IncomingCallToast</name>
+    <message>
+        <source>Incoming call</source>
+        <translation>Saapuva puhelu</translation>
+    </message>
+    <message>
+        <source>Unknown number</source>
+        <translation>Tuntematon numero</translation>
+    </message>
+    <message>
+        <source>Queue: {queue}</source>
+        <translation>Jono: {queue}</translation>
+    </message>
+    <message>
+        <source>Direct call</source>
+        <translation>Suora puhelu</translation>
+    </message>
+    <message>
+        <source>Answer</source>
+        <translation>Vastaa</translation>
+    </message>
+    <message>
+        <source>Decline</source>
+        <translation>Hylkää</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Switchboard</source>
+        <translation>Switchboard</translation>
+    </message>
+    <message>
+        <source>Dial</source>
+        <translation>Numeronvalinta</translation>
+    </message>
+    <message>
+        <source>Recent calls</source>
+        <translation>Viimeisimmät puhelut</translation>
+    </message>
+    <message>
+        <source>Caller details appear here when a call comes in.</source>
+        <translation>Soittajan tiedot näkyvät tässä, kun puhelu saapuu.</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>Sulje</translation>
+    </message>
+    <message>
+        <source>Starting the phone…</source>
+        <translation>Puhelin käynnistyy…</translation>
+    </message>
+    <message>
+        <source>Phone not running</source>
+        <translation>Puhelin ei ole käynnissä</translation>
+    </message>
+    <message>
+        <source>Registered</source>
+        <translation>Rekisteröity</translation>
+    </message>
+    <message>
+        <source>Registering…</source>
+        <translation>Rekisteröidään…</translation>
+    </message>
+    <message>
+        <source>Direct calls (no registrar)</source>
+        <translation>Suorat puhelut (ei rekisteröintipalvelinta)</translation>
+    </message>
+    <message>
+        <source>Not registered — retrying in %d s</source>
+        <translation>Ei rekisteröity — uusi yritys %d s kuluttua</translation>
+    </message>
+    <message>
+        <source>Not registered</source>
+        <translation>Ei rekisteröity</translation>
+    </message>
+</context>
+<context>
+    <name>OutboxStatus</name>
+    <message>
+        <source>Retry</source>
+        <translation>Yritä uudelleen</translation>
+    </message>
+    <message>
+        <source>1 call log waiting for the CRM</source>
+        <translation>1 puhelukirjaus odottaa CRM:ää</translation>
+    </message>
+    <message>
+        <source>%d call logs waiting for the CRM</source>
+        <translation>%d puhelukirjausta odottaa CRM:ää</translation>
+    </message>
+    <message>
+        <source>1 call log refused by the CRM</source>
+        <translation>CRM hylkäsi 1 puhelukirjauksen</translation>
+    </message>
+    <message>
+        <source>%d call logs refused by the CRM</source>
+        <translation>CRM hylkäsi %d puhelukirjausta</translation>
+    </message>
+</context>
+<context>
+    <name>QueueDashboard</name>
+    <message>
+        <source>No queues</source>
+        <translation>Ei jonoja</translation>
+    </message>
+    <message numerus="yes">
+        <source> Retrying in %n s.</source>
+        <translation>
+            <numerusform> Uusi yritys %n s kuluttua.</numerusform>
+            <numerusform> Uusi yritys %n s kuluttua.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The phone system cannot be reached (%1).</source>
+        <translation>Puhelinjärjestelmään ei saada yhteyttä (%1).</translation>
+    </message>
+    <message>
+        <source>The phone system refused our sign-in: %1. Check the user and secret in the settings.</source>
+        <translation>Puhelinjärjestelmä hylkäsi kirjautumisen: %1. Tarkista käyttäjä ja salaisuus asetuksista.</translation>
+    </message>
+    <message>
+        <source>Connecting to the phone system…</source>
+        <translation>Yhdistetään puhelinjärjestelmään…</translation>
+    </message>
+    <message>
+        <source>Not connected to the phone system.</source>
+        <translation>Ei yhteyttä puhelinjärjestelmään.</translation>
+    </message>
+</context>
+<context>
+    <name>QueueTableModel</name>
+    <message>
+        <source>Queue</source>
+        <translation>Jono</translation>
+    </message>
+    <message>
+        <source>Number</source>
+        <translation>Numero</translation>
+    </message>
+    <message>
+        <source>Serving</source>
+        <translation>Palvelee</translation>
+    </message>
+    <message>
+        <source>Free</source>
+        <translation>Vapaana</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>Aktiivinen</translation>
+    </message>
+    <message>
+        <source>Active calls</source>
+        <translation>Aktiiviset puhelut</translation>
+    </message>
+    <message>
+        <source>Queue length</source>
+        <translation>Jonon pituus</translation>
+    </message>
+    <message>
+        <source>Max wait time</source>
+        <translation>Pisin odotus</translation>
+    </message>
+    <message>
+        <source>Untick to stop taking this queue&apos;s calls</source>
+        <translation>Poista valinta, niin tämän jonon puhelut eivät enää tule sinulle</translation>
+    </message>
+    <message>
+        <source>Tick to take this queue&apos;s calls</source>
+        <translation>Valitse, niin tämän jonon puhelut tulevat sinulle</translation>
+    </message>
+</context>
+<context>
+    <name>Status</name>
+    <message>
+        <source>Available</source>
+        <translation>Tavoitettavissa</translation>
+    </message>
+    <message>
+        <source>Busy</source>
+        <translation>Varattu</translation>
+    </message>
+    <message>
+        <source>Do not disturb</source>
+        <translation>Älä häiritse</translation>
+    </message>
+    <message>
+        <source>Off work</source>
+        <translation>Poissa töistä</translation>
+    </message>
+    <message>
+        <source>Lunch</source>
+        <translation>Lounas</translation>
+    </message>
+    <message>
+        <source>Meeting</source>
+        <translation>Palaveri</translation>
+    </message>
+    <message>
+        <source>In a Call</source>
+        <translation>Puhelussa</translation>
+    </message>
+    <message>
+        <source>Wrap Up</source>
+        <translation>Jälkikirjaus</translation>
+    </message>
+</context>
+<context>
+    <name>StatusMenu</name>
+    <message>
+        <source>Select your status</source>
+        <translation>Valitse tilasi</translation>
+    </message>
+    <message>
+        <source>Ready — end wrap-up</source>
+        <translation>Valmis — lopeta jälkikirjaus</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Tila</translation>
+    </message>
+    <message>
+        <source>Choose for:</source>
+        <translation>Voimassa:</translation>
+    </message>
+    <message>
+        <source>Receive pool calls</source>
+        <translation>Vastaanota jonopuhelut</translation>
+    </message>
+    <message>
+        <source>Upcoming availabilities</source>
+        <translation>Tulevat tavoitettavuudet</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Poista</translation>
+    </message>
+    <message>
+        <source>Ends</source>
+        <translation>Päättyy</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Lisää</translation>
+    </message>
+    <message>
+        <source>Status:</source>
+        <translation>Tila:</translation>
+    </message>
+    <message>
+        <source>Starts:</source>
+        <translation>Alkaa:</translation>
+    </message>
+    <message>
+        <source>Display number:</source>
+        <translation>Näytettävä numero:</translation>
+    </message>
+    <message>
+        <source>Until changed</source>
+        <translation>Toistaiseksi</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n min</source>
+        <translation>
+            <numerusform>%n min</numerusform>
+            <numerusform>%n min</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n h</source>
+        <translation>
+            <numerusform>%n h</numerusform>
+            <numerusform>%n h</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Default</source>
+        <translation>Oletus</translation>
+    </message>
+    <message>
+        <source>Don&apos;t show number</source>
+        <translation>Älä näytä numeroa</translation>
+    </message>
+    <message>
+        <source>Work number (%1)</source>
+        <translation>Työnumero (%1)</translation>
+    </message>
+    <message>
+        <source>In a Call</source>
+        <translation>Puhelussa</translation>
+    </message>
+    <message>
+        <source>Wrap Up</source>
+        <translation>Jälkikirjaus</translation>
+    </message>
+    <message>
+        <source>%1 (then %2)</source>
+        <translation>%1 (sitten %2)</translation>
+    </message>
+    <message>
+        <source>until changed</source>
+        <translation>toistaiseksi</translation>
+    </message>
+    <message>
+        <source>%1 left, then %2</source>
+        <translation>%1 jäljellä, sitten %2</translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation>%1 jäljellä</translation>
+    </message>
+</context>
+<context>
+    <name>SwitchboardApp</name>
+    <message>
+        <source>Setting ignored: %s</source>
+        <translation>Asetus ohitettiin: %s</translation>
+    </message>
+    <message>
+        <source>Call history is not being saved this session: %s</source>
+        <translation>Puheluhistoriaa ei tallenneta tämän istunnon aikana: %s</translation>
+    </message>
+    <message>
+        <source>The phone could not start: %s</source>
+        <translation>Puhelin ei käynnistynyt: %s</translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <source>Hide window</source>
+        <translation>Piilota ikkuna</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Tila</translation>
+    </message>
+    <message>
+        <source>Quit Switchboard</source>
+        <translation>Lopeta Switchboard</translation>
+    </message>
+    <message>
+        <source>There is no system tray on this desktop, so Switchboard has no tray icon; the window stays open and shows everything instead.</source>
+        <translation>Tällä työpöydällä ei ole ilmoitusaluetta, joten Switchboardilla ei ole siellä kuvaketta; ikkuna pysyy auki ja näyttää kaiken.</translation>
+    </message>
+    <message>
+        <source>Show window</source>
+        <translation>Näytä ikkuna</translation>
+    </message>
+    <message>
+        <source>connected</source>
+        <translation>yhdistetty</translation>
+    </message>
+    <message>
+        <source>direct calls only</source>
+        <translation>vain suorat puhelut</translation>
+    </message>
+    <message>
+        <source>connecting…</source>
+        <translation>yhdistetään…</translation>
+    </message>
+    <message>
+        <source>not connected</source>
+        <translation>ei yhteyttä</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>ei verkossa</translation>
+    </message>
+    <message>
+        <source>1 missed call</source>
+        <translation>1 vastaamaton puhelu</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n missed calls</source>
+        <translation>
+            <numerusform>%n vastaamaton puhelu</numerusform>
+            <numerusform>%n vastaamatonta puhelua</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>links</name>
+    <message>
+        <source>A link must be text.</source>
+        <translation>Linkin on oltava tekstiä.</translation>
+    </message>
+    <message>
+        <source>That link is too long to be a phone number or SIP address ({length} characters).</source>
+        <translation>Linkki on liian pitkä puhelinnumeroksi tai SIP-osoitteeksi ({length} merkkiä).</translation>
+    </message>
+    <message>
+        <source>{link} contains control characters; it was not dialled.</source>
+        <translation>{link} sisältää ohjausmerkkejä; siihen ei soitettu.</translation>
+    </message>
+    <message>
+        <source>There is nothing to dial.</source>
+        <translation>Ei mitään soitettavaa.</translation>
+    </message>
+    <message>
+        <source>Switchboard dials only tel:, sip:, sips: and callto: links, not {scheme}: links.</source>
+        <translation>Switchboard soittaa vain tel:-, sip:-, sips:- ja callto:-linkkeihin, ei {scheme}:-linkkeihin.</translation>
+    </message>
+    <message>
+        <source>{link} has a broken %-escape.</source>
+        <translation>Linkissä {link} on virheellinen %-koodaus.</translation>
+    </message>
+    <message>
+        <source>{link} hides control characters or a second %-escape in its %-escapes; it was not dialled.</source>
+        <translation>Linkin {link} %-koodauksiin on piilotettu ohjausmerkkejä tai toinen %-koodaus; siihen ei soitettu.</translation>
+    </message>
+    <message>
+        <source>{link} is not a number Switchboard can dial: {reason}.</source>
+        <translation>{link} ei ole numero, johon Switchboard voi soittaa: {reason}.</translation>
+    </message>
+    <message>
+        <source>{link} has a parameter Switchboard does not understand.</source>
+        <translation>Linkissä {link} on parametri, jota Switchboard ei ymmärrä.</translation>
+    </message>
+    <message>
+        <source>{link} has a phone-context that is not a number prefix.</source>
+        <translation>Linkin {link} phone-context ei ole numeron etuliite.</translation>
+    </message>
+    <message>
+        <source>{link} carries SIP headers; Switchboard does not send headers from links, so it was not dialled.</source>
+        <translation>Linkki {link} sisältää SIP-otsakkeita; Switchboard ei lähetä otsakkeita linkeistä, joten siihen ei soitettu.</translation>
+    </message>
+    <message>
+        <source>{link} has characters that are not allowed in a SIP address.</source>
+        <translation>Linkissä {link} on merkkejä, jotka eivät ole sallittuja SIP-osoitteessa.</translation>
+    </message>
+    <message>
+        <source>{link} is not a SIP address of the form user@host.</source>
+        <translation>{link} ei ole muotoa käyttäjä@palvelin oleva SIP-osoite.</translation>
+    </message>
+    <message>
+        <source>{link} contains a password; Switchboard does not dial links with passwords in them.</source>
+        <translation>{link} sisältää salasanan; Switchboard ei soita linkkeihin, joissa on salasana.</translation>
+    </message>
+    <message>
+        <source>{link} does not name a valid host.</source>
+        <translation>Linkissä {link} ei ole kelvollista palvelinta.</translation>
+    </message>
+    <message>
+        <source>{link} has a port that is not a number from 1 to 65535.</source>
+        <translation>Linkin {link} portti ei ole luku väliltä 1–65535.</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,208 @@
+"""The tray, toasts, single instance and links (app.desktop.Desktop) wired into the app.
+
+`DesktopWiring` connects a `Desktop` to the phone it belongs to; every collaborator is
+passed in (the composition root builds them):
+
+- intents from the desktop: a link or a forwarded `switchboard dial` → `dial`, the toast's
+  Answer/Decline → the session, a status from the tray menu → `request_status` (the same
+  intent the window's status menu sends), Quit → `quit`;
+- state to the desktop: ringing inbound calls become toasts (withdrawn when they stop
+  ringing, counted when missed), registration and availability colour the tray icon;
+- the window: closing it hides it to the tray while the phone can ring and a tray icon
+  exists; otherwise (or after Quit) closing it quits.
+
+The current availability is read through `current_status` and pushed to the tray when it
+changes (checked on every call or registration event and once a second, because schedule,
+timers and the phone system change it too).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.core.availability import Change
+from app.core.calls import Call, CallResult, CallState, Direction, RegistrationChanged
+from app.core.phone import PhoneSession
+from app.desktop.integration import Desktop
+from app.desktop.notifications import windows_can_be_raised
+from app.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+STATUS_POLL_MS = 1000
+# The default status names (config `availability.statuses`) and the call phases, for
+# pyside6-lupdate; `status_label` translates them when they are shown.
+DEFAULT_STATUS_NAMES = (
+    QT_TRANSLATE_NOOP("Status", "Available"),
+    QT_TRANSLATE_NOOP("Status", "Busy"),
+    QT_TRANSLATE_NOOP("Status", "Do not disturb"),
+    QT_TRANSLATE_NOOP("Status", "Off work"),
+    QT_TRANSLATE_NOOP("Status", "Lunch"),
+    QT_TRANSLATE_NOOP("Status", "Meeting"),
+    QT_TRANSLATE_NOOP("Status", "In a Call"),
+    QT_TRANSLATE_NOOP("Status", "Wrap Up"),
+)
+
+
+def status_label(name: str) -> str:
+    """A status name as the agent reads it: the default names are translated (context
+    "Status"), names an administrator configured are shown as written."""
+    return QCoreApplication.translate("Status", name)
+
+
+def show_missed_calls(window: MainWindow) -> None:
+    """The tray's "N missed calls": the history, filtered to missed calls."""
+    box = window.history_view.filter_box
+    index = box.findData("missed")
+    if index >= 0:
+        box.setCurrentIndex(index)  # emits filter_requested → the history is reloaded
+
+
+class DesktopWiring(QObject):
+    """See the module docstring. Build it, `start()` it after the window, `shutdown()`."""
+
+    def __init__(self, desktop: Desktop, window: QWidget, session: PhoneSession, *,
+                 dial: Callable[[str], None],
+                 statuses: Sequence[str] = (),
+                 current_status: Callable[[], Change] | None = None,
+                 request_status: Callable[[str], None] | None = None,
+                 show_missed: Callable[[], None] | None = None,
+                 quit: Callable[[], None] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.desktop = desktop
+        self.window = window
+        self._session = session
+        self._current_status = current_status
+        self._request_status = request_status
+        self._show_missed = show_missed
+        self._quit = quit or QCoreApplication.quit
+        self._ringing: set[int] = set()
+        self._shown_status: tuple[str, object] | None = None
+        self._quitting = False
+        self._started = False
+        self.tray_note: str | None = None
+
+        desktop.set_statuses([status_label(n) for n in statuses])
+        self._status_names = {status_label(n): n for n in statuses}
+        desktop.dial_requested.connect(dial)
+        desktop.answer_requested.connect(session.answer)
+        desktop.decline_requested.connect(session.decline)
+        desktop.status_requested.connect(self._on_status_requested)
+        desktop.missed_calls_requested.connect(self._on_missed_calls_requested)
+        desktop.quit_requested.connect(self.quit)
+        session.subscribe(on_call_updated=self._call_updated,
+                          on_registration=self._registration)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_POLL_MS)
+        self._status_timer.timeout.connect(self._push_status)
+        window.installEventFilter(self)  # only the main window: Close → hide to tray
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> str | None:
+        """Show the tray icon; None, or (once) why there is none. Without a tray the
+        window is the only way in, so it is shown even when the app starts hidden."""
+        self._started = True
+        app = QCoreApplication.instance()
+        if isinstance(app, QApplication):
+            # A toast closing while the window sits in the tray must not end the app.
+            app.setQuitOnLastWindowClosed(False)
+        self.tray_note = self.desktop.start()
+        if self.tray_note is not None:
+            log.info("desktop: %s", self.tray_note)
+            if not self.window.isVisible() and windows_can_be_raised():
+                self.desktop.show_window()
+        self._push_status()
+        self._status_timer.start()
+        return self.tray_note
+
+    def shutdown(self) -> None:
+        """Withdraw toasts, hide the icon, stop listening for other starts. Safe twice."""
+        if not self._started:
+            return
+        self._started = False
+        self._status_timer.stop()
+        self.window.removeEventFilter(self)
+        self.desktop.shutdown()
+
+    @Slot()
+    def quit(self) -> None:
+        """Quit for real (tray menu): closing the window no longer hides it."""
+        self._quitting = True
+        log.info("quit requested from the desktop")
+        self._quit()
+
+    # -- the window ----------------------------------------------------------------------
+
+    def hides_to_tray(self) -> bool:
+        """Whether closing the window now hides it instead of quitting."""
+        tray = self.desktop.tray
+        return not self._quitting and tray.available and tray.can_ring
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            if self.hides_to_tray():
+                event.ignore()
+                self.desktop.hide_window()
+                log.info("window closed: hidden to the tray")
+                return True
+            # The app does not quit on its own when its last window closes (see start),
+            # so a real close of the main window quits explicitly.
+            QTimer.singleShot(0, self.quit)
+        return False
+
+    # -- state to the desktop ------------------------------------------------------------
+
+    def _call_updated(self, call: Call) -> None:
+        if call.direction is Direction.INBOUND and call.state is CallState.RINGING \
+                and not call.ended:
+            if call.handle not in self._ringing:
+                self._ringing.add(call.handle)
+                self.desktop.incoming_call(call.handle, call.display_name,
+                                           call.remote_number, call.queue or "")
+        elif call.handle in self._ringing:
+            self._ringing.discard(call.handle)
+            self.desktop.call_stopped_ringing(call.handle, missed=self._missed(call))
+        self._push_status()
+
+    @staticmethod
+    def _missed(call: Call) -> bool:
+        if not call.ended or call.answered_at is not None:
+            return False
+        try:
+            return call.record().result is CallResult.MISSED
+        except Exception:  # an incomplete call has no record; it was not missed here
+            return False
+
+    def _registration(self, ev: RegistrationChanged) -> None:
+        self.desktop.set_registration(ev.state)
+
+    @Slot()
+    def _push_status(self) -> None:
+        if self._current_status is None:
+            return
+        change = self._current_status()
+        # The chosen status (not "In a Call"): the tray menu's check mark follows it.
+        shown = (status_label(change.status.name), change.status.type)
+        if shown != self._shown_status:
+            self._shown_status = shown
+            self.desktop.set_availability(shown[0], change.status.type)
+
+    # -- intents from the desktop ----------------------------------------------------------
+
+    @Slot(str)
+    def _on_status_requested(self, label: str) -> None:
+        if self._request_status is not None:
+            self._request_status(self._status_names.get(label, label))
+        self._push_status()
+
+    @Slot()
+    def _on_missed_calls_requested(self) -> None:
+        self.desktop.notifier.clear_missed()
+        if self._show_missed is not None:
+            self._show_missed()

@@ -1,0 +1,113 @@
+"""Refresh the Qt translation sources and compile them (run from the repository root).
+
+    python packaging/update_translations.py          # lupdate + lrelease
+    python packaging/update_translations.py --check  # exit 1 if a string is untranslated
+
+`pyside6-lupdate` finds `self.tr("...")`, `QCoreApplication.translate("Ctx", "...")` and
+`QT_TRANSLATE_NOOP`, but not the modules' `_tr("...")` helpers (a function whose body is
+`QCoreApplication.translate("Ctx", text)`). Their literal arguments are collected here with
+`ast` and handed to lupdate as a generated file of `QT_TRANSLATE_NOOP("Ctx", "...")` lines,
+so every string lands in its real context. Existing translations are kept; strings that
+disappeared from the code are marked vanished by lupdate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "app" / "resources" / "translations"
+LANGUAGES = ("fi",)  # English is the source language
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    return found
+
+
+def _helper_context(tree: ast.Module) -> str | None:
+    """The context of a module-level `def _tr(text): return translate("Ctx", text)`."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "_tr":
+            for call in ast.walk(node):
+                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                        and call.func.attr == "translate" and call.args
+                        and isinstance(call.args[0], ast.Constant)
+                        and isinstance(call.args[0].value, str)):
+                    return call.args[0].value
+    return None
+
+
+def helper_strings(sources: list[Path]) -> list[tuple[str, str]]:
+    """(context, text) for every `_tr("literal")` call in modules with a `_tr` helper."""
+    found: list[tuple[str, str]] = []
+    for path in sources:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        context = _helper_context(tree)
+        if context is None:
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "_tr" and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                found.append((context, node.args[0].value))
+    return found
+
+
+def unfinished(ts: Path) -> list[tuple[str, str]]:
+    """(context, source) of every current message without a finished translation."""
+    out = []
+    for context in ET.parse(ts).getroot().iter("context"):
+        name = context.findtext("name", "")
+        for message in context.iter("message"):
+            tr = message.find("translation")
+            kind = tr.get("type", "") if tr is not None else "unfinished"
+            if kind in ("vanished", "obsolete"):
+                continue
+            text = "".join(tr.itertext()) if tr is not None else ""
+            if kind == "unfinished" or not text.strip():
+                out.append((name, message.findtext("source", "")))
+    return out
+
+
+def update() -> None:
+    sources = sorted((ROOT / "app").rglob("*.py"))
+    with tempfile.TemporaryDirectory() as tmp:
+        stub = Path(tmp) / "helper_strings.py"
+        stub.write_text("".join(f"QT_TRANSLATE_NOOP({c!r}, {t!r})\n"
+                                for c, t in helper_strings(sources)), encoding="utf-8")
+        for lang in LANGUAGES:
+            ts = TRANSLATIONS / f"switchboard_{lang}.ts"
+            subprocess.run([_tool("pyside6-lupdate"), *map(str, sources), str(stub),
+                            "-locations", "none", "-source-language", "en",
+                            "-target-language", lang, "-ts", str(ts)], check=True)
+    for lang in LANGUAGES:
+        ts = TRANSLATIONS / f"switchboard_{lang}.ts"
+        subprocess.run([_tool("pyside6-lrelease"), str(ts), "-qm",
+                        str(ts.with_suffix(".qm"))], check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="only report untranslated strings (exit 1 if any)")
+    args = parser.parse_args(argv)
+    if not args.check:
+        update()
+    missing = [(lang, c, s) for lang in LANGUAGES
+               for c, s in unfinished(TRANSLATIONS / f"switchboard_{lang}.ts")]
+    for lang, context, source in missing:
+        print(f"{lang}: untranslated in {context}: {source!r}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
