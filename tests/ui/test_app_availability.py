@@ -10,6 +10,7 @@ so nothing waits for minutes and nothing asserts how long anything took.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -184,10 +185,15 @@ def answered_call(qtbot: QtBot, app: SwitchboardApp, sipp: Callable[..., Sipp],
 
 def test_dnd_refuses_direct_calls_486_and_queue_calls_480(
         qtbot: QtBot, make_app: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp],
-        tmp_path: Path) -> None:
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="switchboard.calls")
     app = make_app()
     assert shown(app) == "Available"
     choose(qtbot, app, "Do not disturb")
+    logged = [getattr(r, "fields", {}) for r in caplog.records
+              if getattr(r, "event", "") == "availability"]
+    assert {"by": "agent", "status": "Do not disturb", "type": "dnd"}.items() <= \
+        logged[-1].items()  # every change says who made it
     refused(sipp, tmp_path, app, 486)
     refused(sipp, tmp_path, app, 480, QUEUE_HEADER)
     assert not app.window.call_panel.cards  # nothing rang
