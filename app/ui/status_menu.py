@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from PySide6.QtCore import QDateTime, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDateTime, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -42,6 +42,27 @@ HIDDEN = "hidden"
 # Badge colours by status type, and for the call phases that override it.
 _COLOURS = {"available": "#107c10", "busy": "#c239b3", "dnd": "#a4262c", "offwork": "#605e5c",
             "in_call": "#c239b3", "wrap_up": "#ca5010"}
+
+
+# The default status names (config `availability.statuses`) and the call phases, for
+# pyside6-lupdate; `status_label` translates them where they are shown.
+DEFAULT_STATUS_NAMES = (
+    QT_TRANSLATE_NOOP("Status", "Available"),
+    QT_TRANSLATE_NOOP("Status", "Busy"),
+    QT_TRANSLATE_NOOP("Status", "Do not disturb"),
+    QT_TRANSLATE_NOOP("Status", "Off work"),
+    QT_TRANSLATE_NOOP("Status", "Lunch"),
+    QT_TRANSLATE_NOOP("Status", "Meeting"),
+    QT_TRANSLATE_NOOP("Status", "In a Call"),
+    QT_TRANSLATE_NOOP("Status", "Wrap Up"),
+)
+
+
+def status_label(name: str) -> str:
+    """A status as the agent reads it: the default names are translated (context
+    "Status"); names an administrator configured are shown as written. The name itself
+    (what the core, the phone system and the logs use) never changes."""
+    return QCoreApplication.translate("Status", name) if name else name
 
 
 def format_remaining(left: timedelta) -> str:
@@ -160,8 +181,9 @@ class StatusMenu(QWidget):
         self._radios = {}
         self._statuses = list(statuses)
         for status in self._statuses:
-            radio = QRadioButton(status.name, self.status_box)
+            radio = QRadioButton(status_label(status.name), self.status_box)
             radio.setProperty("statusType", status.type.value)
+            radio.setProperty("statusName", status.name)
             self._group.addButton(radio)
             self._status_layout.addWidget(radio)
             self._radios[status.name] = radio
@@ -174,7 +196,7 @@ class StatusMenu(QWidget):
             self.duration.addItem(text, minutes)
         self.new_status.clear()
         for status in self._statuses:
-            self.new_status.addItem(status.name)
+            self.new_status.addItem(status_label(status.name), status.name)
 
     def set_display_numbers(self, work_number: str, queues: Sequence[tuple[str, str]]) -> None:
         """Choices: Default, Don't show number, the work number, each queue's number."""
@@ -199,11 +221,11 @@ class StatusMenu(QWidget):
             if radio is not None:
                 radio.setChecked(True)
             self.pool_calls.setChecked(change.pool_calls)
+            name = status_label(change.status.name)
             shown = {Phase.IN_CALL: self.tr("In a Call"),
-                     Phase.WRAP_UP: self.tr("Wrap Up")}.get(change.phase, change.status.name)
+                     Phase.WRAP_UP: self.tr("Wrap Up")}.get(change.phase, name)
             if change.phase is not Phase.IDLE:
-                shown = self.tr("%1 (then %2)").replace("%1", shown).replace(
-                    "%2", change.status.name)
+                shown = self.tr("%1 (then %2)").replace("%1", shown).replace("%2", name)
             self.current.setText(shown)
             colour = _COLOURS.get(change.phase.value, _COLOURS[change.status.type.value])
             self.current.setStyleSheet(f"font-weight: bold; color: white; background: {colour};"
@@ -219,7 +241,7 @@ class StatusMenu(QWidget):
             self.remaining.setText(self.tr("until changed"))
         elif returns_to:
             self.remaining.setText(self.tr("%1 left, then %2").replace(
-                "%1", format_remaining(remaining)).replace("%2", returns_to))
+                "%1", format_remaining(remaining)).replace("%2", status_label(returns_to)))
         else:
             self.remaining.setText(self.tr("%1 left").replace("%1", format_remaining(remaining)))
 
@@ -229,7 +251,7 @@ class StatusMenu(QWidget):
             start = item.start.astimezone()
             text = f"{start:%a %d.%m. %H:%M}"
             text += f"–{item.end.astimezone():%H:%M}" if item.end else " →"
-            entry = QListWidgetItem(f"{text}  {item.status.name}")
+            entry = QListWidgetItem(f"{text}  {status_label(item.status.name)}")
             entry.setData(Qt.ItemDataRole.UserRole, item.id)
             self.upcoming.addItem(entry)
         self.remove_upcoming.setEnabled(bool(items))
@@ -255,20 +277,20 @@ class StatusMenu(QWidget):
     @Slot(object)
     def _on_status_clicked(self, button: QRadioButton) -> None:
         if not self._updating:
-            self.status_requested.emit(button.text(), self._minutes())
+            self.status_requested.emit(str(button.property("statusName")), self._minutes())
 
     @Slot(int)
     def _on_duration_chosen(self, _index: int) -> None:
         checked = self._group.checkedButton()
         if checked is not None and not self._updating:
-            self.status_requested.emit(checked.text(), self._minutes())
+            self.status_requested.emit(str(checked.property("statusName")), self._minutes())
 
     @Slot()
     def _on_add(self) -> None:
         start = cast(datetime, self.new_start.dateTime().toPython()).astimezone()
         end = cast(datetime, self.new_end.dateTime().toPython()).astimezone() \
             if self.new_has_end.isChecked() else None
-        self.schedule_add_requested.emit(start, self.new_status.currentText(), end)
+        self.schedule_add_requested.emit(start, str(self.new_status.currentData()), end)
 
     @Slot()
     def _on_remove(self) -> None:
@@ -281,4 +303,4 @@ class StatusMenu(QWidget):
         self.display_number_requested.emit(str(self.display_number.currentData() or ""))
 
 
-__all__ = ["HIDDEN", "StatusMenu", "format_remaining"]
+__all__ = ["HIDDEN", "StatusMenu", "format_remaining", "status_label"]

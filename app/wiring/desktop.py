@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.core.availability import Change
@@ -30,28 +30,11 @@ from app.core.phone import PhoneSession
 from app.desktop.integration import Desktop
 from app.desktop.notifications import windows_can_be_raised
 from app.ui.main_window import MainWindow
+from app.ui.status_menu import status_label
 
 log = logging.getLogger(__name__)
 
 STATUS_POLL_MS = 1000
-# The default status names (config `availability.statuses`) and the call phases, for
-# pyside6-lupdate; `status_label` translates them when they are shown.
-DEFAULT_STATUS_NAMES = (
-    QT_TRANSLATE_NOOP("Status", "Available"),
-    QT_TRANSLATE_NOOP("Status", "Busy"),
-    QT_TRANSLATE_NOOP("Status", "Do not disturb"),
-    QT_TRANSLATE_NOOP("Status", "Off work"),
-    QT_TRANSLATE_NOOP("Status", "Lunch"),
-    QT_TRANSLATE_NOOP("Status", "Meeting"),
-    QT_TRANSLATE_NOOP("Status", "In a Call"),
-    QT_TRANSLATE_NOOP("Status", "Wrap Up"),
-)
-
-
-def status_label(name: str) -> str:
-    """A status name as the agent reads it: the default names are translated (context
-    "Status"), names an administrator configured are shown as written."""
-    return QCoreApplication.translate("Status", name)
 
 
 def show_missed_calls(window: MainWindow) -> None:
