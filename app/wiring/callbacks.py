@@ -105,7 +105,8 @@ class CallbackWiring(QObject):
     _done = Signal(object)  # (requests, outcomes) from the worker thread
 
     def __init__(self, settings: Settings, profile: Profile | None, close: CloseCallback,
-                 dial: Callable[[str], None], parent: QObject | None = None) -> None:
+                 dial: Callable[[str], None], parent: QObject | None = None, *,
+                 retry_ms: int = RETRY_MS) -> None:
         super().__init__(parent)
         self._settings = settings
         self._profile = profile
@@ -117,6 +118,13 @@ class CallbackWiring(QObject):
         self._stores: list[_Closable] = []
         self._stopped = False
         self._done.connect(self._show)
+        # One timer, not QTimer.singleShot(ms, functor): PySide6 6.12.0 drops a reference
+        # to None on every singleShot with a Python callable (see app/ui/bridge.py).
+        self._pending: dict[str, CallbackRequest] = {}
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setSingleShot(True)
+        self._retry_timer.setInterval(retry_ms)
+        self._retry_timer.timeout.connect(self._retry)
 
     def on_requests(self, requests: Sequence[CallbackRequest]) -> None:
         """The phone system's open requests (GUI thread)."""
@@ -132,6 +140,7 @@ class CallbackWiring(QObject):
         if self._stopped:
             return
         self._stopped = True
+        self._retry_timer.stop()
         self._workers.submit(self._close_stores)
         self._workers.shutdown(wait=True)
 
@@ -178,12 +187,19 @@ class CallbackWiring(QObject):
         by_id = {o.request_id: o for o in outcomes}
         for request in requests:
             self.widget.show_request(request, by_id.get(request.id))
-        again = [r for r in requests if r.id in by_id and not by_id[r.id].closed]
-        if again and not self._stopped:
-            QTimer.singleShot(RETRY_MS, self, lambda: self._retry(again))
+        for request in requests:
+            outcome = by_id.get(request.id)
+            if outcome is not None and not outcome.closed:
+                self._pending[request.id] = request
+            elif outcome is not None:
+                self._pending.pop(request.id, None)
+        if self._pending and not self._stopped and not self._retry_timer.isActive():
+            self._retry_timer.start()
 
-    def _retry(self, requests: list[CallbackRequest]) -> None:
-        if not self._stopped:
+    @Slot()
+    def _retry(self) -> None:
+        requests, self._pending = list(self._pending.values()), {}
+        if requests and not self._stopped:
             self._workers.submit(self._process, requests)
 
 

@@ -19,13 +19,15 @@ from typing import Any
 
 import keyring
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QDateTime, QPoint, Qt
 from PySide6.QtWidgets import QAbstractButton, QRadioButton, QTabWidget
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
 from app.config import Settings
+from app.contactcenter.base import BackendUnavailable
 from app.core.availability import Phase
+from app.core.callbacks import CallbackRequest
 from app.core.calls import CallState
 from app.core.history import MEMORY, History
 from app.crm.base import NewContact
@@ -36,7 +38,7 @@ from app.ui.call_panel import CallCard
 from app.ui.queue_dashboard import COL_ACTIVE, COL_LENGTH, COL_NUMBER, QueueDashboard
 from app.ui.status_menu import HIDDEN, StatusMenu
 from app.wiring.availability import ANONYMOUS
-from app.wiring.callbacks import CallbackList
+from app.wiring.callbacks import CallbackList, CallbackWiring
 from tests.fakes.ami_server import FakeAmiServer, Member
 from tests.fakes.enreach_api import FakeEnreachApi
 from tests.integration.conftest import Sipp, scenario
@@ -289,8 +291,8 @@ def test_scheduled_availability_switches_by_itself_and_ends(
     assert menu.upcoming_box.isVisible()
     start = (clock() + timedelta(hours=2)).astimezone().replace(second=0, microsecond=0)
     menu.new_status.setCurrentText("Meeting")
-    menu.new_start.setDateTime(start.replace(tzinfo=None))
-    menu.new_end.setDateTime((start + timedelta(hours=1)).replace(tzinfo=None))
+    menu.new_start.setDateTime(QDateTime(start.replace(tzinfo=None)))
+    menu.new_end.setDateTime(QDateTime((start + timedelta(hours=1)).replace(tzinfo=None)))
     click(qtbot, menu.add_upcoming)
     assert menu.upcoming.count() == 1 and "Meeting" in menu.upcoming.item(0).text()
     assert toggle.text().endswith("(1)")
@@ -466,4 +468,31 @@ def test_callback_request_becomes_a_case_and_is_dialled_back_with_one_click(
     click(qtbot, button)  # one click dials the caller back
     assert peer.wait() == 0, peer.output()
     assert "sip:+358401234567@127.0.0.1" in (peer.log_dir / "actions.log").read_text()
+    crm.close()
+
+
+def test_a_request_the_phone_system_could_not_close_is_closed_on_a_later_round(
+        qtbot: QtBot, settings: Settings, tmp_path: Path) -> None:
+    """CallbackWiring alone (no engine): the close fails once, the retry closes it."""
+    profile = Profile.at(tmp_path / "profile").ensure()
+    attempts: list[str] = []
+    closed: list[tuple[str, str]] = []
+
+    def close(request_id: str, note: str) -> None:
+        attempts.append(request_id)
+        if len(attempts) == 1:
+            raise BackendUnavailable("phone system restarting")
+        closed.append((request_id, note))
+
+    wiring = CallbackWiring(settings, profile, close, lambda _n: None, retry_ms=50)
+    qtbot.addWidget(wiring.widget)
+    request = CallbackRequest("cb-1", "Sales",
+                              datetime(2026, 3, 2, 10, 15, tzinfo=timezone.utc), "+358401234567")
+    wiring.on_requests([request])
+    _, label, _ = wiring.widget.rows["cb-1"]
+    qtbot.waitUntil(lambda: closed == [("cb-1", "Case 1 created in CRM")], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Case 1 in the CRM" in label.text(), timeout=WAIT_MS)
+    wiring.stop()
+    crm = LocalStore(profile.db_path("crm"))
+    assert crm.counts()["cases"] == 1  # created once, closed on the second round
     crm.close()
