@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import cast
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from app.config import Settings
@@ -66,7 +66,13 @@ def _tr(text: str) -> str:
 
 
 class AvailabilityWiring(QObject):
-    """See the module docstring. Build it, hand `ring_policy` to the engine, then `attach`."""
+    """See the module docstring. Build it, hand `ring_policy` to the engine, then `attach`.
+
+    For other parts of the app (the tray): `changed` is emitted with every Change once it
+    is applied, and `request_status(name, minutes)` is the agent's intent from elsewhere.
+    """
+
+    changed = Signal(object)  # app.core.availability.Change
 
     def __init__(self, settings: Settings, window: MainWindow, profile: Profile | None, *,
                  clock: Clock = utc_now, parent: QObject | None = None) -> None:
@@ -239,6 +245,7 @@ class AvailabilityWiring(QObject):
                        note=change.note)
             if self._sync is not None and not self._stopped:
                 self._sync.push(change)
+            self.changed.emit(change)
         if new:
             self._render(new[-1])
             if any(c.by is Actor.SCHEDULE for c in new):
@@ -264,6 +271,10 @@ class AvailabilityWiring(QObject):
             self.menu.show_remaining(a.remaining(now), back.name if back and idle else "")
 
     # -- the agent -------------------------------------------------------------------------
+
+    def request_status(self, name: str, minutes: int = 0) -> None:
+        """Choose a status (for `minutes`, 0 = until changed) as the agent, from anywhere."""
+        self._status_requested(name, minutes)
 
     @Slot(str, int)
     def _status_requested(self, name: str, minutes: int) -> None:

@@ -264,7 +264,9 @@ def test_status_chosen_for_a_while_returns_by_itself(
     menu = menu_of(app)
     assert menu.remaining.text().endswith("left, then Off work")
     refused(sipp, tmp_path, app, 486)  # enforced while it lasts
-    clock.advance(minutes=31)
+    with qtbot.waitSignal(app.availability.changed, timeout=WAIT_MS) as changed:
+        clock.advance(minutes=31)
+    assert changed.args[0].status.name == "Off work"  # what the tray and others follow
     qtbot.waitUntil(lambda: shown(app) == "Off work", timeout=WAIT_MS)
     assert menu.remaining.text() == "until changed"
     assert app.availability.availability.current.by.value == "timer"
