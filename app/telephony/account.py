@@ -7,6 +7,7 @@ RegistrationChanged events.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -181,10 +182,8 @@ class EngineAccount(pj.Account):
         """Stop retrying and forget the buddies (their C++ side dies with them)."""
         self.closing = True
         for buddy in self.buddies.values():
-            try:
+            with contextlib.suppress(pj.Error):
                 buddy.subscribePresence(False)
-            except pj.Error:
-                pass
         self.buddies.clear()
 
 

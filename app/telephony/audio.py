@@ -6,6 +6,7 @@ is done here too, so mute is simply "capture does not transmit to this call".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import pjsua2 as pj
@@ -36,8 +37,8 @@ def choose_device(ep: pj.Endpoint, null_audio: bool) -> str | None:
         adm.setCaptureDev(adm.getCaptureDev())
         adm.setPlaybackDev(adm.getPlaybackDev())
     except (pj.Error, RuntimeError) as exc:
-        log.warning("no usable sound device (%s); using the null device",
-                    getattr(exc, "info", lambda: exc)())
+        reason = exc.info() if isinstance(exc, pj.Error) else str(exc)
+        log.warning("no usable sound device (%s); using the null device", reason)
         adm.setNullDev()
         return NO_DEVICE_MESSAGE
     return None
@@ -68,10 +69,9 @@ class AudioRouter:
             self._capture.startTransmit(call_audio)
 
     def mute(self, call_audio: pj.AudioMedia) -> None:
-        try:
+        # Not connected (media not up yet) raises: then there is nothing to stop.
+        with contextlib.suppress(pj.Error):
             self._capture.stopTransmit(call_audio)
-        except pj.Error:  # not connected (media not up yet): nothing to stop
-            pass
 
     def unmute(self, call_audio: pj.AudioMedia) -> None:
         self._capture.startTransmit(call_audio)

@@ -9,6 +9,7 @@ called on the engine thread and must return quickly.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import heapq
 import itertools
@@ -370,10 +371,8 @@ class Engine:
                 self._round()
             if self._account is not None:
                 self._account.close()
-                try:
+                with contextlib.suppress(pj.Error):
                     self._account.shutdown()
-                except pj.Error:
-                    pass
                 deadline = time.monotonic() + 0.5
                 while time.monotonic() < deadline and \
                         ep.libGetState() == pj.PJSUA_STATE_RUNNING:
@@ -400,10 +399,8 @@ class Engine:
         # A separate function so no local variable keeps a Call alive past libDestroy().
         for call in list(self._calls.values()):
             if call.state is not CallState.ENDED:
-                try:
+                with contextlib.suppress(pj.Error):
                     call.end()
-                except pj.Error:
-                    pass
 
     # -- calls --------------------------------------------------------------------------
 
@@ -475,10 +472,12 @@ class Engine:
                                   requested=facts.requested_auto_answer)
         if in_progress:
             after = None  # never auto-answer on top of a call the agent is in
+        # 180 first: the caller should hear ringing before any consumer code runs. It
+        # emits no CallStateChanged (RINGING is where an incoming call starts).
+        call.ring()
         self.emit(IncomingCall(handle, facts.call_id, facts.remote_uri, facts.remote_number,
                                facts.display_name, facts.queue, facts.local_number, after,
                                waiting=in_progress > 0))
-        call.ring()
         if after is not None:
             if after <= 0:
                 call.accept()

@@ -7,7 +7,8 @@ end of a call as this child process. Commands, one per line on stdin:
     dtmf H DIGITS | stats H | publish 0|1 NOTE... | subscribe URI | quit
 
 Every engine event is written to stdout as one JSON object with its class name in
-"type"; `stats` answers {"type": "Stats", "handle": H, "rx": N, "tx": N, "rx_level": 0..255}. The first line
+"type"; `stats` answers {"type": "Stats", "handle": H, "rx": N, "tx": N,
+"rx_level": 0..255}. The first line
 is {"type": "Ready", "local_uri": ..., "port": ...}. pjsua2's own console output goes to
 stderr so it never mixes with the protocol.
 """
@@ -63,6 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--auto-answer", action="store_true")
     p.add_argument("--dtmf", default="rfc4733", choices=("rfc4733", "info"))
     p.add_argument("--capture-file", default=None, help="WAV file looped as the microphone")
+    p.add_argument("--srtp", default="disabled", choices=("disabled", "optional", "mandatory"))
     return p.parse_args(argv)
 
 
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         mode="registrar" if args.server else "direct", server=args.server,
         domain=args.server.split(":")[0] if args.server else "", username=args.user,
         listen_address="127.0.0.1", port=args.port, auto_answer=args.auto_answer,
-        dtmf_method=args.dtmf, srtp="disabled", retry_min_seconds=0.5,
+        dtmf_method=args.dtmf, srtp=args.srtp, retry_min_seconds=0.5,
         retry_max_seconds=5.0)
     engine = Engine(settings, password=args.password, policy=basic_policy,
                     on_event=proto.event, capture_file=args.capture_file)

@@ -7,6 +7,7 @@ one Endpoint per process, so each test gets a fresh Engine and stops it at teard
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -102,10 +103,11 @@ def scenario(tmp_path: Path, name: str, **subs: str) -> Path:
     for key, value in {**defaults, **subs}.items():
         # A placeholder alone on its line that becomes empty takes its line with it: an
         # empty line inside a SIP message would end the headers.
-        text = re.sub(r"^[ \t]*\{\{" + key + r"\}\}[ \t]*\n", "" if not value else
-                      lambda m, v=value: m.group(0).replace("{{" + key + "}}", v),
-                      text, flags=re.M)
-        text = text.replace("{{" + key + "}}", value)
+        placeholder = "{{" + key + "}}"
+        if not value:
+            text = re.sub(r"^[ \t]*" + re.escape(placeholder) + r"[ \t]*\n", "", text,
+                          flags=re.M)
+        text = text.replace(placeholder, value)
     out = tmp_path / f"{name}-{len(list(tmp_path.glob(name + '*')))}.xml"
     out.write_text(text)
     return out
@@ -123,7 +125,8 @@ class Sipp:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(f"SIPp did not finish within {timeout} s:\n{self.output()}")
+            raise AssertionError(
+                f"SIPp did not finish within {timeout} s:\n{self.output()}") from None
 
     def output(self) -> str:
         parts = []
@@ -358,10 +361,8 @@ class Agent:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"no {type_} reply to {line!r}")
-            try:
+            with contextlib.suppress(queue.Empty):
                 self.seen.append(self.lines.get(timeout=left))
-            except queue.Empty:
-                pass
 
 
 def start_agent(*args: str) -> Agent:

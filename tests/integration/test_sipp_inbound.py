@@ -113,7 +113,8 @@ def test_dtmf_received_as_rfc4733_and_sip_info(make_engine, sipp, tmp_path: Path
 def test_malformed_invite_is_rejected_and_engine_keeps_working(
         make_engine, sipp, tmp_path: Path, broken: str) -> None:
     eut = make_engine()
-    bad = sipp(scenario(tmp_path, f"uac_{broken}", CODE="400"), f"127.0.0.1:{eut.engine.local_port}")
+    bad = sipp(scenario(tmp_path, f"uac_{broken}", CODE="400"),
+               f"127.0.0.1:{eut.engine.local_port}")
     assert bad.wait() == 0, bad.output()  # SIPp got the error response it expects
     assert eut.events.of(IncomingCall) == []
     good = sipp(scenario(tmp_path, "uac_remote_bye"), f"127.0.0.1:{eut.engine.local_port}")
