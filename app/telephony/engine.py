@@ -38,6 +38,7 @@ from app.core.calls import (
     RingDecision,
     RingPolicy,
 )
+from app.telephony import siplog
 from app.telephony.account import EngineAccount, EngineBuddy, account_config, domain_of
 from app.telephony.audio import AudioRouter, choose_device
 from app.telephony.call import EngineCall, MediaStats
@@ -307,9 +308,7 @@ class Engine:
         cfg.uaConfig.mainThreadOnly = True
         cfg.uaConfig.maxCalls = 4
         cfg.uaConfig.userAgent = self.settings.user_agent
-        cfg.logConfig.msgLogging = 1 if self._log_sip else 0
-        cfg.logConfig.level = 4 if self._log_sip else 2
-        cfg.logConfig.consoleLevel = 4 if self._log_sip else 0
+        siplog.configure(cfg.logConfig, sip_trace=self._log_sip)
         cfg.medConfig.noVad = True  # keep RTP flowing in silence (hold/mute checks, NAT)
         cfg.medConfig.clockRate = 8000
         cfg.medConfig.sndClockRate = 8000

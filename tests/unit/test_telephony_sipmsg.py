@@ -119,3 +119,16 @@ def test_target_uri() -> None:
         target_uri("hello", domain="pbx", transport="udp", region="FI")
     with pytest.raises(ValueError, match="domain"):
         target_uri("0401234567", domain="", transport="udp", region="FI")
+
+
+def test_sip_log_redacts_credentials() -> None:
+    pytest.importorskip("pjsua2")
+    from app.telephony.siplog import redact
+
+    msg = ('REGISTER sip:pbx SIP/2.0\r\nAuthorization: Digest username="a", '
+           'response="abc123"\r\nproxy-authorization: Digest nonce="n", response="x"\r\n'
+           "Via: SIP/2.0/UDP h\r\n")
+    out = redact(msg)
+    assert "abc123" not in out and 'response="x"' not in out
+    assert "Authorization: Digest <redacted>" in out
+    assert "Via: SIP/2.0/UDP h" in out

@@ -1,0 +1,88 @@
+"""Engine start/stop: bad ports, no sound card, TCP, stopping in the middle of a call."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from app.config import SipSettings
+from app.core.calls import (
+    CallState,
+    CallStateChanged,
+    EngineProblem,
+    IncomingCall,
+    RegistrationChanged,
+    RegistrationState,
+    basic_policy,
+)
+from tests.integration.conftest import EventLog, scenario
+
+pytestmark = pytest.mark.sip
+
+
+def test_port_in_use_is_an_engine_error_that_says_what_to_do() -> None:
+    from app.telephony import Engine, EngineError
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        engine = Engine(SipSettings(mode="direct", listen_address="127.0.0.1", port=port),
+                        password=None, policy=basic_policy, on_event=EventLog())
+        with pytest.raises(EngineError, match="sip.port"):
+            engine.start()
+        engine.stop()  # idempotent after a failed start
+
+
+def test_registrar_mode_without_server_is_refused() -> None:
+    from app.telephony import Engine, EngineError
+
+    engine = Engine(SipSettings(mode="registrar", server=""), password=None,
+                    policy=basic_policy, on_event=EventLog())
+    with pytest.raises(EngineError, match="sip.server"):
+        engine.start()
+
+
+def test_commands_after_stop_raise() -> None:
+    from app.telephony import Engine, EngineError
+
+    engine = Engine(SipSettings(mode="direct", listen_address="127.0.0.1"), password=None,
+                    policy=basic_policy, on_event=EventLog())
+    engine.start()
+    engine.stop()
+    engine.stop()
+    with pytest.raises(EngineError):
+        engine.hangup(1)
+
+
+def test_no_sound_card_falls_back_to_silence_and_says_so_once(make_engine) -> None:
+    eut = make_engine(null_audio=False)
+    problems = eut.events.of(EngineProblem)
+    assert len(problems) == 1
+    assert "No sound device" in problems[0].message
+    assert not problems[0].fatal
+    assert eut.events.of(RegistrationChanged, state=RegistrationState.DISABLED)
+
+
+def test_tcp_transport(make_engine, sipp, tmp_path: Path) -> None:
+    eut = make_engine(transport="tcp")
+    assert eut.engine.local_uri.endswith(";transport=tcp")
+    peer = sipp(scenario(tmp_path, "uac_remote_bye"), f"127.0.0.1:{eut.engine.local_port}",
+                extra=("-t", "t1"))
+    incoming = eut.events.wait(IncomingCall)
+    eut.engine.answer(incoming.handle)
+    assert peer.wait() == 0, peer.output()
+    eut.events.wait(CallStateChanged, handle=incoming.handle, state=CallState.ENDED)
+
+
+def test_stop_during_a_call_hangs_up_cleanly(make_engine, sipp, tmp_path: Path) -> None:
+    eut = make_engine()
+    peer = sipp(scenario(tmp_path, "uac_local_bye"), f"127.0.0.1:{eut.engine.local_port}")
+    incoming = eut.events.wait(IncomingCall)
+    eut.engine.answer(incoming.handle)
+    eut.events.wait(CallStateChanged, handle=incoming.handle, state=CallState.CONNECTED)
+    eut.engine.stop()  # must send BYE and not abort the process
+    assert peer.wait() == 0, peer.output()
+    ended = eut.events.of(CallStateChanged, handle=incoming.handle, state=CallState.ENDED)
+    assert len(ended) == 1
