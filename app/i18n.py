@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 TRANSLATIONS = Path(__file__).resolve().parent / "resources" / "translations"
 LANGUAGES = ("en", "fi")  # what the UI ships in; English is the source text
+TRANSLATOR_NAME = "switchboard-translator"
 
 
 def resolve_language(setting: str, system: QLocale | None = None) -> str:
@@ -46,6 +47,7 @@ def install_translator(app: QCoreApplication, setting: str = "system", *,
     if language == "en":
         return language
     ours = QTranslator(app)
+    ours.setObjectName(TRANSLATOR_NAME)
     if ours.load(str(TRANSLATIONS / f"switchboard_{language}.qm")):
         app.installTranslator(ours)
     else:
@@ -55,11 +57,20 @@ def install_translator(app: QCoreApplication, setting: str = "system", *,
         # Dates and numbers follow the UI language the agent chose in the settings.
         QLocale.setDefault(QLocale(language))
     qt = QTranslator(app)  # Qt's own texts: context menus, dialog buttons, date pickers
+    qt.setObjectName(TRANSLATOR_NAME)
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     if qt.load(f"qtbase_{language}", qt_dir):
         app.installTranslator(qt)
     log.info("UI language: %s", language)
     return language
+
+
+def remove_translators(app: QCoreApplication) -> None:
+    """Undo `install_translator` (tests switch languages within one QApplication)."""
+    for translator in app.findChildren(QTranslator, TRANSLATOR_NAME):
+        app.removeTranslator(translator)
+        translator.setParent(None)
+    QLocale.setDefault(QLocale.system())
 
 
 def catalogue(language: str) -> Path:

@@ -78,19 +78,23 @@ def unfinished(ts: Path) -> list[tuple[str, str]]:
     return out
 
 
-def update() -> None:
+def lupdate(ts: Path, language: str) -> None:
+    """Bring `ts` up to date with the strings in app/ (keeping its translations)."""
     sources = sorted((ROOT / "app").rglob("*.py"))
     with tempfile.TemporaryDirectory() as tmp:
         stub = Path(tmp) / "helper_strings.py"
         stub.write_text("".join(f"QT_TRANSLATE_NOOP({c!r}, {t!r})\n"
                                 for c, t in helper_strings(sources)), encoding="utf-8")
-        for lang in LANGUAGES:
-            ts = TRANSLATIONS / f"switchboard_{lang}.ts"
-            subprocess.run([_tool("pyside6-lupdate"), *map(str, sources), str(stub),
-                            "-locations", "none", "-source-language", "en",
-                            "-target-language", lang, "-ts", str(ts)], check=True)
+        subprocess.run([_tool("pyside6-lupdate"), *map(str, sources), str(stub),
+                        "-locations", "none", "-source-language", "en",
+                        "-target-language", language, "-ts", str(ts)],
+                       check=True, stdout=subprocess.DEVNULL)
+
+
+def update() -> None:
     for lang in LANGUAGES:
         ts = TRANSLATIONS / f"switchboard_{lang}.ts"
+        lupdate(ts, lang)
         subprocess.run([_tool("pyside6-lrelease"), str(ts), "-qm",
                         str(ts.with_suffix(".qm"))], check=True)
 

@@ -77,8 +77,9 @@ class IncomingCallToast(QFrame):
         self.decline_button.clicked.connect(lambda: self.decline_clicked.emit(self.call_id))
 
         buttons = QHBoxLayout()
-        buttons.addWidget(self.decline_button)
+        # Same order as the call card in the main window: an agent's hand learns one place.
         buttons.addWidget(self.answer_button)
+        buttons.addWidget(self.decline_button)
         layout = QVBoxLayout(self)
         for label in (self.title_label, self.name_label, self.number_label,
                       self.queue_label):

@@ -1,0 +1,402 @@
+"""The desktop side of the running app, end to end with real processes and real SIP.
+
+- A second start (`switchboard dial tel:...`) hands the link to the running instance,
+  which dials it; SIPp's built-in UAS (`sipp -sn uas`) answers.
+- `switchboard register-handler` with XDG_DATA_HOME/XDG_CONFIG_HOME in a temporary folder,
+  then `xdg-open 'tel:+358401234567'` reaches the running app, which dials (SIPp answers).
+- Under Xvfb with trayer as the tray host, in Finnish and in English: SIPp rings the app,
+  the toast offers Answer/Decline, a screenshot is taken, the caller gives up (one missed
+  call in the tray menu), closing the window hides it to the tray, a plain second start
+  brings it back, and Quit in the tray menu ends `run_app` with 0.
+
+The app runs as a subprocess and the tests wait on its JSON log lines (and, for the Xvfb
+part, on the lines a small driver prints after looking at the widgets in the same process
+as `run_app`). Screenshots go to the test's tmp folder, and also to $SWITCHBOARD_SHOTS
+when that is set (e.g. /tmp/shots).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import config
+from app.crm.base import NewContact
+from app.crm.local.store import LocalStore
+from app.i18n import catalogue
+from app.paths import Profile
+from tests.integration.conftest import Sipp, free_port, scenario
+from tests.integration.conftest import _wait_udp_bound as wait_udp_bound
+from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
+from tests.ui.test_tray import xvfb_with_tray as xvfb_with_tray  # Xvfb + trayer fixture
+
+pytestmark = [
+    pytest.mark.sip,
+    pytest.mark.skipif(shutil.which("sipp") is None, reason="SIPp is not installed"),
+    pytest.mark.skipif(sys.platform != "linux", reason="xdg and Xvfb are Linux tools"),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+WAIT = 60.0  # the first Chromium start on a busy machine is slow
+NUMBER = "+358401234567"
+
+
+def app_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO), **extra}
+    if os.geteuid() == 0:
+        env["QTWEBENGINE_CHROMIUM_FLAGS"] = "--no-sandbox"
+    return env
+
+
+def make_profile(root: Path, *, port: int, sipp_port: int = 0, language: str = "en",
+                 start_hidden: bool = True) -> Profile:
+    """Direct SIP mode on 127.0.0.1:port; numbers are dialled to SIPp at sipp_port."""
+    profile = Profile.at(root).ensure()
+    settings = config.Settings()
+    sip = settings.sip
+    sip.mode, sip.username, sip.listen_address, sip.port = "direct", "agent", "127.0.0.1", port
+    sip.domain = f"127.0.0.1:{sipp_port}" if sipp_port else ""
+    sip.srtp = "disabled"
+    settings.phone.audio = "null"
+    settings.ui.language = language
+    settings.ui.start_hidden = start_hidden
+    config.save(settings, profile.config_path)
+    with LocalStore(profile.db_path("crm")) as store:
+        store.create_contact(NewContact("Aino", "Virtanen", phones=("040 123 4567",)))
+    return profile
+
+
+class Lines:
+    """JSON lines of one stream, read on a thread; `wait` finds one matching fields."""
+
+    def __init__(self, stream: Any) -> None:
+        self.queue: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.seen: list[dict[str, Any]] = []
+        self.text: list[str] = []
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            self.text.append(line)
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue  # Chromium and pjsip write plain text too
+            if isinstance(value, dict):
+                self.queue.put(value)
+
+    def wait(self, proc: subprocess.Popen[str], key: str, value: str,
+             timeout: float = WAIT, **match: Any) -> dict[str, Any]:
+        def ok(line: dict[str, Any]) -> bool:
+            return line.get(key) == value and all(line.get(k) == v for k, v in match.items())
+
+        for line in self.seen:
+            if ok(line):
+                return line
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.queue.get(timeout=0.5)
+            except queue.Empty:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError(
+                        f"no {key}={value} {match} (exit {proc.poll()}); seen "
+                        f"{[s.get(key) for s in self.seen]}\n{''.join(self.text[-40:])}"
+                    ) from None
+                continue
+            self.seen.append(line)
+            if ok(line):
+                return line
+
+
+class AppProcess:
+    """The real app (`python -m app ... run`, or the driver below) with its log lines."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.log = Lines(self.proc.stderr)
+        self.out = Lines(self.proc.stdout)
+
+    def event(self, name: str, timeout: float = WAIT, **match: Any) -> dict[str, Any]:
+        return self.log.wait(self.proc, "event", name, timeout, **match)
+
+    def phase(self, name: str, timeout: float = WAIT) -> dict[str, Any]:
+        return self.out.wait(self.proc, "phase", name, timeout)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def processes() -> Iterator[Callable[..., AppProcess]]:
+    started: list[AppProcess] = []
+
+    def start(cmd: list[str], env: dict[str, str]) -> AppProcess:
+        started.append(AppProcess(cmd, env))
+        return started[-1]
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+def run_cmd(profile: Profile) -> list[str]:
+    return [sys.executable, "-m", "app", "--profile", str(profile.root), "--log-format",
+            "json", "run"]
+
+
+@pytest.fixture
+def uas(tmp_path: Path) -> Iterator[Callable[[], int]]:
+    """Start SIPp's built-in answering scenario (`sipp -sn uas`); returns its port."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> int:
+        port = free_port()
+        proc = subprocess.Popen(
+            ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-nostdin",
+             "-trace_err", "-error_file", str(tmp_path / f"uas-{port}-errors.log")],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(proc)
+        wait_udp_bound(port, proc)
+        return port
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+# -- a second start hands its link to the first --------------------------------------------
+
+def test_second_start_hands_its_dial_to_the_running_instance(
+        tmp_path: Path, uas: Callable[[], int],
+        processes: Callable[..., AppProcess]) -> None:
+    profile = make_profile(tmp_path / "profile", port=free_port(), sipp_port=uas())
+    first = processes(run_cmd(profile), app_env())
+    first.event("registration")  # the engine runs
+
+    second = subprocess.run([sys.executable, "-m", "app", "--profile", str(profile.root),
+                             "dial", "tel:+358 40 123 4567"], cwd=REPO, env=app_env(),
+                            capture_output=True, text=True, timeout=WAIT)
+    assert second.returncode == 0, second.stderr
+    assert "handed number to the running instance" in second.stderr
+    dialing = first.event("dialing")
+    assert dialing["remote"] == NUMBER
+    assert first.event("answered", handle=dialing["handle"])["code"] == 200  # SIPp answered
+
+    refused = subprocess.run([sys.executable, "-m", "app", "--profile", str(profile.root),
+                              "dial", "javascript:alert(1)"], cwd=REPO, env=app_env(),
+                             capture_output=True, text=True, timeout=WAIT)
+    assert refused.returncode == 2 and "javascript" in refused.stderr  # never forwarded
+
+
+# -- register-handler, then xdg-open ------------------------------------------------------
+
+def test_xdg_open_tel_link_reaches_the_running_app_and_dials(
+        tmp_path: Path, uas: Callable[[], int], processes: Callable[..., AppProcess],
+        xvfb_with_tray: str) -> None:
+    if shutil.which("xdg-open") is None:
+        pytest.skip("xdg-utils is not installed")
+    profile = make_profile(tmp_path / "profile", port=free_port(), sipp_port=uas())
+    xdg = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           # xdg-open asks for scheme handlers only on a display; the app stays offscreen.
+           "DISPLAY": xvfb_with_tray,
+           "PATH": os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                                   if not (Path(p) / "switchboard").exists())}
+    registered = subprocess.run([sys.executable, "-m", "app", "--profile", str(profile.root),
+                                 "register-handler"], cwd=REPO, env=app_env(**xdg),
+                                capture_output=True, text=True, timeout=WAIT)
+    assert registered.returncode == 0, registered.stderr
+    desktop_file = tmp_path / "data" / "applications" / "switchboard.desktop"
+    assert "x-scheme-handler/tel" in desktop_file.read_text()
+
+    first = processes(run_cmd(profile), app_env())
+    first.event("registration")
+    opened = subprocess.run(["xdg-open", f"tel:{NUMBER}"], cwd=tmp_path, env=app_env(**xdg),
+                            capture_output=True, text=True, timeout=WAIT)
+    assert opened.returncode == 0, opened.stderr
+    dialing = first.event("dialing")
+    assert dialing["remote"] == NUMBER
+    assert first.event("answered", handle=dialing["handle"])["code"] == 200
+
+
+# -- tray, toast, close-to-tray and screenshots under Xvfb --------------------------------
+
+# Runs `run_app` with the real engine on the Xvfb display, looks at the widgets from a
+# timer in the same process, and prints what it saw as JSON lines ({"phase": ...}).
+DRIVER = r"""
+import json, sys
+from pathlib import Path
+
+args = json.loads(sys.argv[1])
+from app import config, logs
+from app.desktop.launch import LinkAwareApplication
+from app.paths import Profile
+from app.ui.screenpop import register_schemes
+
+register_schemes()
+qapp = LinkAwareApplication([sys.argv[0]])
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QMenu, QSystemTrayIcon, QWidget
+from app.application import run_app
+from app.desktop.notifications import IncomingCallToast
+from app.ui.main_window import MainWindow
+
+profile = Profile.at(Path(args["profile"]))
+settings, problems = config.load(profile.config_path)
+logs.setup(profile.log_dir, level="info", fmt="json", stderr=True)
+
+def say(**kw):
+    print(json.dumps(kw), flush=True)
+
+def tops(kind):
+    return [w for w in qapp.topLevelWidgets() if isinstance(w, kind)]
+
+def texts(root):
+    out = []
+    for w in [root, *root.findChildren(QWidget)]:
+        if not w.isVisibleTo(root) and w is not root:
+            continue
+        if isinstance(w, (QLabel, QAbstractButton)):
+            out.append(w.text())
+        elif isinstance(w, QGroupBox):
+            out.append(w.title())
+    return [t for t in out if t.strip()]
+
+def tray_menu():
+    quit_text = QCoreApplication.translate("Tray", "Quit Switchboard")
+    for menu in tops(QMenu):
+        if menu.actions() and menu.actions()[-1].text() == quit_text:
+            return menu
+    return None
+
+def visible_actions(menu):
+    return [a.text() for a in menu.actions() if a.isVisible() and a.text()]
+
+state = {"step": "wait_ring", "ticks": 0}
+
+def tick():
+    state["ticks"] += 1
+    windows = tops(MainWindow)
+    if not windows:
+        return
+    window = windows[0]
+    toasts = [t for t in tops(IncomingCallToast) if t.isVisible()]
+    step = state["step"]
+    if step == "wait_ring" and toasts and window.call_panel.cards:
+        state["step"], state["ticks"] = "settle", 0
+    elif step == "settle" and state["ticks"] >= 30:  # let the CRM page render
+        qapp.primaryScreen().grabWindow(0).save(args["shot"])
+        menu = tray_menu()
+        say(phase="ringing", window=texts(window), toast=texts(toasts[0]),
+            tray=QSystemTrayIcon.isSystemTrayAvailable(),
+            menu=visible_actions(menu) if menu else None,
+            statuses=[a.text() for a in next(a.menu() for a in menu.actions() if a.menu())
+                      .actions()] if menu else None)
+        state["step"] = "wait_missed"
+    elif step == "wait_missed" and not toasts and not window.call_panel.cards:
+        menu = tray_menu()
+        say(phase="missed", menu=visible_actions(menu) if menu else None)
+        window.close()
+        state["step"] = "closed"
+    elif step == "closed":
+        say(phase="hidden", visible=window.isVisible())
+        state["step"] = "wait_shown"
+    elif step == "wait_shown" and window.isVisible():
+        say(phase="shown_again")
+        menu = tray_menu()
+        menu.actions()[-1].trigger()  # Quit Switchboard
+        state["step"] = "quitting"
+
+timer = QTimer()
+timer.setInterval(100)
+timer.timeout.connect(tick)
+timer.start()
+code = run_app(profile, settings, problems=problems, argv=[sys.argv[0]])
+say(phase="exit", code=code)
+sys.exit(code)
+"""
+
+SHOWN = {
+    "fi": ["Vastaa", "Hylkää", "Saapuva puhelu", "Tavoitettavissa", "Älä häiritse",
+           "Poissa töistä", "Valitse tilasi", "Viimeisimmät puhelut"],
+    "en": ["Answer", "Decline", "Incoming call", "Available", "Do not disturb", "Off work",
+           "Select your status", "Recent calls"],
+}
+
+
+def english_sources_translated_differently() -> set[str]:
+    """English source texts whose Finnish differs: seeing one in the Finnish UI is a miss."""
+    out = set()
+    for message in ET.parse(catalogue("fi")).getroot().iter("message"):
+        source = message.findtext("source", "")
+        tr = message.find("translation")
+        text = "".join(tr.itertext()) if tr is not None else ""
+        if text and text != source:
+            out.add(source)
+    return out
+
+
+@pytest.mark.parametrize("language", ["fi", "en"])
+def test_ringing_toast_missed_call_close_to_tray_and_screenshot(
+        language: str, tmp_path: Path, sipp: Callable[..., Sipp],
+        processes: Callable[..., AppProcess], xvfb_with_tray: str) -> None:
+    port = free_port()
+    profile = make_profile(tmp_path / "profile", port=port, language=language,
+                           start_hidden=False)
+    shot = tmp_path / f"{language}_main.png"
+    env = app_env(DISPLAY=xvfb_with_tray, QT_QPA_PLATFORM="xcb")
+    app = processes([sys.executable, "-c", DRIVER,
+                     json.dumps({"profile": str(profile.root), "shot": str(shot)})], env)
+    app.event("registration")
+
+    caller = sipp(scenario(tmp_path, "uac_cancel", HOLD_MS="12000"), f"127.0.0.1:{port}")
+    ringing = app.phase("ringing")
+    assert ringing["tray"] is True
+    seen = ringing["window"] + ringing["toast"] + ringing["menu"]
+    for text in SHOWN[language]:
+        assert any(text in s for s in seen), (text, seen)
+    assert ringing["statuses"][:3] == {"fi": ["Tavoitettavissa", "Varattu", "Älä häiritse"],
+                                       "en": ["Available", "Busy", "Do not disturb"]}[language]
+    if language == "fi":
+        left_in_english = english_sources_translated_differently() & set(seen)
+        assert not left_in_english, left_in_english
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("SWITCHBOARD_SHOTS"):
+        out = Path(os.environ["SWITCHBOARD_SHOTS"])
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, out / shot.name)
+
+    assert caller.wait(WAIT) == 0, caller.output()  # it gave up: a missed call
+    missed = app.phase("missed")
+    assert {"fi": "1 vastaamaton puhelu", "en": "1 missed call"}[language] in missed["menu"]
+
+    assert app.phase("hidden")["visible"] is False  # closed while it can ring: in the tray
+    again = subprocess.run([sys.executable, "-m", "app", "--profile", str(profile.root),
+                            "run"], cwd=REPO, env=app_env(), capture_output=True, text=True,
+                           timeout=WAIT)
+    assert again.returncode == 0, again.stderr  # handed over, and the window came back
+    app.phase("shown_again")
+    assert app.phase("exit")["code"] == 0  # Quit in the tray menu
+    assert app.proc.wait(WAIT) == 0
