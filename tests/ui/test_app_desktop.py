@@ -9,6 +9,12 @@
   call in the tray menu), closing the window hides it to the tray, a plain second start
   brings it back, and Quit in the tray menu ends `run_app` with 0.
 
+In-process (offscreen, no tray; the engine is tests.ui.test_main_window's ScriptedEngine):
+DesktopWiring between a real Desktop and SwitchboardApp — toast Answer reaches the engine,
+a caller giving up counts as missed, the tray's status menu sets the availability, a
+link that arrives before the engine runs is dialled once it does, and closing the window
+without a tray quits.
+
 The app runs as a subprocess and the tests wait on its JSON log lines (and, for the Xvfb
 part, on the lines a small driver prints after looking at the widgets in the same process
 as `run_app`). Screenshots go to the test's tmp folder, and also to $SWITCHBOARD_SHOTS
@@ -31,22 +37,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app import config
+from app.application import EngineStartFinished, SwitchboardApp
+from app.core.history import MEMORY, History
 from app.crm.base import NewContact
 from app.crm.local.store import LocalStore
+from app.desktop.integration import Desktop
 from app.i18n import catalogue
 from app.paths import Profile
+from app.wiring.desktop import DesktopWiring, show_missed_calls
 from tests.integration.conftest import Sipp, free_port, scenario
 from tests.integration.conftest import _wait_udp_bound as wait_udp_bound
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
+from tests.ui.test_main_window import ScriptedEngine
 from tests.ui.test_tray import xvfb_with_tray as xvfb_with_tray  # Xvfb + trayer fixture
 
-pytestmark = [
-    pytest.mark.sip,
-    pytest.mark.skipif(shutil.which("sipp") is None, reason="SIPp is not installed"),
-    pytest.mark.skipif(sys.platform != "linux", reason="xdg and Xvfb are Linux tools"),
-]
+
+def needs_sipp(test: Callable[..., None]) -> Callable[..., None]:
+    marks = [pytest.mark.sip,
+             pytest.mark.skipif(shutil.which("sipp") is None, reason="SIPp is not installed"),
+             pytest.mark.skipif(sys.platform != "linux", reason="xdg and Xvfb are Linux tools")]
+    for mark in marks:
+        test = mark(test)
+    return test
+
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT = 60.0  # the first Chromium start on a busy machine is slow
@@ -189,6 +205,7 @@ def uas(tmp_path: Path) -> Iterator[Callable[[], int]]:
 
 # -- a second start hands its link to the first --------------------------------------------
 
+@needs_sipp
 def test_second_start_hands_its_dial_to_the_running_instance(
         tmp_path: Path, uas: Callable[[], int],
         processes: Callable[..., AppProcess]) -> None:
@@ -213,6 +230,7 @@ def test_second_start_hands_its_dial_to_the_running_instance(
 
 # -- register-handler, then xdg-open ------------------------------------------------------
 
+@needs_sipp
 def test_xdg_open_tel_link_reaches_the_running_app_and_dials(
         tmp_path: Path, uas: Callable[[], int], processes: Callable[..., AppProcess],
         xvfb_with_tray: str) -> None:
@@ -253,6 +271,7 @@ args = json.loads(sys.argv[1])
 from app import config, logs
 from app.desktop.launch import LinkAwareApplication
 from app.paths import Profile
+from app.wiring.desktop import DesktopWiring, show_missed_calls
 from app.ui.screenpop import register_schemes
 
 register_schemes()
@@ -358,6 +377,7 @@ def english_sources_translated_differently() -> set[str]:
     return out
 
 
+@needs_sipp
 @pytest.mark.parametrize("language", ["fi", "en"])
 def test_ringing_toast_missed_call_close_to_tray_and_screenshot(
         language: str, tmp_path: Path, sipp: Callable[..., Sipp],
@@ -400,3 +420,78 @@ def test_ringing_toast_missed_call_close_to_tray_and_screenshot(
     app.phase("shown_again")
     assert app.phase("exit")["code"] == 0  # Quit in the tray menu
     assert app.proc.wait(WAIT) == 0
+
+
+# -- in-process: DesktopWiring between Desktop and SwitchboardApp -------------------------
+
+@pytest.fixture
+def wired(qtbot: QtBot) -> Iterator[tuple[SwitchboardApp, DesktopWiring, list[str]]]:
+    quits: list[str] = []
+    app = SwitchboardApp(None, config.Settings(), history=History(MEMORY),
+                         engine_factory=lambda sip, **kw: ScriptedEngine(sip, **kw))
+    qtbot.addWidget(app.window)
+    statuses = app.availability.availability
+    wiring = DesktopWiring(
+        Desktop(app.window, parent=app), app.window, app.session,
+        dial=app.dial_when_running, statuses=[s.name for s in statuses.statuses],
+        current_status=lambda: statuses.current,
+        request_status=lambda name: app.availability.menu.status_requested.emit(name, 0),
+        show_missed=lambda: show_missed_calls(app.window), quit=lambda: quits.append("quit"),
+        parent=app)
+    app.window.show()
+    assert wiring.start() is not None  # offscreen: no tray, said once
+    app.start()
+    yield app, wiring, quits
+    wiring.shutdown()
+    app.shutdown()
+
+
+def test_toast_answer_missed_count_and_tray_status(
+        qtbot: QtBot, wired: tuple[SwitchboardApp, DesktopWiring, list[str]]) -> None:
+    app, wiring, _ = wired
+    desktop = wiring.desktop
+    engine: ScriptedEngine = app.engine  # type: ignore[assignment]
+    qtbot.waitUntil(lambda: app.engine_running)
+
+    first = engine.ring(name="Aino Virtanen", queue="Myynti")
+    qtbot.waitUntil(lambda: desktop.notifier.toast(first) is not None)
+    toast = desktop.notifier.toast(first)
+    assert toast is not None and toast.queue_label.text() == "Queue: Myynti"
+    toast.answer_button.click()
+    assert ("answer", first) in engine.commands
+    qtbot.waitUntil(lambda: desktop.notifier.toast(first) is None)
+    engine.remote_hangs_up(first)
+
+    second = engine.ring()
+    qtbot.waitUntil(lambda: desktop.notifier.toast(second) is not None)
+    engine.remote_hangs_up(second)  # the caller gave up while it rang
+    qtbot.waitUntil(lambda: desktop.tray.missed_count == 1)
+    assert desktop.notifier.toast(second) is None
+    desktop.tray.missed_action.trigger()
+    assert app.window.history_view.current_filter() == "missed"
+    assert desktop.tray.missed_count == 0
+
+    busy = next(a for a in desktop.tray.status_menu.actions() if a.text() == "Busy")
+    busy.trigger()
+    qtbot.waitUntil(lambda: app.availability.availability.current.status.name == "Busy")
+    assert [a.text() for a in desktop.tray.status_menu.actions() if a.isChecked()] == ["Busy"]
+    assert "Busy" in desktop.tray.tooltip()
+
+
+def test_link_before_the_engine_runs_is_dialled_once_it_does(
+        qtbot: QtBot, wired: tuple[SwitchboardApp, DesktopWiring, list[str]]) -> None:
+    app, wiring, _ = wired
+    engine: ScriptedEngine = app.engine  # type: ignore[assignment]
+    app.engine_running = False  # as if the start were still under way
+    wiring.desktop.handle_forwarded(["dial", "tel:+358-40-123 4567"])
+    assert not any(c[0] == "dial" for c in engine.commands)
+    app._on_event(EngineStartFinished(None))
+    assert ("dial", NUMBER, None) in engine.commands
+
+
+def test_closing_the_window_without_a_tray_quits(
+        qtbot: QtBot, wired: tuple[SwitchboardApp, DesktopWiring, list[str]]) -> None:
+    app, wiring, quits = wired
+    assert not wiring.hides_to_tray()  # offscreen has no tray
+    app.window.close()
+    qtbot.waitUntil(lambda: quits == ["quit"])
