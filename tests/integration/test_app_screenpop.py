@@ -307,3 +307,59 @@ def test_missing_crm_shows_an_error_and_the_call_goes_on(
     qtbot.waitUntil(lambda: app.crm is not None
                     and app.crm.outbox_status.label.text()
                     == "1 call log waiting for the CRM", timeout=WAIT_MS)
+
+
+def test_a_call_dialled_from_a_record_pops_it_and_is_logged_on_it(
+        qtbot: QtBot, apps: list[SwitchboardApp], profile: Profile,
+        sipp: Callable[..., Sipp], tmp_path: Path) -> None:
+    ids = seed(profile, ("Aino", "Virtanen", "040 123 4567"))
+    app = make_app(qtbot, profile)
+    apps.append(app)
+    assert app.crm is not None
+    peer = sipp(scenario(tmp_path, "uas_answer"))
+    # What a click on a number link in Aino's page sends (pages.py: dial number, ref).
+    with qtbot.waitSignal(app.crm.page_shown, timeout=WAIT_MS) as popped:
+        app.crm.view.action_requested.emit(
+            "dial", {"number": f"sip:answer@127.0.0.1:{peer.port}",
+                     "ref": f"contact/{ids['Aino']}"})
+    assert popped.args[1] == f"contact/{ids['Aino']}"
+    qtbot.waitUntil(lambda: bool(app.session.calls)
+                    and app.session.calls[0].state is CallState.CONNECTED, timeout=WAIT_MS)
+    qtbot.keyClicks(app.crm.notes.edit, "Called back")
+    with qtbot.waitSignal(app.crm.activity_landed, timeout=WAIT_MS):
+        app.session.hangup(app.session.calls[0].handle)
+    assert peer.wait() == 0, peer.output()
+    [activity] = activities(profile)
+    assert (activity["direction"], activity["result"], activity["notes"]) == (
+        "outbound", "answered", "Called back")
+    assert activity["links"] == [f"contact/{ids['Aino']}"]
+
+
+def test_case_workflow_creates_a_case_on_answer_and_saves_the_call_on_it(
+        qtbot: QtBot, apps: list[SwitchboardApp], profile: Profile,
+        sipp: Callable[..., Sipp], tmp_path: Path) -> None:
+    ids = seed(profile, ("Aino", "Virtanen", "040 123 4567"))
+    app = make_app(qtbot, profile, workflow="case", save_call_info_on_case=True)
+    apps.append(app)
+    assert app.crm is not None
+    peer = ring(sipp, tmp_path, app, "uac_remote_bye", HOLD_MS="2500")
+    handle = ringing_call(qtbot, app)
+    with qtbot.waitSignal(app.crm.page_shown, timeout=WAIT_MS) as popped:
+        app.session.answer(handle)
+    kind, case_id = popped.args[1].split("/")
+    assert kind == "case"
+    assert "Phone call from Aino Virtanen" in page_text(qtbot, app)
+    with qtbot.waitSignal(app.crm.activity_landed, timeout=WAIT_MS) as landed:
+        assert peer.wait() == 0, peer.output()
+    assert landed.args[1] == case_id
+    assert activities(profile) == []  # saved on the case instead
+    conn = sqlite3.connect(profile.db_path("crm"))
+    try:
+        [(contact_id, text)] = conn.execute(
+            "SELECT cases.contact_id, case_calls.text FROM case_calls "
+            "JOIN cases ON cases.id = case_calls.case_id WHERE case_id = ?",
+            (int(case_id),)).fetchall()
+    finally:
+        conn.close()
+    assert str(contact_id) == ids["Aino"]
+    assert "Queue: Sales" in text and "Result: answered" in text

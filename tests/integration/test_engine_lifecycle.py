@@ -86,3 +86,64 @@ def test_stop_during_a_call_hangs_up_cleanly(make_engine, sipp, tmp_path: Path) 
     assert peer.wait() == 0, peer.output()
     ended = eut.events.of(CallStateChanged, handle=incoming.handle, state=CallState.ENDED)
     assert len(ended) == 1
+
+
+@pytest.fixture
+def tls_listener(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """`openssl s_server` with a throw-away self-signed certificate: prints what it gets."""
+    import subprocess
+
+    from tests.integration.conftest import free_port
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True)
+    port = free_port()
+    out = tmp_path / "received.txt"
+    with open(out, "wb") as sink:
+        proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}",
+                                 "-cert", str(cert), "-key", str(key), "-quiet"],
+                                stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        import time
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # wait until it accepts connections
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield port, out
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_tls_invite_goes_out_encrypted(make_engine, tls_listener) -> None:
+    import time
+
+    port, received = tls_listener
+    eut = make_engine(transport="tls", tls_verify=False)
+    handle = eut.engine.dial(f"sip:tls-peer@127.0.0.1:{port};transport=tls")
+    deadline = time.monotonic() + 10
+    while b"INVITE sip:tls-peer@" not in received.read_bytes():
+        assert time.monotonic() < deadline, received.read_bytes()[-2000:]
+        time.sleep(0.1)
+    text = received.read_bytes().decode(errors="replace")
+    assert "Via: SIP/2.0/TLS" in text
+    eut.engine.hangup(handle)
+
+
+def test_srtp_mandatory_call_to_an_optional_peer(make_engine, agent) -> None:
+    bob = agent("--user", "bob", "--srtp", "optional")
+    eut = make_engine(srtp="mandatory")
+    handle = eut.engine.dial(bob.ready["local_uri"])
+    ring = bob.wait("IncomingCall")
+    bob.send(f"answer {ring['handle']}")
+    eut.events.wait(CallStateChanged, handle=handle, state=CallState.CONNECTED)
+    from tests.integration.conftest import until
+
+    until(lambda: eut.engine.media_stats(handle), lambda s: s is not None and s.rx_packets > 0)
+    eut.engine.hangup(handle)
+    bob.wait("CallStateChanged", handle=ring["handle"], state="ended")

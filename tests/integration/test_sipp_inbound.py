@@ -121,3 +121,13 @@ def test_malformed_invite_is_rejected_and_engine_keeps_working(
     incoming = eut.events.wait(IncomingCall)
     eut.engine.answer(incoming.handle)
     assert good.wait() == 0, good.output()
+
+
+def test_auto_answer_after_a_delay(make_engine, sipp, tmp_path: Path) -> None:
+    eut = make_engine(auto_answer=True, auto_answer_delay=0.3)
+    peer = sipp(scenario(tmp_path, "uac_remote_bye"), f"127.0.0.1:{eut.engine.local_port}")
+    incoming = eut.events.wait(IncomingCall)
+    assert incoming.auto_answer_after == 0.3
+    assert peer.wait() == 0, peer.output()  # it got its 200 OK without an answer() call
+    assert states(eut.events, incoming.handle) == [
+        CallState.CONNECTING, CallState.CONNECTED, CallState.ENDED]

@@ -126,3 +126,15 @@ def test_undiallable_target_is_refused_at_once(make_engine) -> None:
     with pytest.raises(ValueError):
         eut.engine.dial("call me maybe")
     assert eut.events.of(OutgoingCallStarted) == []
+
+
+def test_early_media_is_flagged(make_engine, sipp, tmp_path: Path) -> None:
+    eut = make_engine()
+    peer = sipp(scenario(tmp_path, "uas_early_media"))
+    handle = eut.engine.dial(f"sip:early@127.0.0.1:{peer.port}")
+    alerting = eut.events.wait(CallStateChanged, handle=handle, state=CallState.ALERTING)
+    assert alerting.sip_code == 183
+    assert alerting.early_media is True
+    eut.events.wait(CallStateChanged, handle=handle, state=CallState.CONNECTED)
+    eut.engine.hangup(handle)
+    assert peer.wait() == 0, peer.output()
