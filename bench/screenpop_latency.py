@@ -7,8 +7,9 @@ executemany in one transaction), starts the whole app in this process (offscreen
 pjsua2 engine, real QWebEngineView, null audio) and lets SIPp ring it `--calls` times,
 one call at a time, each from a different known customer. For every call it takes the
 engine's IncomingCall timestamp (set on the engine thread when pjsua2 hands over the
-INVITE) and the moment the popped contact page finished loading (CrmWiring.page_shown,
-from QWebEngineView.loadFinished), and prints p50/p95/max. Asserts nothing.
+INVITE) and the moment the popped contact page finished loading (CrmWiring.page_shown:
+the page's loadingChanged with LoadSucceeded for that URL, i.e. its loadFinished), and
+prints p50/p95/max. Asserts nothing.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWebEngineCore import QWebEngineLoadingInfo
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.config import Settings
@@ -154,7 +155,9 @@ class CrmWiring(QObject):
         # Queued: the intent is emitted inside acceptNavigationRequest, and loading a page
         # from there (re-entering Chromium's navigation) kills the process with SIGTRAP.
         self.view.action_requested.connect(self._on_action, Qt.ConnectionType.QueuedConnection)
-        self.view.loadFinished.connect(self._on_load_finished)
+        # loadingChanged, not loadFinished: it names the URL that finished, so a late
+        # "finished" of the page we navigated away from is never taken for the pop.
+        self.view.page().loadingChanged.connect(self._on_loading_changed)
         self.notes.notes_edited.connect(self._notes_edited)
         self.outbox_status.retry_requested.connect(self._retry_failed)
         session.subscribe(on_call_updated=self._call_updated, on_call_ended=self._call_ended)
@@ -294,7 +297,7 @@ class CrmWiring(QObject):
                     action, number=state.number, queue=state.queue, call=state.call_id,
                     direction=state.direction))
             else:  # the Case workflow does its work on answer
-                self.view.show_idle()
+                self.view.show_page("ringing", {"who": state.who})
 
     def _answered(self, state: CallCrm) -> None:
         if state.looking_up:
@@ -389,12 +392,14 @@ class CrmWiring(QObject):
         url = self.store.record_url(ref)
         self._show(state, url[len(PREFIX):] if url.startswith(PREFIX) else str(ref))
 
-    @Slot(bool)
-    def _on_load_finished(self, ok: bool) -> None:
-        state = self._calls.get(self._focused or "")
-        if not ok or state is None or not state.page:
+    @Slot(QWebEngineLoadingInfo)
+    def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
+        if info.status() is not QWebEngineLoadingInfo.LoadStatus.LoadSucceededStatus:
             return
-        path = self.view.url().path().strip("/")
+        state = self._calls.get(self._focused or "")
+        if state is None or not state.page:
+            return
+        path = info.url().path().strip("/")
         if path != state.page:
             return
         ms = (datetime.now(timezone.utc) - state.arrived_at).total_seconds() * 1000

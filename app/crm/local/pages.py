@@ -8,7 +8,7 @@ every button is a plain link or GET form to `switchboard://action/NAME?…`, whi
 view turns into an intent signal instead of loading it.
 
 Paths: /contact/ID /account/ID /lead/ID /case/ID, /dialog?kind=…&number=…&queue=…&call=…,
-/looking-up?number=…, /error?message=…, /idle, /style.css. Dialog kinds: case,
+/looking-up?number=…, /error?message=…, /ringing?who=…, /idle, /style.css. Dialog kinds: case,
 contact_account, contact_lead, phone_call (`chosen=contact/ID` preselects a contact).
 
 Actions (switchboard://action/NAME, parameters as query; `call` is whatever the app put
@@ -340,6 +340,9 @@ def render(url_path: str, query: Mapping[str, str], store: LocalStore) -> tuple[
             return status_page("Looking up…", query.get("number", ""), "looking")
         if parts == ["error"]:
             return status_page(NOT_REACHABLE, query.get("message", ""), "error")
+        if parts == ["ringing"]:  # the Case workflow: nothing to pop until the answer
+            return status_page(query.get("who") or "Incoming call",
+                               "A case opens when you answer.", "looking")
         if parts == ["dialog"]:
             return HTML, dialog_page(store, query)
         if len(parts) == 2 and parts[0] in _RECORD_PAGES:
