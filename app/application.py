@@ -316,17 +316,16 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
     install_translator(app, settings.ui.language)  # before any widget is built
     region = settings.phone.default_region
     switchboard = SwitchboardApp(profile, settings, problems=problems)
-    statuses = switchboard.availability.availability
+    availability = switchboard.availability
     desktop = DesktopWiring(
         Desktop(switchboard.window, instance=instance, region=region, parent=switchboard),
         switchboard.window, switchboard.session, dial=switchboard.dial_when_running,
-        statuses=[s.name for s in statuses.statuses],
-        current_status=lambda: statuses.current,
-        # The same intent the window's status menu sends ("until changed").
-        request_status=lambda name: switchboard.availability.menu.status_requested.emit(
-            name, 0),
+        statuses=[s.name for s in availability.availability.statuses],
+        request_status=availability.request_status,
         show_missed=lambda: show_missed_calls(switchboard.window),
         quit=app.quit, parent=switchboard)
+    availability.changed.connect(desktop.show_availability)
+    desktop.show_availability(availability.availability.current)
     desktop.desktop.problem.connect(switchboard.window.show_problem)
     switchboard.start(show=not settings.ui.start_hidden)
     note = desktop.start()

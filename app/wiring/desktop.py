@@ -11,9 +11,8 @@ passed in (the composition root builds them):
 - the window: closing it hides it to the tray while the phone can ring and a tray icon
   exists; otherwise (or after Quit) closing it quits.
 
-The current availability is read through `current_status` and pushed to the tray when it
-changes (checked on every call or registration event and once a second, because schedule,
-timers and the phone system change it too).
+The availability reaches the tray through `show_availability(change)`, connected by the
+composition root to `AvailabilityWiring.changed`.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.core.availability import Change
@@ -33,8 +32,6 @@ from app.ui.main_window import MainWindow
 from app.ui.status_menu import status_label
 
 log = logging.getLogger(__name__)
-
-STATUS_POLL_MS = 1000
 
 
 def show_missed_calls(window: MainWindow) -> None:
@@ -51,7 +48,6 @@ class DesktopWiring(QObject):
     def __init__(self, desktop: Desktop, window: QWidget, session: PhoneSession, *,
                  dial: Callable[[str], None],
                  statuses: Sequence[str] = (),
-                 current_status: Callable[[], Change] | None = None,
                  request_status: Callable[[str], None] | None = None,
                  show_missed: Callable[[], None] | None = None,
                  quit: Callable[[], None] | None = None,
@@ -60,7 +56,6 @@ class DesktopWiring(QObject):
         self.desktop = desktop
         self.window = window
         self._session = session
-        self._current_status = current_status
         self._request_status = request_status
         self._show_missed = show_missed
         self._quit = quit or QCoreApplication.quit
@@ -80,9 +75,6 @@ class DesktopWiring(QObject):
         desktop.quit_requested.connect(self.quit)
         session.subscribe(on_call_updated=self._call_updated,
                           on_registration=self._registration)
-        self._status_timer = QTimer(self)
-        self._status_timer.setInterval(STATUS_POLL_MS)
-        self._status_timer.timeout.connect(self._push_status)
         window.installEventFilter(self)  # only the main window: Close → hide to tray
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -100,8 +92,6 @@ class DesktopWiring(QObject):
             log.info("desktop: %s", self.tray_note)
             if not self.window.isVisible() and windows_can_be_raised():
                 self.desktop.show_window()
-        self._push_status()
-        self._status_timer.start()
         return self.tray_note
 
     def shutdown(self) -> None:
@@ -109,7 +99,6 @@ class DesktopWiring(QObject):
         if not self._started:
             return
         self._started = False
-        self._status_timer.stop()
         self.window.removeEventFilter(self)
         self.desktop.shutdown()
 
@@ -135,8 +124,9 @@ class DesktopWiring(QObject):
                 log.info("window closed: hidden to the tray")
                 return True
             # The app does not quit on its own when its last window closes (see start),
-            # so a real close of the main window quits explicitly.
-            QTimer.singleShot(0, self.quit)
+            # so a real close of the main window quits explicitly (QApplication.quit
+            # leaves the event loop once this event is done).
+            self.quit()
         return False
 
     # -- state to the desktop ------------------------------------------------------------
@@ -151,7 +141,6 @@ class DesktopWiring(QObject):
         elif call.handle in self._ringing:
             self._ringing.discard(call.handle)
             self.desktop.call_stopped_ringing(call.handle, missed=self._missed(call))
-        self._push_status()
 
     @staticmethod
     def _missed(call: Call) -> bool:
@@ -165,11 +154,9 @@ class DesktopWiring(QObject):
     def _registration(self, ev: RegistrationChanged) -> None:
         self.desktop.set_registration(ev.state)
 
-    @Slot()
-    def _push_status(self) -> None:
-        if self._current_status is None:
-            return
-        change = self._current_status()
+    @Slot(object)
+    def show_availability(self, change: Change) -> None:
+        """The availability in force (app.core.availability.Change) → the tray."""
         # The chosen status (not "In a Call"): the tray menu's check mark follows it.
         shown = (status_label(change.status.name), change.status.type)
         if shown != self._shown_status:
@@ -182,7 +169,6 @@ class DesktopWiring(QObject):
     def _on_status_requested(self, label: str) -> None:
         if self._request_status is not None:
             self._request_status(self._status_names.get(label, label))
-        self._push_status()
 
     @Slot()
     def _on_missed_calls_requested(self) -> None:

@@ -430,14 +430,15 @@ def wired(qtbot: QtBot) -> Iterator[tuple[SwitchboardApp, DesktopWiring, list[st
     app = SwitchboardApp(None, config.Settings(), history=History(MEMORY),
                          engine_factory=lambda sip, **kw: ScriptedEngine(sip, **kw))
     qtbot.addWidget(app.window)
-    statuses = app.availability.availability
+    availability = app.availability
     wiring = DesktopWiring(
         Desktop(app.window, parent=app), app.window, app.session,
-        dial=app.dial_when_running, statuses=[s.name for s in statuses.statuses],
-        current_status=lambda: statuses.current,
-        request_status=lambda name: app.availability.menu.status_requested.emit(name, 0),
+        dial=app.dial_when_running, statuses=[s.name for s in availability.availability.statuses],
+        request_status=availability.request_status,
         show_missed=lambda: show_missed_calls(app.window), quit=lambda: quits.append("quit"),
         parent=app)
+    availability.changed.connect(wiring.show_availability)
+    wiring.show_availability(availability.availability.current)
     app.window.show()
     assert wiring.start() is not None  # offscreen: no tray, said once
     app.start()
