@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pjsua2 as pj
 
+from app.config import SipSettings
 from app.core.calls import (
     LEGAL_TRANSITIONS,
     CallState,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from app.telephony.audio import AudioRouter
 
 log = logging.getLogger(__name__)
+
+ANONYMOUS = "anonymous"  # the caller id that hides the agent's number (see dial_param)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -272,4 +275,33 @@ class EngineCall(pj.Call):
         return MediaStats(int(stat.rtcp.rxStat.pkt), int(stat.rtcp.txStat.pkt), level)
 
 
-__all__ = ["CallHost", "EngineCall", "MediaStats", "guarded"]
+def dial_param(settings: SipSettings, *, call_id: str, caller_id: str | None,
+               headers: dict[str, str], domain: str) -> pj.CallOpParam:
+    """CallOpParam for an outgoing INVITE: our Call-ID, caller id, extra headers."""
+    prm = pj.CallOpParam(True)
+    prm.opt.customCallId = call_id  # known before makeCall, so events can carry it
+    prm.opt.videoCount = 0
+    if caller_id == ANONYMOUS:
+        # The agent hides the number: `Privacy: id` (RFC 3325) asks the phone system to
+        # withhold it. Without a proxy that could (direct mode), or when the number goes
+        # in From anyway, From itself is anonymous (RFC 3323 section 4.1.1.3); behind a
+        # registrar From stays ours so the phone system still knows who is calling.
+        headers = {"Privacy": "id", **headers}
+        if settings.mode == "direct" or settings.caller_id_method == "from-user":
+            prm.txOption.localUri = '"Anonymous" <sip:anonymous@anonymous.invalid>'
+    elif caller_id:
+        cid_uri = f"sip:{caller_id}@{domain}"
+        if settings.caller_id_method == "from-user":
+            name = settings.display_name.replace('"', "")
+            prm.txOption.localUri = f'"{name}" <{cid_uri}>' if name else f"<{cid_uri}>"
+        else:
+            headers = {"P-Preferred-Identity": f"<{cid_uri}>", **headers}
+    for name, value in headers.items():
+        hdr = pj.SipHeader()
+        hdr.hName = name
+        hdr.hValue = value
+        prm.txOption.headers.append(hdr)
+    return prm
+
+
+__all__ = ["ANONYMOUS", "CallHost", "EngineCall", "MediaStats", "dial_param", "guarded"]

@@ -38,20 +38,17 @@ from app.core.calls import (
     RingDecision,
     RingPolicy,
 )
-from app.telephony import siplog
 from app.telephony.account import EngineAccount, EngineBuddy, account_config, domain_of
 from app.telephony.audio import AudioRouter, choose_device
-from app.telephony.call import EngineCall, MediaStats
+from app.telephony.call import ANONYMOUS, EngineCall, MediaStats, dial_param
+from app.telephony.endpoint import create_transport, endpoint_config
 from app.telephony.sipmsg import auto_answer_after, read_invite, target_uri
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-ANONYMOUS = "anonymous"  # the caller id that hides the agent's number (see _dial)
 POLL_MS = 10  # how long libHandleEvents may block; also the worst-case command latency
-_TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP,
-               "tls": pj.PJSIP_TRANSPORT_TLS}
 
 
 class EngineError(RuntimeError):
@@ -303,17 +300,15 @@ class Engine:
         ep = pj.Endpoint()
         self._ep = ep
         ep.libCreate()
-        cfg = pj.EpConfig()
-        cfg.uaConfig.threadCnt = 0
-        cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = 4
-        cfg.uaConfig.userAgent = self.settings.user_agent
-        siplog.configure(cfg.logConfig, sip_trace=self._log_sip)
-        cfg.medConfig.noVad = True  # keep RTP flowing in silence (hold/mute checks, NAT)
-        cfg.medConfig.clockRate = 8000
-        cfg.medConfig.sndClockRate = 8000
-        ep.libInit(cfg)
-        transport_id = self._create_transport(ep)
+        ep.libInit(endpoint_config(self.settings, log_sip=self._log_sip))
+        try:
+            transport_id, self._local_name = create_transport(ep, self.settings)
+        except pj.Error as exc:
+            st = self.settings
+            raise EngineError(
+                f"could not open SIP {st.transport.upper()} port {st.port or 'any'} on "
+                f"{st.listen_address} ({exc.reason}); another program may be using it: set "
+                "sip.port to 0 or to a free port") from None
         ep.libStart()
         problem = choose_device(ep, self._null_audio)
         try:
@@ -337,25 +332,6 @@ class Engine:
             self.emit(EngineProblem(problem))
         if self.settings.mode == "direct":
             self.emit(RegistrationChanged(RegistrationState.DISABLED))
-
-    def _create_transport(self, ep: pj.Endpoint) -> int:
-        s = self.settings
-        tcfg = pj.TransportConfig()
-        tcfg.port = s.port
-        if s.listen_address and s.listen_address != "0.0.0.0":
-            tcfg.boundAddress = s.listen_address
-            tcfg.publicAddress = s.listen_address
-        if s.transport == "tls":
-            tcfg.tlsConfig.verifyServer = s.tls_verify
-        try:
-            tid = int(ep.transportCreate(_TRANSPORTS[s.transport], tcfg))
-        except pj.Error as exc:
-            raise EngineError(
-                f"could not open SIP {s.transport.upper()} port {s.port or 'any'} on "
-                f"{s.listen_address} ({exc.reason}); another program may be using it: set "
-                "sip.port to 0 or to a free port") from None
-        self._local_name = str(ep.transportGetInfo(tid).localName)
-        return tid
 
     def _teardown(self) -> None:
         ep = self._ep
@@ -408,32 +384,10 @@ class Engine:
         s = self.settings
         assert self._account is not None
         call = EngineCall(self, self._account, handle, outgoing=True)
-        prm = pj.CallOpParam(True)
         call_id = f"{uuid.uuid4().hex}@switchboard"
-        prm.opt.customCallId = call_id
-        prm.opt.videoCount = 0
-        domain = domain_of(s) or self._local_name
+        prm = dial_param(s, call_id=call_id, caller_id=caller_id, headers=headers,
+                         domain=domain_of(s) or self._local_name)
         shown = caller_id or s.username
-        if caller_id == ANONYMOUS:
-            # The agent hides the number: `Privacy: id` (RFC 3325) asks the phone system to
-            # withhold it. Without a proxy that could (direct mode), or when the number goes
-            # in From anyway, From itself is anonymous (RFC 3323 section 4.1.1.3); behind a
-            # registrar From stays ours so the phone system still knows who is calling.
-            headers = {"Privacy": "id", **headers}
-            if s.mode == "direct" or s.caller_id_method == "from-user":
-                prm.txOption.localUri = '"Anonymous" <sip:anonymous@anonymous.invalid>'
-        elif caller_id:
-            cid_uri = f"sip:{caller_id}@{domain}"
-            if s.caller_id_method == "from-user":
-                name = s.display_name.replace('"', "")
-                prm.txOption.localUri = f'"{name}" <{cid_uri}>' if name else f"<{cid_uri}>"
-            else:
-                headers = {"P-Preferred-Identity": f"<{cid_uri}>", **headers}
-        for name, value in headers.items():
-            hdr = pj.SipHeader()
-            hdr.hName = name
-            hdr.hValue = value
-            prm.txOption.headers.append(hdr)
         self._calls[handle] = call
         self.emit(OutgoingCallStarted(handle, call_id, uri, number, shown))
         try:
@@ -493,4 +447,4 @@ class Engine:
                                   note=str(status.note), state_text=str(status.statusText)))
 
 
-__all__ = ["Engine", "EngineError", "MediaStats"]
+__all__ = ["ANONYMOUS", "Engine", "EngineError", "MediaStats"]

@@ -138,3 +138,12 @@ def test_early_media_is_flagged(make_engine, sipp, tmp_path: Path) -> None:
     eut.events.wait(CallStateChanged, handle=handle, state=CallState.CONNECTED)
     eut.engine.hangup(handle)
     assert peer.wait() == 0, peer.output()
+
+
+def test_anonymous_caller_id_hides_the_number(make_engine, sipp, tmp_path: Path) -> None:
+    eut = make_engine(domain="example.test")  # direct mode: From itself goes anonymous
+    peer = sipp(scenario(tmp_path, "uas_busy", CHECK="true", CHECK_HEADER="Privacy:"))
+    handle = eut.engine.dial(f"sip:busy@127.0.0.1:{peer.port}", caller_id="anonymous")
+    eut.events.wait(CallStateChanged, handle=handle, state=CallState.ENDED)
+    assert peer.wait() == 0, peer.output()  # SIPp found a Privacy header
+    assert "id" in (peer.log_dir / "actions.log").read_text()

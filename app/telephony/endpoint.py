@@ -1,0 +1,45 @@
+"""How the one pjsua2 Endpoint is configured, and its SIP transport.
+
+The engine thread calls these between `libCreate()` and `libStart()`; see engine.py.
+"""
+
+from __future__ import annotations
+
+import pjsua2 as pj
+
+from app.config import SipSettings
+from app.telephony import siplog
+
+_TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP,
+               "tls": pj.PJSIP_TRANSPORT_TLS}
+
+
+def endpoint_config(settings: SipSettings, *, log_sip: bool) -> pj.EpConfig:
+    cfg = pj.EpConfig()
+    # One thread of ours polls; pjsua2 callbacks run only there (pygui found Python
+    # crashing with pjsua worker threads).
+    cfg.uaConfig.threadCnt = 0
+    cfg.uaConfig.mainThreadOnly = True
+    cfg.uaConfig.maxCalls = 4  # what the wheel allows anyway (core.calls.MAX_CALLS)
+    cfg.uaConfig.userAgent = settings.user_agent
+    siplog.configure(cfg.logConfig, sip_trace=log_sip)
+    cfg.medConfig.noVad = True  # keep RTP flowing in silence (hold/mute checks, NAT)
+    cfg.medConfig.clockRate = 8000
+    cfg.medConfig.sndClockRate = 8000
+    return cfg
+
+
+def create_transport(ep: pj.Endpoint, settings: SipSettings) -> tuple[int, str]:
+    """(transport id, "host:port" it listens on); raises pj.Error when it cannot bind."""
+    tcfg = pj.TransportConfig()
+    tcfg.port = settings.port
+    if settings.listen_address and settings.listen_address != "0.0.0.0":
+        tcfg.boundAddress = settings.listen_address
+        tcfg.publicAddress = settings.listen_address
+    if settings.transport == "tls":
+        tcfg.tlsConfig.verifyServer = settings.tls_verify
+    tid = int(ep.transportCreate(_TRANSPORTS[settings.transport], tcfg))
+    return tid, str(ep.transportGetInfo(tid).localName)
+
+
+__all__ = ["create_transport", "endpoint_config"]
