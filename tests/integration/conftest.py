@@ -36,13 +36,6 @@ WAIT = 10.0  # generous upper bound for any single SIP exchange on loopback
 E = TypeVar("E")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.sip)
-
-
 def free_port() -> int:
     """A port free for both UDP and TCP on 127.0.0.1 right now."""
     for _ in range(50):
