@@ -30,7 +30,7 @@ def test_port_in_use_is_an_engine_error_that_says_what_to_do() -> None:
         port = taken.getsockname()[1]
         engine = Engine(SipSettings(mode="direct", listen_address="127.0.0.1", port=port),
                         password=None, policy=basic_policy, on_event=EventLog())
-        with pytest.raises(EngineError, match="sip.port"):
+        with pytest.raises(EngineError, match=r"sip\.port"):
             engine.start()
         engine.stop()  # idempotent after a failed start
 
@@ -40,7 +40,7 @@ def test_registrar_mode_without_server_is_refused() -> None:
 
     engine = Engine(SipSettings(mode="registrar", server=""), password=None,
                     policy=basic_policy, on_event=EventLog())
-    with pytest.raises(EngineError, match="sip.server"):
+    with pytest.raises(EngineError, match=r"sip\.server"):
         engine.start()
 
 
