@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from PySide6.QtCore import QCoreApplication, QObject, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
 from app.config import ConfigProblem, Settings, SipSettings
@@ -193,6 +193,9 @@ class SwitchboardApp(QObject):
             self.engine.stop()
         except Exception:
             log.exception("engine stop failed")
+        # Stopping hangs up live calls; deliver those last events so each call still
+        # reaches history and the CRM outbox before anything closes.
+        QCoreApplication.sendPostedEvents(self.bridge, 0)
         self.availability.stop()
         if self.crm is not None:
             self.crm.stop()
@@ -288,6 +291,20 @@ class SwitchboardApp(QObject):
         self.window.set_history(records)
 
 
+def quit_on_signals(app: QCoreApplication) -> QTimer:
+    """SIGTERM / SIGINT quit like the tray's Quit, so calls are hung up (BYE) and the
+    engine stops cleanly. Python runs signal handlers only between bytecodes, so a
+    timer wakes the interpreter while Qt's loop runs."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: app.quit())
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    return wake
+
+
 def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
             problems: Sequence[ConfigProblem] = (), dial: str | None = None) -> int:
     """Run the phone until the agent quits; returns the process exit code.
@@ -333,6 +350,7 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
         switchboard.window.show_problem(note)
     if dial:
         switchboard.dial_when_running(parse_link(dial, region).value)
+    quit_on_signals(app)
     try:
         return int(app.exec())
     finally:

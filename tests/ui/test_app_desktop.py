@@ -496,3 +496,31 @@ def test_closing_the_window_without_a_tray_quits(
     assert not wiring.hides_to_tray()  # offscreen has no tray
     app.window.close()
     qtbot.waitUntil(lambda: quits == ["quit"])
+
+
+# -- stopping ------------------------------------------------------------------------------
+
+@needs_sipp
+def test_sigterm_hangs_up_the_call_and_exits_cleanly(
+        tmp_path: Path, processes: Callable[..., AppProcess]) -> None:
+    port = free_port()
+    peer = subprocess.Popen(
+        ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-nostdin"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_udp_bound(port, peer)
+        profile = make_profile(tmp_path / "profile", port=free_port(), sipp_port=port)
+        app = processes(run_cmd(profile), app_env())
+        app.event("registration")
+        subprocess.run([sys.executable, "-m", "app", "--profile", str(profile.root), "dial",
+                        NUMBER], cwd=REPO, env=app_env(), capture_output=True, timeout=WAIT,
+                       check=True)
+        handle = app.event("answered")["handle"]
+        app.proc.terminate()  # SIGTERM, as a session logout or `kill` sends
+        assert app.proc.wait(WAIT) == 0
+        assert app.event("ended", handle=handle)["side"] == "local"
+        # SIPp's uas scenario ends successfully only after it has received our BYE.
+        assert peer.wait(WAIT) == 0
+    finally:
+        if peer.poll() is None:
+            peer.kill()
