@@ -193,6 +193,12 @@ class EngineCall(pj.Call):
 
     # -- commands (engine thread) -------------------------------------------------------
 
+    def fail(self, code: int, reason: str) -> None:
+        """The call could not even start (makeCall raised): report it ENDED."""
+        self.silent = False
+        self._report(CallState.ENDED, code, reason, side=HangupSide.NONE)
+        self.host.call_finished(self.handle)
+
     def ring(self) -> None:
         prm = pj.CallOpParam()
         prm.statusCode = 180

@@ -394,9 +394,7 @@ class Engine:
             call.makeCall(uri, prm)
         except pj.Error as exc:
             log.warning("dial %s failed: %s", uri, _pj_reason(exc))
-            call.silent = False
-            call._report(CallState.ENDED, 500, f"Could not place the call: {exc.reason}")
-            self.call_finished(handle)
+            call.fail(500, f"Could not place the call: {exc.reason}")
 
     def incoming_call(self, prm: pj.OnIncomingCallParam) -> None:
         """Account.onIncomingCall: decide at once, answer 180 or the refusal right here."""

@@ -147,3 +147,13 @@ def test_anonymous_caller_id_hides_the_number(make_engine, sipp, tmp_path: Path)
     eut.events.wait(CallStateChanged, handle=handle, state=CallState.ENDED)
     assert peer.wait() == 0, peer.output()  # SIPp found a Privacy header
     assert "id" in (peer.log_dir / "actions.log").read_text()
+
+
+def test_unroutable_uri_ends_the_call_instead_of_raising(make_engine) -> None:
+    eut = make_engine()
+    handle = eut.engine.dial("sip:nobody@no-such-host.invalid")  # dns lookup fails
+    started = eut.events.wait(OutgoingCallStarted, handle=handle)
+    ended = eut.events.wait(CallStateChanged, handle=handle, state=CallState.ENDED)
+    assert started.call_id
+    assert ended.sip_code >= 400
+    assert ended.hangup_side is HangupSide.NONE
