@@ -18,6 +18,7 @@ from app.config import SipSettings
 from app.core.calls import EngineEvent, RegistrationChanged, RegistrationState
 from app.telephony.call import guarded
 from app.telephony.mapping import retry_delay
+from app.telephony.sipmsg import header, parse_name_addr
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ class EngineAccount(pj.Account):
             self.registered = True
             self.failures = 0
             self.host.emit(RegistrationChanged(RegistrationState.REGISTERED, code, reason,
-                                               contact=self._contact()))
+                                               contact=self._contact(prm)))
             return
         self.registered = False
         if 200 <= code < 300 or self.closing:
@@ -151,8 +152,12 @@ class EngineAccount(pj.Account):
             # e.g. a registration already in progress; the result will arrive anyway.
             log.info("registration retry not started: %s", exc.info())
 
-    def _contact(self) -> str:
+    def _contact(self, prm: pj.OnRegStateParam) -> str:
+        """The binding the registrar confirmed (Contact of its 200 OK), else our AOR."""
         try:
+            value = header(str(prm.rdata.wholeMsg), "contact")
+            if value:
+                return parse_name_addr(value.split(",")[0]).uri
             return str(self.getInfo().uri)
         except pj.Error:
             return ""

@@ -345,6 +345,7 @@ class Engine:
                 ep.libHandleEvents(POLL_MS)
                 self._round()
             if self._account is not None:
+                self._unregister(ep)
                 self._account.close()
                 with contextlib.suppress(pj.Error):
                     self._account.shutdown()
@@ -369,6 +370,21 @@ class Engine:
             self._ep = None
             del ep
             gc.collect()
+
+    def _unregister(self, ep: pj.Endpoint) -> None:
+        """Unregister while the Account still reports back (after shutdown() it cannot)."""
+        account = self._account
+        if account is None or not account.registered:
+            return
+        account.closing = True
+        try:
+            account.setRegistration(False)
+        except pj.Error:
+            return
+        deadline = time.monotonic() + 1.0
+        while account.registered and time.monotonic() < deadline and \
+                ep.libGetState() == pj.PJSUA_STATE_RUNNING:
+            ep.libHandleEvents(POLL_MS)
 
     def _hang_up_all(self) -> None:
         # A separate function so no local variable keeps a Call alive past libDestroy().

@@ -215,3 +215,11 @@ def test_presence_publish_and_subscribe(make_engine, kamailio, agent) -> None:
     closed = eut.events.wait(PresenceChanged, uri="sip:bob@127.0.0.1", basic_open=False,
                              timeout=15)
     assert closed.note == "Lunch"
+
+
+def test_registered_contact_and_unregister_on_stop(make_engine, kamailio) -> None:
+    eut = registered(make_engine, kamailio)
+    reg = eut.events.of(RegistrationChanged, state=RegistrationState.REGISTERED)[0]
+    assert reg.contact.startswith(f"sip:alice@127.0.0.1:{eut.engine.local_port}")
+    eut.engine.stop()
+    assert eut.events.of(RegistrationChanged, state=RegistrationState.UNREGISTERED)
