@@ -1,12 +1,16 @@
-"""Small widgets beside the screen-pop: the call notes box and the CRM outbox status.
+"""The screen-pop pane with its call notes box, and the CRM outbox status for the status bar.
 
-Both only show state and emit intents; the CRM wiring (app/wiring/crm.py) decides what
+They only show state and emit intents; the CRM wiring (app/wiring/crm.py) decides what
 the notes belong to and when a call counts as logged.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtWebEngineCore import QWebEngineLoadingInfo
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -15,6 +19,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from app.ui.screenpop import ScreenPopView
 
 MAX_NOTES = 5000  # the CRM field holds more; an agent's call note never needs it
 
@@ -131,3 +137,57 @@ class OutboxStatus(QWidget):
         self.setToolTip(last_error)
         self.retry_button.setVisible(failed > 0)
         self.setVisible(bool(parts))
+
+
+def _url_key(url: QUrl) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Path and decoded query of a switchboard:// URL (encodings of one URL differ)."""
+    query = parse_qsl(url.query(QUrl.ComponentFormattingOption.FullyEncoded),
+                      keep_blank_values=True)
+    return url.path().strip("/"), tuple(query)
+
+
+class ScreenPopPane(QWidget):
+    """The screen-pop view with the call notes under it.
+
+    `show(path, query)` loads a built-in page; `loaded(path)` says when the page asked
+    for last has finished loading (what the agent sees), never for a page left behind.
+    """
+
+    loaded = Signal(str)
+
+    def __init__(self, view: ScreenPopView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("screenpop_pane")
+        self.view = view
+        self.notes = CallNotes(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(view, 1)
+        layout.addWidget(self.notes)
+        self._wanted: tuple[str, tuple[tuple[str, str], ...]] | None = None
+        self._wanted_url = QUrl()
+        self._reloaded = False
+        # loadingChanged, not loadFinished: it names the URL that finished, so a late
+        # "finished" of the page we navigated away from is never taken for ours.
+        view.page().loadingChanged.connect(self._loading_changed)
+
+    def show_page(self, path: str, query: Mapping[str, str] | None = None) -> None:
+        self._wanted_url = ScreenPopView.crm_url(path, query)
+        self._wanted, self._reloaded = _url_key(self._wanted_url), False
+        self.view.load(self._wanted_url)
+
+    @Slot(QWebEngineLoadingInfo)
+    def _loading_changed(self, info: QWebEngineLoadingInfo) -> None:
+        if info.status() is not QWebEngineLoadingInfo.LoadStatus.LoadSucceededStatus:
+            return
+        key = _url_key(info.url())
+        if key == self._wanted:
+            self._wanted = None
+            self.loaded.emit(key[0])
+        elif self._wanted is not None and not self._reloaded:
+            # Chromium sometimes drops a load issued while the previous one (the "Looking
+            # up…" page) is still committing: that one finishes, ours never starts (1-2
+            # times in 40 bench calls). Ask once more.
+            self._reloaded = True
+            self.view.load(self._wanted_url)

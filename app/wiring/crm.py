@@ -30,8 +30,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtWebEngineCore import QWebEngineLoadingInfo
-from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.config import Settings
 from app.core import numbers
@@ -64,7 +62,7 @@ from app.crm.local.store import LocalStore
 from app.logs import call_event
 from app.paths import Profile
 from app.ui.main_window import MainWindow
-from app.ui.notes import CallNotes, OutboxStatus
+from app.ui.notes import OutboxStatus, ScreenPopPane
 from app.ui.screenpop import ScreenPopView
 
 log = logging.getLogger(__name__)
@@ -139,14 +137,8 @@ class CrmWiring(QObject):
 
         self.view = ScreenPopView(lambda p, q: pages.render(p, q, self.page_store),
                                   storage_dir=profile.cache_dir / "screenpop")
-        self.notes = CallNotes()
-        self.pane = QWidget()
-        self.pane.setObjectName("screenpop_pane")
-        layout = QVBoxLayout(self.pane)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.notes)
+        self.pane = ScreenPopPane(self.view)
+        self.notes = self.pane.notes
         window.set_screenpop_widget(self.pane)
         self.outbox_status = OutboxStatus()
         window.statusBar().addPermanentWidget(self.outbox_status)
@@ -155,9 +147,7 @@ class CrmWiring(QObject):
         # Queued: the intent is emitted inside acceptNavigationRequest, and loading a page
         # from there (re-entering Chromium's navigation) kills the process with SIGTRAP.
         self.view.action_requested.connect(self._on_action, Qt.ConnectionType.QueuedConnection)
-        # loadingChanged, not loadFinished: it names the URL that finished, so a late
-        # "finished" of the page we navigated away from is never taken for the pop.
-        self.view.page().loadingChanged.connect(self._on_loading_changed)
+        self.pane.loaded.connect(self._on_loaded)
         self.notes.notes_edited.connect(self._notes_edited)
         self.outbox_status.retry_requested.connect(self._retry_failed)
         session.subscribe(on_call_updated=self._call_updated, on_call_ended=self._call_ended)
@@ -170,7 +160,7 @@ class CrmWiring(QObject):
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(SLOW_LOOKUP_MS)
         self._slow_timer.timeout.connect(self._maybe_slow)
-        self.view.show_idle()
+        self.pane.show_page("idle")
 
     def _ensure_database(self, path: Any, region: str) -> None:
         """First run: an empty built-in CRM (a missing file later is an error)."""
@@ -249,7 +239,7 @@ class CrmWiring(QObject):
         self._calls[call.call_id] = state
         self._handles[call.handle] = call.call_id
         self._focused = call.call_id
-        self.view.show_looking_up(state.number)
+        self.pane.show_page("looking-up", {"number": state.number})
         self.notes.show_call(state.who, "")
         number = state.number
         self._submit(lambda: self.store.identify(number),
@@ -261,7 +251,7 @@ class CrmWiring(QObject):
     def _maybe_slow(self) -> None:
         state = self._calls.get(self._focused or "")
         if state is not None and state.looking_up and not self._stopped:
-            self.view.show_page("looking-up", {"number": _tr(
+            self.pane.show_page("looking-up", {"number": _tr(
                 "%s — the CRM is slow to answer; the call goes on") % state.number})
 
     def _identified(self, state: CallCrm, result: IdentifyResult | None,
@@ -270,8 +260,9 @@ class CrmWiring(QObject):
         if error is not None or result is None:
             call_event("crm_lookup_failed", call_id=state.call_id, error=str(error))
             if self._focused == state.call_id:
-                self.view.show_error(str(error) if isinstance(error, CrmError) else
-                                     _tr("The CRM lookup failed: %s") % error)
+                self.pane.show_page("error", {
+                    "message": str(error) if isinstance(error, CrmError)
+                    else _tr("The CRM lookup failed: %s") % error})
         else:
             state.matches = result
             records = result.contacts + result.accounts + result.leads
@@ -297,7 +288,7 @@ class CrmWiring(QObject):
                     action, number=state.number, queue=state.queue, call=state.call_id,
                     direction=state.direction))
             else:  # the Case workflow does its work on answer
-                self.view.show_page("ringing", {"who": state.who})
+                self.pane.show_page("ringing", {"who": state.who})
 
     def _answered(self, state: CallCrm) -> None:
         if state.looking_up:
@@ -368,7 +359,7 @@ class CrmWiring(QObject):
         self._focused = state.call_id
         self.notes.show_call(state.who, state.notes)
         if state.looking_up:
-            self.view.show_looking_up(state.number)
+            self.pane.show_page("looking-up", {"number": state.number})
         elif state.linked is not None:
             self._show_record(state, state.linked)
         else:
@@ -386,21 +377,16 @@ class CrmWiring(QObject):
               query: Mapping[str, str] | None = None) -> None:
         if state is not None:
             state.page = path
-        self.view.show_page(path, query)
+        self.pane.show_page(path, query)
 
     def _show_record(self, state: CallCrm | None, ref: RecordRef) -> None:
         url = self.store.record_url(ref)
         self._show(state, url[len(PREFIX):] if url.startswith(PREFIX) else str(ref))
 
-    @Slot(QWebEngineLoadingInfo)
-    def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
-        if info.status() is not QWebEngineLoadingInfo.LoadStatus.LoadSucceededStatus:
-            return
+    @Slot(str)
+    def _on_loaded(self, path: str) -> None:
         state = self._calls.get(self._focused or "")
-        if state is None or not state.page:
-            return
-        path = info.url().path().strip("/")
-        if path != state.page:
+        if state is None or not state.page or path != state.page:
             return
         ms = (datetime.now(timezone.utc) - state.arrived_at).total_seconds() * 1000
         call_event("popped", call_id=state.call_id, path=path, ms=round(ms, 1))
@@ -477,7 +463,7 @@ class CrmWiring(QObject):
         def done(result: Any, error: BaseException | None) -> None:
             if error is not None:
                 if isinstance(error, CrmUnavailable):
-                    self.view.show_error(str(error))
+                    self.pane.show_page("error", {"message": str(error)})
                 else:
                     self.window.show_problem(_tr("The CRM could not do that: %s") % error)
                 return
