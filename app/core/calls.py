@@ -192,7 +192,7 @@ EngineEvent = (
 
 @dataclass(frozen=True)
 class CallOffer:
-    remote_number: str
+    remote_number: str  # as the INVITE wrote it (not yet E.164: the decision must not wait)
     display_name: str
     queue: str | None  # None: a direct call to the agent
     calls_in_progress: int  # calls already ringing or up on this agent

@@ -42,7 +42,7 @@ from app.telephony.account import EngineAccount, EngineBuddy, account_config, do
 from app.telephony.audio import AudioRouter, choose_device
 from app.telephony.call import ANONYMOUS, EngineCall, MediaStats, dial_param
 from app.telephony.endpoint import create_transport, endpoint_config
-from app.telephony.sipmsg import auto_answer_after, read_invite, target_uri
+from app.telephony.sipmsg import auto_answer_after, normalised, read_invite, target_uri
 
 log = logging.getLogger(__name__)
 
@@ -417,7 +417,7 @@ class Engine:
         assert self._account is not None
         s = self.settings
         facts = read_invite(str(prm.rdata.wholeMsg), queue_header=s.queue_header,
-                            region=self._region)
+                            region=None)  # numbers are normalised after the 180
         handle = self._next_handle()
         call = EngineCall(self, self._account, handle, outgoing=False, call_id=prm.callId)
         in_progress = sum(1 for c in self._calls.values() if c.state is not CallState.ENDED
@@ -431,6 +431,7 @@ class Engine:
         self._calls[handle] = call  # keep the Python object alive until DISCONNECTED
         if not decision.ring:
             call.refuse(decision.sip_code, decision.reason)
+            facts = normalised(facts, self._region)
             self.emit(CallRefused(facts.call_id, facts.remote_number, facts.display_name,
                                   facts.queue, decision.sip_code, decision.reason))
             return
@@ -442,6 +443,7 @@ class Engine:
         # 180 first: the caller should hear ringing before any consumer code runs. It
         # emits no CallStateChanged (RINGING is where an incoming call starts).
         call.ring()
+        facts = normalised(facts, self._region)
         self.emit(IncomingCall(handle, facts.call_id, facts.remote_uri, facts.remote_number,
                                facts.display_name, facts.queue, facts.local_number, after,
                                waiting=in_progress > 0))

@@ -89,6 +89,6 @@ def guard_bool_refcount() -> bool:
     # ob_refcnt is the first field of every object in a release build of CPython.
     ctypes.c_ssize_t.from_address(id(True)).value += _BOOL_GUARD
     _guarded = True
-    log.warning("PySide6 drops a reference to True on each emit(); guard added "
+    log.info("PySide6 drops a reference to True on each emit(); guard added "
                 "(PySide6 6.12.0 with Python < 3.12)")
     return True

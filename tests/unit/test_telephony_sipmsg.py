@@ -132,3 +132,16 @@ def test_sip_log_redacts_credentials() -> None:
     assert "abc123" not in out and 'response="x"' not in out
     assert "Authorization: Digest <redacted>" in out
     assert "Via: SIP/2.0/UDP h" in out
+
+
+def test_raw_read_then_normalised_gives_the_same_facts() -> None:
+    from app.telephony.sipmsg import normalised, read_invite
+
+    msg = ("INVITE sip:agent@127.0.0.1 SIP/2.0\r\n"
+           "From: \"Aino\" <sip:040-123%204567@127.0.0.1>;tag=1\r\n"
+           "To: <sip:0201234567@127.0.0.1>\r\nCall-ID: x\r\nX-Queue-Name: Sales\r\n\r\n")
+    raw = read_invite(msg, queue_header="X-Queue-Name", region=None)
+    assert raw.remote_number == "040-123%204567"  # untouched before the 180
+    assert raw.queue == "Sales" and raw.display_name == "Aino"
+    done = normalised(raw, "FI")
+    assert done == read_invite(msg, queue_header="X-Queue-Name", region="FI")
