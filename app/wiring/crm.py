@@ -185,6 +185,10 @@ class CrmWiring(QObject):
         self._stopped = True
         self._timer.stop()
         self._slow_timer.stop()
+        for state in list(self._calls.values()):
+            if state.ended is not None and state.looking_up:  # quit while looking up
+                state.looking_up = False
+                self._log(state, state.ended)
         for future in list(self._futures):
             future.cancel()
         wait(list(self._futures), timeout=5)
