@@ -128,7 +128,6 @@ class CrmWiring(QObject):
                              retry_max=crm.outbox_retry_max_seconds,
                              max_attempts=crm.outbox_max_attempts)
         self._calls: dict[str, CallCrm] = {}  # by SIP Call-ID
-        self._handles: dict[int, str] = {}
         self._dial_links: dict[int, RecordRef] = {}  # handle → record it was dialled from
         self._focused: str | None = None  # the call the pane and notes show
         self._futures: set[Future[Any]] = set()
@@ -241,7 +240,6 @@ class CrmWiring(QObject):
                         who, call.queue, call.arrived_at,
                         linked=self._dial_links.pop(call.handle, None))
         self._calls[call.call_id] = state
-        self._handles[call.handle] = call.call_id
         self._focused = call.call_id
         self.pane.show_page("looking-up", {"number": state.number})
         self.notes.show_call(state.who, "")
@@ -324,7 +322,6 @@ class CrmWiring(QObject):
     def _log(self, state: CallCrm, record: CallRecord) -> None:
         """Put the call log into the outbox; only then say "Logged"."""
         self._calls.pop(record.call_id, None)
-        self._handles.pop(state.handle, None)
         declined = record.direction is Direction.INBOUND and record.result is CallResult.DECLINED
         missed = record.direction is Direction.INBOUND and record.result is CallResult.MISSED
         phase = Phase.DECLINED if declined else Phase.ENDED
