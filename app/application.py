@@ -32,7 +32,7 @@ from app.core.history import MEMORY, History, HistoryError
 from app.core.phone import CallControl, PhoneSession
 from app.logs import call_event, log_engine_event
 from app.paths import Profile
-from app.ui.bridge import EngineBridge, guard_bool_refcount
+from app.ui.bridge import EngineBridge
 from app.ui.main_window import MainWindow
 from app.wiring.availability import AvailabilityWiring, Clock, utc_now
 from app.wiring.crm import crm_wiring
@@ -320,7 +320,6 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
     from app.ui.screenpop import register_schemes
     from app.wiring.desktop import DesktopWiring, show_missed_calls
 
-    guard_bool_refcount()  # PySide6 6.12.0 + Python 3.11 would abort after ~500 emits
     register_schemes()  # Qt wants custom URL schemes declared before the QApplication
     app = QApplication.instance() or LinkAwareApplication(list(argv))
     app.setApplicationName("Switchboard")

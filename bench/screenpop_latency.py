@@ -101,17 +101,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def guard_none_refcount() -> None:
-    """PySide6 6.12.0 on CPython < 3.12 also drops a reference to None on every call of a
-    void Qt method from Python (setText, setEnabled, …): ~80 per call in the app, so a
-    100-call run would abort with "none_dealloc". Same remedy as app/ui/bridge.py's True
-    guard, applied here until the app has one."""
-    import ctypes
-
-    if sys.version_info < (3, 12) and sys.implementation.name == "cpython":
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-
-
 def run_until(done: Callable[[], bool], timeout: float) -> None:
     """Run the Qt event loop until `done()` (checked every 5 ms) or `timeout` seconds.
 
@@ -154,7 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     from app.config import Settings
     from app.core.calls import Call
     from app.paths import Profile
-    from app.ui.bridge import guard_bool_refcount
     from app.ui.screenpop import register_schemes
 
     with tempfile.TemporaryDirectory(prefix="pop-bench-") as tmpdir:
@@ -171,8 +159,6 @@ def main(argv: list[str] | None = None) -> int:
         scenario = root / "ring_then_cancel.xml"
         scenario.write_text(SCENARIO.replace("{ring_ms}", str(args.ring_ms)))
 
-        guard_bool_refcount()
-        guard_none_refcount()
         register_schemes()
         _qapp = QApplication.instance() or QApplication([sys.argv[0]])  # kept alive
         settings = Settings()

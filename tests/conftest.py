@@ -19,10 +19,6 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # PySide6 6.12.0 on Python 3.11 leaks a reference to True per emit(); see app/ui/bridge.py.
-    from app.ui.bridge import guard_bool_refcount
-
-    guard_bool_refcount()
     # Custom URL schemes must be registered before the QApplication exists.
     try:
         from app.ui.screenpop import register_schemes

@@ -132,7 +132,7 @@ def choose(qtbot: QtBot, app: SwitchboardApp, status: str, duration: str = "") -
 
 def tick(qtbot: QtBot, box: QAbstractButton) -> None:
     """Click a radio or check box on its indicator (it ignores clicks beside its text)."""
-    assert box.isVisible() and box.isEnabled(), box.text()
+    qtbot.waitUntil(lambda: box.isVisible() and box.isEnabled(), timeout=WAIT_MS)
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(6, box.height() // 2))
 
 
@@ -141,7 +141,8 @@ def shown(app: SwitchboardApp) -> str:
 
 
 def click(qtbot: QtBot, button: QAbstractButton) -> None:
-    assert button.isVisible() and button.isEnabled(), button.text()
+    # A new call card is laid out and shown on a later turn of the event loop.
+    qtbot.waitUntil(lambda: button.isVisible() and button.isEnabled(), timeout=WAIT_MS)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
