@@ -100,7 +100,6 @@ def _cmd_dial(args: argparse.Namespace, profile: Profile) -> int:
 
 def _cmd_register_handler(args: argparse.Namespace, profile: Profile) -> int:
     from app.desktop.launch import register_handler_command
-
     from app.desktop.register_handler import default_command
 
     command = default_command()  # the frozen binary, the installed script, or -m app
