@@ -7,8 +7,12 @@
 `QT_TRANSLATE_NOOP`, but not the modules' `_tr("...")` helpers (a function whose body is
 `QCoreApplication.translate("Ctx", text)`). Their literal arguments are collected here with
 `ast` and handed to lupdate as a generated file of `QT_TRANSLATE_NOOP("Ctx", "...")` lines,
-so every string lands in its real context. Existing translations are kept; strings that
-disappeared from the code are marked vanished by lupdate.
+so every string lands in its real context. Qt-free modules that get the translate
+function as a `_tr` parameter (app/crm/local/pages.py) declare `TRANSLATION_CONTEXT = "Ctx"`
+at module level instead of a helper; their `_tr("...")` literals are collected the same
+way, and there a `_tr(...)` call with anything but one string literal is reported (its text
+could never be in the catalogue). Existing translations are kept; strings that disappeared
+from the code are marked vanished by lupdate.
 """
 
 from __future__ import annotations
@@ -45,21 +49,51 @@ def _helper_context(tree: ast.Module) -> str | None:
     return None
 
 
-def helper_strings(sources: list[Path]) -> list[tuple[str, str]]:
-    """(context, text) for every `_tr("literal")` call in modules with a `_tr` helper."""
-    found: list[tuple[str, str]] = []
+def _declared_context(tree: ast.Module) -> str | None:
+    """The value of a module-level `TRANSLATION_CONTEXT = "Ctx"` (Qt-free modules)."""
+    for node in tree.body:
+        target = (node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1
+                  else node.target if isinstance(node, ast.AnnAssign) else None)
+        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+        if (isinstance(target, ast.Name) and target.id == "TRANSLATION_CONTEXT"
+                and isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            return value.value
+    return None
+
+
+def _literal(node: ast.Call) -> str | None:
+    if (len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)):
+        return node.args[0].value
+    return None
+
+
+def _marked_calls(sources: list[Path]) -> list[tuple[Path, str, bool, ast.Call]]:
+    """(path, context, declared?, call) for every `_tr(...)` call in a module with a context."""
+    found = []
     for path in sources:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        context = _helper_context(tree)
+        declared = _declared_context(tree)
+        context = declared or _helper_context(tree)
         if context is None:
             continue
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "_tr" and node.args
-                    and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)):
-                found.append((context, node.args[0].value))
+        found += [(path, context, declared is not None, node) for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                  and node.func.id == "_tr"]
     return found
+
+
+def helper_strings(sources: list[Path]) -> list[tuple[str, str]]:
+    """(context, text) for every `_tr("literal")` call in modules with a `_tr` context."""
+    return [(context, text) for _, context, _, call in _marked_calls(sources)
+            if (text := _literal(call)) is not None]
+
+
+def dynamic_calls(sources: list[Path]) -> list[str]:
+    """`path:line` of `_tr(...)` calls without a literal in declared-context modules."""
+    return [f"{path.relative_to(ROOT)}:{call.lineno}"
+            for path, _, declared, call in _marked_calls(sources)
+            if declared and _literal(call) is None]
 
 
 def unfinished(ts: Path) -> list[tuple[str, str]]:
@@ -78,9 +112,13 @@ def unfinished(ts: Path) -> list[tuple[str, str]]:
     return out
 
 
+def app_sources() -> list[Path]:
+    return sorted((ROOT / "app").rglob("*.py"))
+
+
 def lupdate(ts: Path, language: str) -> None:
     """Bring `ts` up to date with the strings in app/ (keeping its translations)."""
-    sources = sorted((ROOT / "app").rglob("*.py"))
+    sources = app_sources()
     with tempfile.TemporaryDirectory() as tmp:
         stub = Path(tmp) / "helper_strings.py"
         stub.write_text("".join(f"QT_TRANSLATE_NOOP({c!r}, {t!r})\n"
@@ -104,13 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="only report untranslated strings (exit 1 if any)")
     args = parser.parse_args(argv)
+    dynamic = dynamic_calls(app_sources())
+    for where in dynamic:
+        print(f"{where}: _tr() needs one string literal to be translatable")
     if not args.check:
         update()
     missing = [(lang, c, s) for lang in LANGUAGES
                for c, s in unfinished(TRANSLATIONS / f"switchboard_{lang}.ts")]
     for lang, context, source in missing:
         print(f"{lang}: untranslated in {context}: {source!r}")
-    return 1 if missing else 0
+    return 1 if missing or dynamic else 0
 
 
 if __name__ == "__main__":

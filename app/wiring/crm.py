@@ -77,6 +77,11 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("CrmWiring", text)
 
 
+def translate_page(text: str) -> str:
+    """The built-in CRM pages' words in the UI language (looked up on every render)."""
+    return QCoreApplication.translate(pages.TRANSLATION_CONTEXT, text)
+
+
 @dataclass
 class CallCrm:
     """What the CRM side knows about one call."""
@@ -134,8 +139,9 @@ class CrmWiring(QObject):
         self._processing = False
         self._stopped = False
 
-        self.view = ScreenPopView(lambda p, q: pages.render(p, q, self.page_store),
-                                  storage_dir=profile.cache_dir / "screenpop")
+        self.view = ScreenPopView(
+            lambda p, q: pages.render(p, q, self.page_store, translate_page),
+            storage_dir=profile.cache_dir / "screenpop")
         self.pane = ScreenPopPane(self.view)
         self.notes = self.pane.notes
         window.set_screenpop_widget(self.pane)

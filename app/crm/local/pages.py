@@ -11,6 +11,14 @@ Paths: /contact/ID /account/ID /lead/ID /case/ID, /dialog?kind=…&number=…&qu
 /looking-up?number=…, /error?message=…, /ringing?who=…, /idle, /style.css. Dialog kinds: case,
 contact_account, contact_lead, phone_call (`chosen=contact/ID` preselects a contact).
 
+Language: `render(..., tr)` puts every user-visible string through `tr` (the Qt side
+passes `QCoreApplication.translate` bound to TRANSLATION_CONTEXT; the default keeps the
+English source text). Inside, the function is passed on as `_tr` and every translatable
+string is a literal `_tr("…")` call: packaging/update_translations.py collects those under
+TRANSLATION_CONTEXT (pyside6-lupdate itself would file a bare `tr("…")` under an empty
+context). A translation is escaped like any other text. Dates stay ISO
+(`2026-11-24 09:30`), the same in every language.
+
 Actions (switchboard://action/NAME, parameters as query; `call` is whatever the app put
 in the dialog's `call` parameter):
     open            ref                      pop this record
@@ -27,7 +35,7 @@ in the dialog's `call` parameter):
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -50,10 +58,39 @@ from app.crm.local.store import LocalStore
 
 TEMPLATES = Path(__file__).with_name("templates")
 HTML = "text/html"
-DIALOG_KINDS = {"case": "Case", "contact_account": "Contact & Account",
-                "contact_lead": "Contact & Lead", "phone_call": "Phone call"}
+TRANSLATION_CONTEXT = "CrmPages"  # update_translations.py files _tr("…") literals here
+DIALOG_KINDS = ("case", "contact_account", "contact_lead", "phone_call")
 _KEEP = ("kind", "number", "queue", "call", "direction")  # carried through the dialog's links
-NOT_REACHABLE = "CRM not reachable — the call goes on"
+
+Translate = Callable[[str], str]
+
+
+def identity(text: str) -> str:
+    """The untranslated (English) text."""
+    return text
+
+
+def not_reachable(_tr: Translate = identity) -> str:
+    return _tr("CRM not reachable — the call goes on")
+
+
+NOT_REACHABLE = not_reachable()
+
+
+def _kind_label(kind: str, _tr: Translate) -> str:
+    """What a record or dialog kind is called on the page."""
+    labels = {"contact": _tr("Contact"), "account": _tr("Account"), "lead": _tr("Lead"),
+              "case": _tr("Case"), "contact_account": _tr("Contact & Account"),
+              "contact_lead": _tr("Contact & Lead"), "phone_call": _tr("Phone call")}
+    return labels.get(kind, kind)
+
+
+def _word(value: str, _tr: Translate) -> str:
+    """A machine value the app itself writes (call result, default status), in words."""
+    words = {"answered": _tr("answered"), "missed": _tr("missed"), "declined": _tr("declined"),
+             "failed": _tr("failed"), "busy": _tr("busy"), "no_answer": _tr("no answer"),
+             "open": _tr("open"), "closed": _tr("closed")}
+    return words.get(value, value)
 
 
 def esc(value: object) -> str:
@@ -66,10 +103,16 @@ def _template(name: str) -> Template:
     return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
-def page(title: str, body: str, body_class: str = "") -> bytes:
+def page(title: str, body: str, body_class: str = "", lang: str = "en") -> bytes:
     """The whole document; `body` must already be HTML built from escaped parts."""
-    return _template("base.html").substitute(title=esc(title), body=body,
+    return _template("base.html").substitute(title=esc(title), body=body, lang=esc(lang),
                                              body_class=esc(body_class)).encode("utf-8")
+
+
+def _lang(_tr: Translate) -> str:
+    # The catalogue's own language code (Qt's idiom: translators translate the marker),
+    # so screen readers read the page in the right voice.
+    return _tr("en")
 
 
 def action_url(name: str, **params: str | None) -> str:
@@ -96,10 +139,11 @@ def external_link(url: str) -> str:
     return link(url.strip(), url.strip())
 
 
-def status_page(heading: str, detail: str, state: str) -> tuple[str, bytes]:
+def status_page(heading: str, detail: str, state: str,
+                _tr: Translate = identity) -> tuple[str, bytes]:
     body = _template("status.html").substitute(heading=esc(heading), detail=esc(detail),
                                                state=esc(state))
-    return HTML, page(heading, body, state)
+    return HTML, page(heading, body, state, _lang(_tr))
 
 
 # -- records ------------------------------------------------------------------------------
@@ -125,79 +169,85 @@ def _section(title: str, items: list[str], empty: str) -> str:
     return f"<section><h2>{esc(title)}</h2>{inner}</section>"
 
 
-def _case_item(case: Case, url: str | None = None) -> str:
+def _case_item(case: Case, _tr: Translate, url: str | None = None) -> str:
     target = url or crm_url(f"case/{case.id}")
     when = case.modified_at.strftime("%Y-%m-%d %H:%M") if case.modified_at else ""
     return (link(target, f"{case.number} {case.subject}", "name")
-            + f' <span class="meta">{esc(case.status)} · {esc(when)}</span>')
+            + f' <span class="meta">{esc(_word(case.status, _tr))} · {esc(when)}</span>')
 
 
-def _record(kind: str, heading: str, sub: str, fields: str, sections: str) -> bytes:
-    body = _template("record.html").substitute(kind=esc(kind), heading=esc(heading),
+def _record(kind: str, heading: str, sub: str, fields: str, sections: str,
+            _tr: Translate) -> bytes:
+    label = _kind_label(kind, _tr)
+    body = _template("record.html").substitute(kind=esc(label), heading=esc(heading),
                                                sub=sub, fields=fields, sections=sections)
-    return page(f"{heading} — {kind}", body, f"record {kind.lower()}")
+    return page(f"{heading} — {label}", body, f"record {kind}", _lang(_tr))
 
 
-def _activities(store: LocalStore, ref: RecordRef) -> str:
+def _activities(store: LocalStore, ref: RecordRef, _tr: Translate) -> str:
     items = [f'<span class="name">{esc(a.subject)}</span> <span class="meta">'
-             f'{esc(a.ended_at.strftime("%Y-%m-%d %H:%M"))} · {esc(a.result)}</span>'
-             + (f'<pre class="note">{esc(a.notes)}</pre>' if a.notes else "")
+             f'{esc(a.ended_at.strftime("%Y-%m-%d %H:%M"))} · {esc(_word(a.result, _tr))}'
+             "</span>" + (f'<pre class="note">{esc(a.notes)}</pre>' if a.notes else "")
              for a in store.activities_for(ref)]
-    return _section("Calls", items, "No calls logged yet.")
+    return _section(_tr("Calls"), items, _tr("No calls logged yet."))
 
 
-def contact_page(store: LocalStore, contact: Contact) -> bytes:
+def contact_page(store: LocalStore, contact: Contact, _tr: Translate = identity) -> bytes:
     account = (link(crm_url(f"account/{contact.account_id}"), contact.account_name)
                if contact.account_id else "")
-    fields = _fields([("Title", esc(contact.title)), ("Account", account),
-                      ("Email", _email(contact.email)),
-                      ("Phone", _phones(contact.phones, contact.ref, store.region))])
-    cases = [_case_item(c) for c in store.recent_cases(contact.id)]
-    sections = (_section("Latest cases", cases, "No cases.")
-                + _activities(store, contact.ref))
-    return _record("Contact", contact.name, esc(contact.account_name), fields, sections)
+    fields = _fields([(_tr("Title"), esc(contact.title)), (_tr("Account"), account),
+                      (_tr("Email"), _email(contact.email)),
+                      (_tr("Phone"), _phones(contact.phones, contact.ref, store.region))])
+    cases = [_case_item(c, _tr) for c in store.recent_cases(contact.id)]
+    sections = (_section(_tr("Latest cases"), cases, _tr("No cases."))
+                + _activities(store, contact.ref, _tr))
+    return _record("contact", contact.name, esc(contact.account_name), fields, sections, _tr)
 
 
-def account_page(store: LocalStore, account: Account) -> bytes:
-    fields = _fields([("Email", _email(account.email)),
-                      ("Website", external_link(account.website)),
-                      ("Phone", _phones(account.phones, account.ref, store.region))])
+def account_page(store: LocalStore, account: Account, _tr: Translate = identity) -> bytes:
+    fields = _fields([(_tr("Email"), _email(account.email)),
+                      (_tr("Website"), external_link(account.website)),
+                      (_tr("Phone"), _phones(account.phones, account.ref, store.region))])
     people = [link(crm_url(f"contact/{c.id}"), c.name, "name")
               + f' <span class="meta">{esc(c.title)}</span>'
               for c in store.account_contacts(account.id)]
-    cases = [_case_item(c) for c in store.account_cases(account.id)]
-    sections = (_section("Contacts", people, "No contacts.")
-                + _section("Cases", cases, "No cases.") + _activities(store, account.ref))
-    return _record("Account", account.name, "", fields, sections)
+    cases = [_case_item(c, _tr) for c in store.account_cases(account.id)]
+    sections = (_section(_tr("Contacts"), people, _tr("No contacts."))
+                + _section(_tr("Cases"), cases, _tr("No cases."))
+                + _activities(store, account.ref, _tr))
+    return _record("account", account.name, "", fields, sections, _tr)
 
 
-def lead_page(store: LocalStore, lead: Lead) -> bytes:
-    fields = _fields([("Company", esc(lead.company)), ("Status", esc(lead.status)),
-                      ("Email", _email(lead.email)),
-                      ("Phone", _phones(lead.phones, lead.ref, store.region))])
-    return _record("Lead", lead.name, esc(lead.company), fields, _activities(store, lead.ref))
+def lead_page(store: LocalStore, lead: Lead, _tr: Translate = identity) -> bytes:
+    fields = _fields([(_tr("Company"), esc(lead.company)),
+                      (_tr("Status"), esc(_word(lead.status, _tr))),
+                      (_tr("Email"), _email(lead.email)),
+                      (_tr("Phone"), _phones(lead.phones, lead.ref, store.region))])
+    return _record("lead", lead.name, esc(lead.company), fields,
+                   _activities(store, lead.ref, _tr), _tr)
 
 
-def case_page(store: LocalStore, case: Case) -> bytes:
+def case_page(store: LocalStore, case: Case, _tr: Translate = identity) -> bytes:
     contact = ""
     if case.contact_id:
         try:
             found = store.get(RecordRef.parse(f"contact/{case.contact_id}"))
             contact = link(crm_url(f"contact/{case.contact_id}"), getattr(found, "name", ""))
         except RecordNotFound:
-            contact = esc("(deleted contact)")
-    fields = _fields([("Status", esc(case.status)), ("Contact", contact),
-                      ("Description", esc(case.description))])
+            contact = esc(_tr("(deleted contact)"))
+    fields = _fields([(_tr("Status"), esc(_word(case.status, _tr))), (_tr("Contact"), contact),
+                      (_tr("Description"), esc(case.description))])
     notes = [f'<span class="meta">{esc(ts[:16].replace("T", " "))}</span>'
              f'<pre class="note">{esc(text)}</pre>' for ts, text in store.case_calls(case.id)]
-    sections = _section("Calls on this case", notes, "No calls saved on this case.")
-    return _record("Case", f"{case.number} {case.subject}", "", fields, sections)
+    sections = _section(_tr("Calls on this case"), notes, _tr("No calls saved on this case."))
+    return _record("case", f"{case.number} {case.subject}", "", fields, sections, _tr)
 
 
 # -- dialogs ------------------------------------------------------------------------------
 
 
-def _person_item(rec: Contact | Lead | Account, kind: str, ctx: Mapping[str, str]) -> str:
+def _person_item(rec: Contact | Lead | Account, kind: str, ctx: Mapping[str, str],
+                 _tr: Translate) -> str:
     call, number = ctx.get("call"), ctx.get("number")
     name = rec.name
     meta = (rec.account_name if isinstance(rec, Contact) else
@@ -205,13 +255,13 @@ def _person_item(rec: Contact | Lead | Account, kind: str, ctx: Mapping[str, str
     phones = ", ".join(numbers.display(p, "FI") if p.startswith("+") else p
                        for p in rec.phones)
     if kind == "case":
-        choose = link(crm_url("dialog", **_keep(ctx), chosen=str(rec.ref)), "Choose",
+        choose = link(crm_url("dialog", **_keep(ctx), chosen=str(rec.ref)), _tr("Choose"),
                       "button primary")
     elif kind == "phone_call":
-        choose = link(action_url("regarding", call=call, ref=str(rec.ref)), "Log call here",
-                      "button primary")
+        choose = link(action_url("regarding", call=call, ref=str(rec.ref)),
+                      _tr("Log call here"), "button primary")
     else:
-        choose = link(action_url("open", call=call, ref=str(rec.ref)), "Open",
+        choose = link(action_url("open", call=call, ref=str(rec.ref)), _tr("Open"),
                       "button primary")
     parts = [f'<span class="name">{esc(name)}</span>',
              f'<span class="meta">{esc(meta)}</span>',
@@ -219,7 +269,7 @@ def _person_item(rec: Contact | Lead | Account, kind: str, ctx: Mapping[str, str
     if number and kind != "case" and numbers.match_key(number) not in {
             numbers.match_key(p) for p in rec.phones}:
         parts.append(link(action_url("attach-number", call=call, ref=str(rec.ref),
-                                     number=number), "Update phone", "button"))
+                                     number=number), _tr("Update phone"), "button"))
     return " ".join(parts)
 
 
@@ -252,7 +302,70 @@ def _matches(kind: str, found: IdentifyResult | SearchResult) -> list[Contact | 
     return records
 
 
-def dialog_page(store: LocalStore, query: Mapping[str, str]) -> bytes:
+def _case_sections(store: LocalStore, query: Mapping[str, str], matched: IdentifyResult,
+                   records: list[Contact | Account | Lead], _tr: Translate) -> list[str]:
+    """The Case dialog: the caller's recent cases, or who it might be."""
+    ctx = {**query, "kind": "case"}
+    call, chosen = query.get("call"), query.get("chosen")
+    contact = None
+    if chosen:
+        found = store.get(RecordRef.parse(chosen))
+        contact = found if isinstance(found, Contact) else None
+    elif len(matched.contacts) == 1:
+        contact = matched.contacts[0]
+    sections: list[str] = []
+    if contact is not None:
+        cases = [_case_item(c, _tr, action_url("choose-case", call=call, case=c.id,
+                                              contact=contact.id))
+                 for c in store.recent_cases(contact.id, 5)]
+        sections.append(f'<section class="contact"><h2>{esc(contact.name)}</h2>'
+                        f'<p class="meta">{esc(contact.account_name)}</p></section>')
+        sections.append(_section(_tr("Choose a case"), cases, _tr("This contact has no cases.")))
+        sections.append('<div class="actions">' + link(
+            action_url("new-case", call=call, contact=contact.id), _tr("New case"),
+            "button primary") + link(action_url("new-case", call=call),
+                                     _tr("New case without identification"), "button")
+            + "</div>")
+        return sections
+    if records:
+        sections.append(_section(_tr("Who is calling?"), [_person_item(r, "case", ctx, _tr)
+                                                         for r in records], ""))
+    sections.append('<div class="actions">' + link(
+        action_url("new-case", call=call), _tr("New case") if not records else
+        _tr("New case without identification"), "button primary") + "</div>")
+    return sections
+
+
+def _record_sections(kind: str, ctx: Mapping[str, str],
+                     records: list[Contact | Account | Lead], _tr: Translate) -> list[str]:
+    """The other dialogs: who it might be, and forms for a new record."""
+    title = _tr("Who is calling?") if records else _tr("No record has this number")
+    sections = [_section(title, [_person_item(r, kind, ctx, _tr) for r in records],
+                         _tr("Search for the caller, or create a new record."))]
+    if kind != "phone_call":
+        sections.append(_new_form("new-contact", _tr("New contact"), [
+            ("first_name", _tr("First name")), ("last_name", _tr("Last name")),
+            ("email", _tr("Email")), ("company", _tr("Company"))], ctx))
+        if kind == "contact_account":
+            sections.append(_new_form("new-account", _tr("New account"), [
+                ("name", _tr("Account name")), ("email", _tr("Email"))], ctx))
+        else:
+            sections.append(_new_form("new-lead", _tr("New lead"), [
+                ("first_name", _tr("First name")), ("last_name", _tr("Last name")),
+                ("company", _tr("Company")), ("email", _tr("Email"))], ctx))
+    return sections
+
+
+def _heading(matches: int, _tr: Translate) -> str:
+    if matches == 0:
+        return _tr("Unknown caller")
+    if matches == 1:
+        return _tr("Caller identified")
+    return _tr("%d matches") % matches  # never 1: Finnish and English need no plural forms
+
+
+def dialog_page(store: LocalStore, query: Mapping[str, str],
+                _tr: Translate = identity) -> bytes:
     kind = query.get("kind", "case")
     if kind not in DIALOG_KINDS:
         kind = "case"
@@ -260,66 +373,27 @@ def dialog_page(store: LocalStore, query: Mapping[str, str]) -> bytes:
     number, call = query.get("number", ""), query.get("call")
     matched = store.identify(number) if number else IdentifyResult(number)
     records = _matches(kind, matched)
-    chosen = query.get("chosen")
-    sections: list[str] = []
-    if kind == "case":
-        contact = None
-        if chosen:
-            found = store.get(RecordRef.parse(chosen))
-            contact = found if isinstance(found, Contact) else None
-        elif len(matched.contacts) == 1:
-            contact = matched.contacts[0]
-        if contact is not None:
-            cases = [_case_item(c, action_url("choose-case", call=call, case=c.id,
-                                              contact=contact.id))
-                     for c in store.recent_cases(contact.id, 5)]
-            sections.append(f'<section class="contact"><h2>{esc(contact.name)}</h2>'
-                            f'<p class="meta">{esc(contact.account_name)}</p></section>')
-            sections.append(_section("Choose a case", cases, "This contact has no cases."))
-            sections.append('<div class="actions">' + link(
-                action_url("new-case", call=call, contact=contact.id), "New case",
-                "button primary") + link(action_url("new-case", call=call),
-                                         "New case without identification", "button")
-                + "</div>")
-        else:
-            if records:
-                sections.append(_section("Who is calling?", [_person_item(r, kind, ctx)
-                                                             for r in records], ""))
-            sections.append('<div class="actions">' + link(
-                action_url("new-case", call=call), "New case" if not records else
-                "New case without identification", "button primary") + "</div>")
-    else:
-        title = "Who is calling?" if records else "No record has this number"
-        sections.append(_section(title, [_person_item(r, kind, ctx) for r in records],
-                                 "Search for the caller, or create a new record."))
-        if kind != "phone_call":
-            sections.append(_new_form("new-contact", "New contact", [
-                ("first_name", "First name"), ("last_name", "Last name"),
-                ("email", "Email"), ("company", "Company")], ctx))
-            if kind == "contact_account":
-                sections.append(_new_form("new-account", "New account", [
-                    ("name", "Account name"), ("email", "Email")], ctx))
-            else:
-                sections.append(_new_form("new-lead", "New lead", [
-                    ("first_name", "First name"), ("last_name", "Last name"),
-                    ("company", "Company"), ("email", "Email")], ctx))
+    sections = (_case_sections(store, query, matched, records, _tr) if kind == "case"
+                else _record_sections(kind, ctx, records, _tr))
     results = ""
     q = query.get("q", "").strip()
     if q:
         searched = store.search(q)
-        items = [_person_item(r, kind, ctx) for r in _matches(kind, searched)]
+        items = [_person_item(r, kind, ctx, _tr) for r in _matches(kind, searched)]
         if kind == "case":
-            items += [_case_item(c, action_url("choose-case", call=call, case=c.id))
+            items += [_case_item(c, _tr, action_url("choose-case", call=call, case=c.id))
                       for c in searched.cases]
-        results = _section(f"Results for “{q}”", items, "Nothing found.")
-    heading = {0: "Unknown caller", 1: "Caller identified"}.get(len(records),
-                                                                f"{len(records)} matches")
+        results = _section(_tr("Results for “%s”") % q, items, _tr("Nothing found."))
+    shown_number = numbers.display(number, store.region) if number else _tr("Unknown number")
+    label = _kind_label(kind, _tr)
     body = _template("dialog.html").substitute(
-        kind=esc(DIALOG_KINDS[kind]), heading=esc(heading),
-        number=esc(numbers.display(number, store.region) if number else "Unknown number"),
-        queue=esc(query.get("queue") or "Direct"), sections="\n".join(sections),
-        hidden=_hidden(ctx), q=esc(q), results=results)
-    return page(f"{DIALOG_KINDS[kind]} — {number or 'unknown'}", body, f"dialog {kind}")
+        kind=esc(label), heading=esc(_heading(len(records), _tr)), number=esc(shown_number),
+        queue=esc(query.get("queue") or _tr("Direct")), sections="\n".join(sections),
+        hidden=_hidden(ctx), q=esc(q), results=results,
+        caller_label=esc(_tr("Caller")), queue_label=esc(_tr("Queue")),
+        search_title=esc(_tr("Search the CRM")), search_button=esc(_tr("Search")),
+        search_hint=esc(_tr("Name, company, email or case number")))
+    return page(f"{label} — {number or shown_number}", body, f"dialog {kind}", _lang(_tr))
 
 
 # -- entry point --------------------------------------------------------------------------
@@ -328,30 +402,37 @@ _RECORD_PAGES = {"contact": contact_page, "account": account_page, "lead": lead_
                  "case": case_page}
 
 
-def render(url_path: str, query: Mapping[str, str], store: LocalStore) -> tuple[str, bytes]:
-    """The page at switchboard://crm/<url_path>?<query>; never raises for CRM trouble."""
+def render(url_path: str, query: Mapping[str, str], store: LocalStore,
+           tr: Translate = identity) -> tuple[str, bytes]:
+    """The page at switchboard://crm/<url_path>?<query>; never raises for CRM trouble.
+
+    `tr` translates the page's own words (see the module docstring).
+    """
+    _tr = tr
     parts = [p for p in url_path.split("/") if p]
     try:
         if parts == ["style.css"]:
             return "text/css", (TEMPLATES / "style.css").read_bytes()
         if parts in ([], ["idle"]):
-            return status_page("No call", "Records pop up here when a call rings.", "idle")
+            return status_page(_tr("No call"), _tr("Records pop up here when a call rings."),
+                               "idle", _tr)
         if parts == ["looking-up"]:
-            return status_page("Looking up…", query.get("number", ""), "looking")
+            return status_page(_tr("Looking up…"), query.get("number", ""), "looking", _tr)
         if parts == ["error"]:
-            return status_page(NOT_REACHABLE, query.get("message", ""), "error")
+            return status_page(not_reachable(_tr), query.get("message", ""), "error", _tr)
         if parts == ["ringing"]:  # the Case workflow: nothing to pop until the answer
-            return status_page(query.get("who") or "Incoming call",
-                               "A case opens when you answer.", "looking")
+            return status_page(query.get("who") or _tr("Incoming call"),
+                               _tr("A case opens when you answer."), "looking", _tr)
         if parts == ["dialog"]:
-            return HTML, dialog_page(store, query)
+            return HTML, dialog_page(store, query, _tr)
         if len(parts) == 2 and parts[0] in _RECORD_PAGES:
             record = store.get(RecordRef.parse("/".join(parts)))
-            return HTML, _RECORD_PAGES[parts[0]](store, record)  # type: ignore[operator]
-        return status_page("Page not found", f"There is no page {url_path!r}.", "error")
+            return HTML, _RECORD_PAGES[parts[0]](store, record, _tr)  # type: ignore[operator]
+        return status_page(_tr("Page not found"), _tr("There is no page %s.") % repr(url_path),
+                           "error", _tr)
     except RecordNotFound as exc:
-        return status_page("Record not found", str(exc), "error")
+        return status_page(_tr("Record not found"), str(exc), "error", _tr)
     except CrmUnavailable as exc:
-        return status_page(NOT_REACHABLE, str(exc), "error")
+        return status_page(not_reachable(_tr), str(exc), "error", _tr)
     except CrmError as exc:
-        return status_page("The CRM could not show this", str(exc), "error")
+        return status_page(_tr("The CRM could not show this"), str(exc), "error", _tr)

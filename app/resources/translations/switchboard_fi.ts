@@ -165,6 +165,297 @@
     </message>
 </context>
 <context>
+    <name>CrmPages</name>
+    <message>
+        <source>CRM not reachable — the call goes on</source>
+        <translation>CRM ei vastaa — puhelu jatkuu</translation>
+    </message>
+    <message>
+        <source>en</source>
+        <translation>fi</translation>
+    </message>
+    <message>
+        <source>Contact</source>
+        <translation>Yhteyshenkilö</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Asiakasyritys</translation>
+    </message>
+    <message>
+        <source>Lead</source>
+        <translation>Liidi</translation>
+    </message>
+    <message>
+        <source>Case</source>
+        <translation>Tapaus</translation>
+    </message>
+    <message>
+        <source>Contact &amp; Account</source>
+        <translation>Yhteyshenkilö ja asiakasyritys</translation>
+    </message>
+    <message>
+        <source>Contact &amp; Lead</source>
+        <translation>Yhteyshenkilö ja liidi</translation>
+    </message>
+    <message>
+        <source>Phone call</source>
+        <translation>Puhelu</translation>
+    </message>
+    <message>
+        <source>answered</source>
+        <translation>vastattu</translation>
+    </message>
+    <message>
+        <source>missed</source>
+        <translation>vastaamaton</translation>
+    </message>
+    <message>
+        <source>declined</source>
+        <translation>hylätty</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>epäonnistui</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>varattu</translation>
+    </message>
+    <message>
+        <source>no answer</source>
+        <translation>ei vastausta</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>avoin</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>suljettu</translation>
+    </message>
+    <message>
+        <source>Calls</source>
+        <translation>Puhelut</translation>
+    </message>
+    <message>
+        <source>No calls logged yet.</source>
+        <translation>Puheluita ei ole vielä kirjattu.</translation>
+    </message>
+    <message>
+        <source>Calls on this case</source>
+        <translation>Tapauksen puhelut</translation>
+    </message>
+    <message>
+        <source>No calls saved on this case.</source>
+        <translation>Tapaukseen ei ole tallennettu puheluita.</translation>
+    </message>
+    <message>
+        <source>Who is calling?</source>
+        <translation>Kuka soittaa?</translation>
+    </message>
+    <message>
+        <source>No record has this number</source>
+        <translation>Numerolla ei löytynyt tietuetta</translation>
+    </message>
+    <message>
+        <source>Unknown caller</source>
+        <translation>Tuntematon soittaja</translation>
+    </message>
+    <message>
+        <source>Caller identified</source>
+        <translation>Soittaja tunnistettu</translation>
+    </message>
+    <message>
+        <source>%d matches</source>
+        <translation>%d osumaa</translation>
+    </message>
+    <message>
+        <source>Unknown number</source>
+        <translation>Tuntematon numero</translation>
+    </message>
+    <message>
+        <source>Latest cases</source>
+        <translation>Viimeisimmät tapaukset</translation>
+    </message>
+    <message>
+        <source>No cases.</source>
+        <translation>Ei tapauksia.</translation>
+    </message>
+    <message>
+        <source>Choose</source>
+        <translation>Valitse</translation>
+    </message>
+    <message>
+        <source>Search for the caller, or create a new record.</source>
+        <translation>Hae soittajaa tai luo uusi tietue.</translation>
+    </message>
+    <message>
+        <source>Nothing found.</source>
+        <translation>Ei tuloksia.</translation>
+    </message>
+    <message>
+        <source>Page not found</source>
+        <translation>Sivua ei löydy</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Titteli</translation>
+    </message>
+    <message>
+        <source>Email</source>
+        <translation>Sähköposti</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>Puhelin</translation>
+    </message>
+    <message>
+        <source>Website</source>
+        <translation>Verkkosivusto</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>Yhteyshenkilöt</translation>
+    </message>
+    <message>
+        <source>No contacts.</source>
+        <translation>Ei yhteyshenkilöitä.</translation>
+    </message>
+    <message>
+        <source>Cases</source>
+        <translation>Tapaukset</translation>
+    </message>
+    <message>
+        <source>Company</source>
+        <translation>Yritys</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Tila</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>Kuvaus</translation>
+    </message>
+    <message>
+        <source>Log call here</source>
+        <translation>Kirjaa puhelu tähän</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Avaa</translation>
+    </message>
+    <message>
+        <source>Update phone</source>
+        <translation>Päivitä numero</translation>
+    </message>
+    <message>
+        <source>Choose a case</source>
+        <translation>Valitse tapaus</translation>
+    </message>
+    <message>
+        <source>This contact has no cases.</source>
+        <translation>Yhteyshenkilöllä ei ole tapauksia.</translation>
+    </message>
+    <message>
+        <source>New contact</source>
+        <translation>Uusi yhteyshenkilö</translation>
+    </message>
+    <message>
+        <source>Results for “%s”</source>
+        <translation>Tulokset haulle ”%s”</translation>
+    </message>
+    <message>
+        <source>Caller</source>
+        <translation>Soittaja</translation>
+    </message>
+    <message>
+        <source>Queue</source>
+        <translation>Jono</translation>
+    </message>
+    <message>
+        <source>Search the CRM</source>
+        <translation>Hae CRM:stä</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Hae</translation>
+    </message>
+    <message>
+        <source>Name, company, email or case number</source>
+        <translation>Nimi, yritys, sähköposti tai tapausnumero</translation>
+    </message>
+    <message>
+        <source>No call</source>
+        <translation>Ei puhelua</translation>
+    </message>
+    <message>
+        <source>Records pop up here when a call rings.</source>
+        <translation>Asiakastiedot avautuvat tähän, kun puhelu soi.</translation>
+    </message>
+    <message>
+        <source>Looking up…</source>
+        <translation>Haetaan…</translation>
+    </message>
+    <message>
+        <source>A case opens when you answer.</source>
+        <translation>Tapaus avautuu, kun vastaat.</translation>
+    </message>
+    <message>
+        <source>There is no page %s.</source>
+        <translation>Sivua %s ei ole.</translation>
+    </message>
+    <message>
+        <source>Record not found</source>
+        <translation>Tietuetta ei löydy</translation>
+    </message>
+    <message>
+        <source>The CRM could not show this</source>
+        <translation>CRM ei voinut näyttää tätä</translation>
+    </message>
+    <message>
+        <source>(deleted contact)</source>
+        <translation>(poistettu yhteyshenkilö)</translation>
+    </message>
+    <message>
+        <source>New account</source>
+        <translation>Uusi asiakasyritys</translation>
+    </message>
+    <message>
+        <source>New lead</source>
+        <translation>Uusi liidi</translation>
+    </message>
+    <message>
+        <source>Direct</source>
+        <translation>Suora puhelu</translation>
+    </message>
+    <message>
+        <source>Incoming call</source>
+        <translation>Saapuva puhelu</translation>
+    </message>
+    <message>
+        <source>New case without identification</source>
+        <translation>Uusi tapaus ilman tunnistusta</translation>
+    </message>
+    <message>
+        <source>New case</source>
+        <translation>Uusi tapaus</translation>
+    </message>
+    <message>
+        <source>First name</source>
+        <translation>Etunimi</translation>
+    </message>
+    <message>
+        <source>Last name</source>
+        <translation>Sukunimi</translation>
+    </message>
+    <message>
+        <source>Account name</source>
+        <translation>Yrityksen nimi</translation>
+    </message>
+</context>
+<context>
     <name>CrmWiring</name>
     <message>
         <source>Logged</source>
