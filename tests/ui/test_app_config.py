@@ -13,18 +13,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.integration.conftest import free_port, scenario
-from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
-from tests.ui.test_app_desktop import (
+from tests.app_process import (
     AppProcess,
     app_env,
     make_profile,
     needs_sipp,
     run_cmd,
 )
-from tests.ui.test_app_desktop import (
+from tests.app_process import (
     processes as processes,  # the fixture, re-exported here
 )
+from tests.integration.conftest import free_port, scenario
+from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
 
 WAIT = 60.0
 
