@@ -9,6 +9,9 @@ CPU % over that window and its RSS are reported too. It prints a table, asserts 
 
     python bench/sip_latency.py [--calls 50] [--rate 10] [--idle 5] [--only baresip] [--keep]
 
+A bare pjsua2 auto-answerer (bench/peers/bare_pjsua2.py, no Switchboard code) runs too,
+so the floor the wheel itself sets is measured in the same run.
+
 Our engine runs as the app configures it (app.config defaults: SRTP optional, RFC 4733
 DTMF, call waiting on) plus auto-answer with no delay, in a child process
 (tests/integration/agent.py), so its CPU and memory are measured on their own.
@@ -90,6 +93,13 @@ def start_engine(work: Path, port: int) -> Running:
         stdin=subprocess.PIPE, stdout=log, stderr=subprocess.DEVNULL, cwd=ROOT)
     log.close()
     return Running(proc, port, "agent")
+
+
+def start_bare_pjsua2(work: Path, port: int) -> Running:
+    proc = subprocess.Popen([sys.executable, str(PEERS / "bare_pjsua2.py"), str(port)],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=ROOT)
+    return Running(proc, port, "bare")
 
 
 def start_baresip(work: Path, port: int) -> Running:
@@ -201,6 +211,7 @@ def summary(values: list[float]) -> str:
 
 UAS: dict[str, Callable[[Path, int], Running]] = {
     "switchboard engine": start_engine,
+    "bare pjsua2 (floor)": start_bare_pjsua2,
     "baresip": start_baresip,
     "linphonec": start_linphonec,
 }
