@@ -4,6 +4,11 @@ Pure Python: no Qt, no pjsua2, and no clock of its own: every method that can ch
 something takes `now`. The composition root calls `tick(now)` from a timer and pushes
 each returned `Change` to the UI and to the phone system's backend.
 
+What the agent chose survives a restart: `dump_state` turns it into JSON text (the chosen
+status, when it ends and what returns then, pool calls, the upcoming schedule; never a
+call or wrap-up), `load_state` reads it back (`SavedStateError` for anything broken), and
+`Availability.restore` takes it in at start, resolving what ran out while the app was shut.
+
 `ring_policy` runs on the telephony engine's thread for every incoming INVITE. It reads
 one immutable `_Gate` that the Qt thread replaces as a whole on every change, so it never
 sees half an update and never takes a lock.
@@ -13,10 +18,11 @@ from __future__ import annotations
 
 import enum
 import itertools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.core.calls import CallOffer, RingDecision, basic_policy
 
@@ -48,6 +54,7 @@ class Actor(enum.Enum):
     WRAP_UP = "wrap_up"
     CALL = "call"
     BACKEND = "backend"  # the phone system told us (an admin, another device)
+    RESTORE = "restore"  # taken back from the last session at start
 
 
 @dataclass(frozen=True)
@@ -239,6 +246,45 @@ class Availability:
         self.tick(now)
         return item
 
+    def restore(self, saved: SavedAvailability, now: datetime) -> list[str]:
+        """Take back the last session's choice; call it before anything else happens.
+
+        The history starts again with one RESTORE entry at the time it was saved; what ran
+        out or began while the app was shut (a duration, a schedule entry) is then applied
+        by `tick`, each at its own time. Schedule entries already over are dropped. Names
+        no longer configured are skipped; returns what was skipped, for the log.
+        """
+        skipped: list[str] = []
+
+        def known(name: str | None) -> Status | None:
+            if name is None:
+                return None
+            try:
+                return self.find(name)
+            except KeyError:
+                skipped.append(f"status {name!r} is no longer configured")
+                return None
+
+        status = known(saved.status)
+        if status is not None:
+            self.status, self.until = status, saved.until
+            back = known(saved.returns_to) if saved.until is not None else None
+            self._previous = _Saved(back or self.statuses[0], saved.returns_until) \
+                if saved.until is not None else None
+        self.pool_calls = saved.pool_calls
+        self._upcoming = []
+        for start, name, end in saved.schedule:
+            item_status = known(name)
+            if item_status is not None and (end is None or end > now):
+                self._upcoming.append(
+                    ScheduledAvailability(next(self._ids), start, item_status, end))
+        self._upcoming.sort(key=lambda s: (s.start, s.id))
+        self.phase, self.wrap_up_until, self._calls = Phase.IDLE, None, set()
+        self.history.clear()
+        self._record(min(saved.saved_at, now), Actor.RESTORE, "restored")
+        self.tick(now)
+        return skipped
+
     def unschedule(self, item_id: int) -> bool:
         before = len(self._upcoming)
         self._upcoming = [s for s in self._upcoming if s.id != item_id]
@@ -355,6 +401,109 @@ class Availability:
         return change
 
 
+# -- surviving a restart -----------------------------------------------------------------
+
+STATE_VERSION = 1
+
+
+class SavedStateError(ValueError):
+    """Saved availability that cannot be read (not JSON, wrong shape, unknown version)."""
+
+
+@dataclass(frozen=True)
+class SavedAvailability:
+    """What `dump_state` keeps of an Availability: the agent's choice, never a call."""
+
+    status: str
+    until: datetime | None
+    returns_to: str | None  # what comes back at `until`
+    returns_until: datetime | None  # when that one ends in turn
+    pool_calls: bool
+    schedule: tuple[tuple[datetime, str, datetime | None], ...]  # (start, status, end)
+    saved_at: datetime
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def dump_state(a: Availability, now: datetime) -> str:
+    """JSON text of the agent's choice (the status under any call or wrap-up)."""
+    back = a.returns_to
+    previous_until = a._previous.until if a._previous is not None and a.until else None
+    data = {
+        "version": STATE_VERSION,
+        "saved_at": now.isoformat(),
+        "status": a.status.name,
+        "until": _iso(a.until),
+        "returns_to": back.name if back is not None else None,
+        "returns_until": _iso(previous_until),
+        "pool_calls": a.pool_calls,
+        "schedule": [{"start": s.start.isoformat(), "status": s.status.name,
+                      "end": _iso(s.end)} for s in a.upcoming],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def _when(value: Any, key: str, *, optional: bool = True) -> datetime | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise SavedStateError(f"{key}: expected a date and time, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise SavedStateError(f"{key}: {value!r} is not a date and time") from None
+    if parsed.tzinfo is None:
+        raise SavedStateError(f"{key}: {value!r} has no time zone")
+    return parsed
+
+
+def _text(value: Any, key: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise SavedStateError(f"{key}: expected a status name, got {value!r}")
+    return value
+
+
+def load_state(text: str) -> SavedAvailability:
+    """Parse what `dump_state` wrote; raises SavedStateError, naming what is wrong."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise SavedStateError(f"not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise SavedStateError("expected a JSON object")
+    if data.get("version") != STATE_VERSION:
+        raise SavedStateError(f"unknown version {data.get('version')!r}")
+    pool_calls = data.get("pool_calls")
+    if not isinstance(pool_calls, bool):
+        raise SavedStateError(f"pool_calls: expected true or false, got {pool_calls!r}")
+    entries = data.get("schedule", [])
+    if not isinstance(entries, list):
+        raise SavedStateError("schedule: expected a list")
+    schedule = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise SavedStateError(f"schedule[{i}]: expected an object")
+        start = _when(entry.get("start"), f"schedule[{i}].start", optional=False)
+        end = _when(entry.get("end"), f"schedule[{i}].end")
+        assert start is not None
+        if end is not None and end <= start:
+            raise SavedStateError(f"schedule[{i}]: ends before it starts")
+        schedule.append((start, str(_text(entry.get("status"), f"schedule[{i}].status")),
+                         end))
+    saved_at = _when(data.get("saved_at"), "saved_at", optional=False)
+    assert saved_at is not None
+    return SavedAvailability(
+        status=str(_text(data.get("status"), "status")),
+        until=_when(data.get("until"), "until"),
+        returns_to=_text(data.get("returns_to"), "returns_to", optional=True),
+        returns_until=_when(data.get("returns_until"), "returns_until"),
+        pool_calls=pool_calls, schedule=tuple(schedule), saved_at=saved_at)
+
+
 __all__ = [
     "IN_A_CALL",
     "WRAP_UP",
@@ -362,9 +511,13 @@ __all__ = [
     "Availability",
     "Change",
     "Phase",
+    "SavedAvailability",
+    "SavedStateError",
     "ScheduledAvailability",
     "Status",
     "StatusType",
+    "dump_state",
+    "load_state",
     "parse_durations",
     "parse_statuses",
 ]

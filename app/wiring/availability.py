@@ -18,6 +18,9 @@ it to everything around it:
 
 A 1 s timer applies what is due (durations, wrap-up end, schedule) and counts down. Every
 change is logged as a structured `availability` call event saying who or what made it.
+The agent's choice (status, duration, pool calls, schedule) is saved in the profile on
+every change and taken back at the next start (app.wiring.availability_store), before
+anything is pushed to the phone system.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from app.contactcenter.base import (
     RemoteAvailabilityChanged,
 )
 from app.contactcenter.sync import AvailabilitySync
-from app.core.availability import Actor, Availability, Change, Phase
+from app.core.availability import Actor, Availability, Change, Phase, dump_state
 from app.core.calls import Call, CallState, RegistrationChanged, RingPolicy
 from app.core.phone import PhoneSession
 from app.logs import call_event
@@ -47,6 +50,7 @@ from app.paths import Profile
 from app.ui.main_window import MainWindow
 from app.ui.queue_dashboard import ContactCenterBridge, QueueDashboard
 from app.ui.status_menu import HIDDEN, StatusMenu
+from app.wiring.availability_store import FILE_NAME, AvailabilityStore
 from app.wiring.callbacks import CallbackWiring
 
 log = logging.getLogger(__name__)
@@ -83,6 +87,9 @@ class AvailabilityWiring(QObject):
         self._clock = clock
         self.availability = Availability.from_settings(
             settings.availability, clock(), call_waiting=settings.sip.call_waiting)
+        self._store = AvailabilityStore(profile.data_dir / FILE_NAME) if profile else None
+        self._saved_key: object = None
+        self._restore()
         self._seen = 0  # history entries already shown, logged and pushed
         self._live: set[int] = set()  # call handles counted as "in a call"
         self._session: PhoneSession | None = None
@@ -103,6 +110,22 @@ class AvailabilityWiring(QObject):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
         self._flush()
+
+    def _restore(self) -> None:
+        """Start where the last session left off (a broken file: the default status)."""
+        saved = self._store.load() if self._store is not None else None
+        if saved is None:
+            return
+        for problem in self.availability.restore(saved, self._clock()):
+            log.warning("saved availability: %s (skipped)", problem)
+
+    def _save(self) -> None:
+        """Write the agent's choice when it changed (calls and wrap-up are never saved)."""
+        a = self.availability
+        key = (a.status, a.until, a.returns_to, a.pool_calls, tuple(a.upcoming))
+        if self._store is not None and key != self._saved_key:
+            self._saved_key = key
+            self._store.save(dump_state(a, self._clock()))
 
     def _status_panel(self) -> QWidget:
         """The menu, with the schedule folded away: the calls stay in view below it."""
@@ -247,8 +270,9 @@ class AvailabilityWiring(QObject):
                 self._sync.push(change)
             self.changed.emit(change)
         if new:
+            self._save()
             self._render(new[-1])
-            if any(c.by is Actor.SCHEDULE for c in new):
+            if any(c.by in (Actor.SCHEDULE, Actor.RESTORE) for c in new):
                 self.menu.show_upcoming(a.upcoming)
                 self._show_schedule(self.schedule_toggle.isChecked())
 
@@ -310,12 +334,14 @@ class AvailabilityWiring(QObject):
         self.menu.show_upcoming(self.availability.upcoming)
         self._show_schedule(self.schedule_toggle.isChecked())
         self.menu.reset_new_schedule(now.astimezone())
+        self._save()
         self._flush()
 
     @Slot(int)
     def _schedule_remove_requested(self, item_id: int) -> None:
         if self.availability.unschedule(item_id):
             call_event("availability_unscheduled", by="agent", id=item_id)
+            self._save()
         self.menu.show_upcoming(self.availability.upcoming)
         self._show_schedule(self.schedule_toggle.isChecked())
 
