@@ -91,7 +91,7 @@ def make_app(qtbot: QtBot, settings: Settings, clock: Clock
     made: list[SwitchboardApp] = []
 
     def make(profile: Profile | None = None, **kw: Any) -> SwitchboardApp:
-        assert not made, "one engine per process"
+        assert all(a._stopped for a in made), "one engine per process at a time"
         app = SwitchboardApp(profile, settings, history=History(MEMORY), clock=clock, **kw)
         made.append(app)
         qtbot.addWidget(app.window)
@@ -273,6 +273,28 @@ def test_status_chosen_for_a_while_returns_by_itself(
     assert app.availability.availability.current.by.value == "timer"
 
 
+def test_status_chosen_for_a_while_survives_a_restart(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp],
+        tmp_path: Path, clock: Clock) -> None:
+    profile = Profile.at(tmp_path / "profile").ensure()
+    first = make_app(profile)
+    choose(qtbot, first, "Do not disturb", duration="30 min")
+    first.shutdown()
+    saved = profile.data_dir / "availability.json"
+    assert '"Do not disturb"' in saved.read_text()
+
+    clock.advance(minutes=5)  # closed for five minutes
+    app = make_app(profile)
+    menu = menu_of(app)
+    assert shown(app) == "Do not disturb"
+    assert menu.remaining.text().startswith(("25:00", "24:5"))
+    assert menu.remaining.text().endswith("left, then Available")
+    assert app.availability.availability.history[0].by.value == "restore"
+    refused(sipp, tmp_path, app, 486)  # still enforced by the new engine
+    clock.advance(minutes=26)
+    qtbot.waitUntil(lambda: shown(app) == "Available", timeout=WAIT_MS)
+
+
 def test_pool_calls_off_refuses_queue_calls_only(
         qtbot: QtBot, make_app: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp],
         tmp_path: Path) -> None:
@@ -395,6 +417,24 @@ def test_status_set_while_the_phone_system_is_away_is_applied_when_it_is_back(
     qtbot.waitUntil(lambda: not dash.banner.isVisible(), timeout=3 * WAIT_MS)
     qtbot.waitUntil(lambda: member(ami_server).paused, timeout=WAIT_MS)
     assert member(ami_server).reason == "Do not disturb"
+
+
+def test_restored_status_is_what_the_phone_system_gets_on_connect(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp], ami_settings: Settings,
+        ami_server: FakeAmiServer, tmp_path: Path) -> None:
+    profile = Profile.at(tmp_path / "profile").ensure()
+    first = make_app(profile)
+    choose(qtbot, first, "Lunch")
+    qtbot.waitUntil(lambda: member(ami_server).paused, timeout=WAIT_MS)
+    first.shutdown()
+    ami_server.admin_pause(ME, False, "")  # as if a restart of the phone system forgot it
+    sent = len(ami_server.actions)
+    app = make_app(profile)
+    assert shown(app) == "Lunch"
+    qtbot.waitUntil(lambda: member(ami_server).paused, timeout=WAIT_MS)
+    assert member(ami_server).reason == "Lunch"
+    pauses = [a for a in ami_server.actions[sent:] if a.get("Action") == "QueuePause"]
+    assert pauses and all(a.get("Paused") == "true" for a in pauses)  # never Available
 
 
 def test_hidden_number_reaches_the_callee_as_anonymous(
