@@ -153,6 +153,9 @@ class ContactCenterSettings:
     queue_numbers: list[str] = _opt([], "AMI: each queue's public number, `Name=+E164` "
                                     "(Asterisk does not know them); shown in the dashboard "
                                     "and offered as a display number.")
+    colleagues: list[str] = _opt([], "SIP presence: colleagues whose availability is shown "
+                                 "(and who can be called with one click), each "
+                                 "`Name=sip:user@domain`.")
 
 
 @dataclass
