@@ -130,6 +130,7 @@ class PhoneSession:
         self._on_registration: list[Callable[[RegistrationChanged], None]] = []
         self._on_problem: list[Callable[[str], None]] = []
         self._on_dtmf: list[Callable[[DtmfReceived], None]] = []
+        self._on_presence: list[Callable[[PresenceChanged], None]] = []
 
     # -- listeners -------------------------------------------------------------------
 
@@ -137,7 +138,8 @@ class PhoneSession:
                   on_call_ended: Callable[[CallRecord], None] | None = None,
                   on_registration: Callable[[RegistrationChanged], None] | None = None,
                   on_problem: Callable[[str], None] | None = None,
-                  on_dtmf: Callable[[DtmfReceived], None] | None = None) -> None:
+                  on_dtmf: Callable[[DtmfReceived], None] | None = None,
+                  on_presence: Callable[[PresenceChanged], None] | None = None) -> None:
         if on_call_updated is not None:
             self._on_call_updated.append(on_call_updated)
         if on_call_ended is not None:
@@ -148,6 +150,8 @@ class PhoneSession:
             self._on_problem.append(on_problem)
         if on_dtmf is not None:
             self._on_dtmf.append(on_dtmf)
+        if on_presence is not None:
+            self._on_presence.append(on_presence)
 
     def _notify(self, listeners: list[Callable[[T], None]], value: T) -> None:
         for fn in list(listeners):
@@ -216,7 +220,8 @@ class PhoneSession:
         elif isinstance(event, EngineProblem):
             self._problem(event.message)
         elif isinstance(event, PresenceChanged):
-            pass  # other agents' presence is the contact-centre module's business
+            # Other agents' presence is the contact-centre module's business: passed on.
+            self._notify(self._on_presence, event)
         else:
             log.warning("unknown engine event %r", event)
 
