@@ -12,7 +12,9 @@ it to everything around it:
   schedule, display number), the queue dashboard and the callback list under the
   screen-pop when a phone-system backend is configured;
 - the phone system (`contactcenter.backend`): connected off the GUI thread, every change
-  pushed once (AvailabilitySync), changes made there taken back into the core;
+  pushed once (AvailabilitySync), changes made there taken back into the core; with SIP
+  presence, the colleagues listed in `contactcenter.colleagues` in a tab beside the
+  queues (app.wiring.colleagues);
 - the CRM: callback requests become cases or tasks in the built-in CRM on a worker
   thread, listed with a one-click dial-back (app.wiring.callbacks).
 
@@ -37,13 +39,14 @@ from PySide6.QtWidgets import QTabWidget, QToolButton, QVBoxLayout, QWidget
 from app.config import Settings
 from app.contactcenter.base import (
     CallbacksChanged,
+    ColleaguePresenceChanged,
     ContactCenter,
     QueuesChanged,
     RemoteAvailabilityChanged,
 )
 from app.contactcenter.sync import AvailabilitySync
 from app.core.availability import Actor, Availability, Change, Phase, dump_state
-from app.core.calls import Call, CallState, RegistrationChanged, RingPolicy
+from app.core.calls import Call, CallState, PresenceChanged, RegistrationChanged, RingPolicy
 from app.core.phone import PhoneSession
 from app.logs import call_event
 from app.paths import Profile
@@ -52,6 +55,7 @@ from app.ui.queue_dashboard import ContactCenterBridge, QueueDashboard
 from app.ui.status_menu import HIDDEN, StatusMenu
 from app.wiring.availability_store import FILE_NAME, AvailabilityStore
 from app.wiring.callbacks import CallbackWiring
+from app.wiring.colleagues import ColleaguesWiring
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +101,7 @@ class AvailabilityWiring(QObject):
         self.backend: ContactCenter | None = None
         self.dashboard: QueueDashboard | None = None
         self.callbacks: CallbackWiring | None = None
+        self.colleagues: ColleaguesWiring | None = None
         self._sync: AvailabilitySync | None = None
         self._bridge: ContactCenterBridge | None = None
         self._queue_numbers: list[tuple[str, str]] = []
@@ -167,7 +172,7 @@ class AvailabilityWiring(QObject):
         self._session = session
         self._dial = dial
         session.subscribe(on_call_updated=self._call_updated,
-                          on_registration=self._registration)
+                          on_registration=self._registration, on_presence=self._presence)
         m = self.menu
         m.status_requested.connect(self._status_requested)
         m.pool_calls_requested.connect(self._pool_calls_requested)
@@ -206,6 +211,12 @@ class AvailabilityWiring(QObject):
         self._tabs.setTabBarAutoHide(True)  # one tab (no callbacks yet): no tab bar
         self._tabs.setDocumentMode(True)
         self._tabs.addTab(self.dashboard, _tr("Queues"))
+        if cc.backend == "sip_presence" and cc.colleagues:
+            # Plain SIP has no queues: the colleagues are what there is to see.
+            self.colleagues = ColleaguesWiring(cc.colleagues, engine,  # type: ignore[arg-type]
+                                               self._dial)
+            self._tabs.addTab(self.colleagues.widget, _tr("Colleagues"))
+            self._tabs.setCurrentWidget(self.colleagues.widget)
         # Asterisk never has callback requests: the tab comes with the first one.
         self.callbacks.widget.count_changed.connect(self._show_callback_count)
         self._window.set_queues_widget(self._tabs)
@@ -365,6 +376,13 @@ class AvailabilityWiring(QObject):
         on_engine_event = getattr(self.backend, "on_engine_event", None)
         if on_engine_event is not None:  # SIP presence follows the registration
             on_engine_event(ev)
+        if self.colleagues is not None:
+            self.colleagues.on_registration(ev)
+
+    def _presence(self, ev: PresenceChanged) -> None:
+        on_engine_event = getattr(self.backend, "on_engine_event", None)
+        if on_engine_event is not None:  # comes back as ColleaguePresenceChanged
+            on_engine_event(ev)
 
     # -- display number ----------------------------------------------------------------------
 
@@ -410,6 +428,8 @@ class AvailabilityWiring(QObject):
                 self._offer_display_numbers()
         elif isinstance(event, CallbacksChanged) and self.callbacks is not None:
             self.callbacks.on_requests(event.requests)
+        elif isinstance(event, ColleaguePresenceChanged) and self.colleagues is not None:
+            self.colleagues.show(event)
 
 
 __all__ = ["ANONYMOUS", "AvailabilityWiring", "utc_now"]

@@ -39,11 +39,13 @@ class AvailabilityStore:
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
-            return self._set_aside(f"cannot be read ({exc})")
+            self._set_aside(f"cannot be read ({exc})")
+            return None
         try:
             saved = load_state(text)
         except SavedStateError as exc:
-            return self._set_aside(f"is not valid ({exc})")
+            self._set_aside(f"is not valid ({exc})")
+            return None
         self._written = text
         return saved
 
@@ -74,7 +76,6 @@ class AvailabilityStore:
             kept = f"could not be set aside ({exc})"
         log.warning("saved availability %s %s; starting at the default status (the file "
                     "is %s)", self.path, problem, kept)
-        return None
 
 
 __all__ = ["FILE_NAME", "AvailabilityStore"]

@@ -1,0 +1,80 @@
+"""Colleagues' SIP presence in the window (`contactcenter.colleagues`, backend sip_presence).
+
+Each configured colleague is subscribed through the engine each time the account becomes
+usable (registered, or direct mode), since a registrar that lost us also dropped our
+subscriptions. Their NOTIFYs come back as PresenceChanged engine events, which the
+SIP presence backend turns into ColleaguePresenceChanged; `show` puts those in the
+ColleagueList, whose click is a dial of the colleague's URI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from app.contactcenter.base import ColleaguePresenceChanged
+from app.core.calls import RegistrationChanged, RegistrationState
+from app.ui.colleagues import ColleagueList
+
+log = logging.getLogger(__name__)
+
+
+class Subscriber(Protocol):
+    def subscribe_presence(self, uri: str) -> None: ...
+
+
+def parse_colleagues(entries: Iterable[str]) -> list[tuple[str, str]]:
+    """`Name=sip:user@domain` lines → (name, uri); a bare URI is named by its user part.
+
+    Lines without a sip:/sips: URI are skipped (logged); the first entry of a URI wins.
+    """
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for entry in entries:
+        name, sep, uri = entry.partition("=")
+        if not sep or name.strip().lower().startswith(("sip:", "sips:")):
+            name, uri = "", entry  # a bare URI (its parameters may hold "=")
+        name, uri = name.strip(), uri.strip()
+        if not uri.lower().startswith(("sip:", "sips:")) or "@" not in uri:
+            log.warning("contactcenter.colleagues: %r is not Name=sip:user@domain; skipped",
+                        entry)
+            continue
+        if uri not in seen:
+            seen.add(uri)
+            out.append((name or uri.split(":", 1)[1].split("@", 1)[0], uri))
+    return out
+
+
+class ColleaguesWiring:
+    """Subscribes the listed colleagues and shows their presence in `widget`."""
+
+    def __init__(self, entries: Iterable[str], engine: Subscriber,
+                 dial: Callable[[str], None]) -> None:
+        self.colleagues = parse_colleagues(entries)
+        self._engine = engine
+        self._usable = False
+        self.widget = ColleagueList()
+        self.widget.set_colleagues(self.colleagues)
+        self.widget.dial_requested.connect(dial)
+
+    def on_registration(self, ev: RegistrationChanged) -> None:
+        if ev.state is RegistrationState.REGISTERING:
+            return  # a refresh: the subscriptions still stand
+        usable = ev.state in (RegistrationState.REGISTERED, RegistrationState.DISABLED)
+        if usable and not self._usable:
+            for _name, uri in self.colleagues:
+                try:
+                    self._engine.subscribe_presence(uri)
+                except Exception as exc:  # the engine is stopping: nothing to watch then
+                    log.warning("presence of %s not subscribed: %s", uri, exc)
+        elif not usable and self._usable:
+            for _name, uri in self.colleagues:  # what we knew may be stale now
+                self.widget.show_presence(uri, None)
+        self._usable = usable
+
+    def show(self, event: ColleaguePresenceChanged) -> None:
+        self.widget.show_presence(event.uri, event.available, event.note)
+
+
+__all__ = ["ColleaguesWiring", "parse_colleagues"]
