@@ -8,7 +8,7 @@ call notes, and the outbox that logs every finished call (issue #3).
   slow or failing CRM shows a plain state in the pane and the call goes on;
 - dialog and record pages send intents (`action_requested`): choose a record or a case,
   create a case/contact/account/lead, update the phone, click-to-dial (a call dialled
-  from a record is linked to that record);
+  from a record is linked to that record); app/wiring/crm_actions.py carries them out;
 - hang-up: the call log (activity, or a note on the chosen case) goes into the durable
   outbox first; only then does the notes box say "Logged". A timer runs the outbox on a
   worker; the status bar shows how many logs wait for the CRM.
@@ -23,9 +23,8 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, wait
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -47,16 +46,7 @@ from app.core.workflows import (
     decide,
     dialog_query,
 )
-from app.crm.base import (
-    CrmError,
-    CrmUnavailable,
-    IdentifyResult,
-    NewAccount,
-    NewCase,
-    NewContact,
-    NewLead,
-    RecordRef,
-)
+from app.crm.base import CrmError, IdentifyResult, NewCase
 from app.crm.local import pages
 from app.crm.local.store import LocalStore
 from app.logs import call_event
@@ -64,13 +54,13 @@ from app.paths import Profile
 from app.ui.main_window import MainWindow
 from app.ui.notes import OutboxStatus, ScreenPopPane
 from app.ui.screenpop import ScreenPopView
+from app.wiring.crm_actions import CallCrm, PageActions
 
 log = logging.getLogger(__name__)
 
 OUTBOX_TICK_MS = 1000  # how often due outbox items are looked at (the outbox backs off)
 SLOW_LOOKUP_MS = 1500  # after this the pane says the CRM is slow (the call goes on)
 PAGE_BUSY_MS = 200  # the page renderer runs on the GUI thread: never wait long for a lock
-PREFIX = "switchboard://crm/"
 
 
 def _tr(text: str) -> str:
@@ -80,28 +70,6 @@ def _tr(text: str) -> str:
 def translate_page(text: str) -> str:
     """The built-in CRM pages' words in the UI language (looked up on every render)."""
     return QCoreApplication.translate(pages.TRANSLATION_CONTEXT, text)
-
-
-@dataclass
-class CallCrm:
-    """What the CRM side knows about one call."""
-
-    call_id: str
-    handle: int
-    direction: Direction
-    number: str
-    who: str
-    queue: str | None
-    arrived_at: datetime
-    matches: IdentifyResult | None = None
-    looking_up: bool = True
-    linked: RecordRef | None = None  # chosen in the dialog, created, or dialled from
-    also: list[RecordRef] = field(default_factory=list)  # e.g. the chosen case's contact
-    notes: str = ""
-    answered: bool = False
-    answer_waiting: bool = False  # answered before the lookup came back
-    ended: CallRecord | None = None  # hung up before the lookup came back
-    page: str = ""  # the pop or dialog path, for the `popped` event
 
 
 class CrmWiring(QObject):
@@ -133,7 +101,6 @@ class CrmWiring(QObject):
                              retry_max=crm.outbox_retry_max_seconds,
                              max_attempts=crm.outbox_max_attempts)
         self._calls: dict[str, CallCrm] = {}  # by SIP Call-ID
-        self._dial_links: dict[int, RecordRef] = {}  # handle → record it was dialled from
         self._focused: str | None = None  # the call the pane and notes show
         self._futures: set[Future[Any]] = set()
         self._processing = False
@@ -145,13 +112,17 @@ class CrmWiring(QObject):
         self.pane = ScreenPopPane(self.view)
         self.notes = self.pane.notes
         window.set_screenpop_widget(self.pane)
+        self.actions = PageActions(self.store, session, window, self.pane,
+                                   call_for=self._calls.get, submit=self._submit,
+                                   parent=self)
         self.outbox_status = OutboxStatus()
         window.statusBar().addPermanentWidget(self.outbox_status)
 
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         # Queued: the intent is emitted inside acceptNavigationRequest, and loading a page
         # from there (re-entering Chromium's navigation) kills the process with SIGTRAP.
-        self.view.action_requested.connect(self._on_action, Qt.ConnectionType.QueuedConnection)
+        self.view.action_requested.connect(self.actions.on_action,
+                                           Qt.ConnectionType.QueuedConnection)
         self.pane.loaded.connect(self._on_loaded)
         self.notes.notes_edited.connect(self._notes_edited)
         self.outbox_status.retry_requested.connect(self._retry_failed)
@@ -244,7 +215,7 @@ class CrmWiring(QObject):
         who = call.display_name or numbers.display(call.remote_number, self.store.region)
         state = CallCrm(call.call_id, call.handle, call.direction, call.remote_number,
                         who, call.queue, call.arrived_at,
-                        linked=self._dial_links.pop(call.handle, None))
+                        linked=self.actions.take_dial_link(call.handle))
         self._calls[call.call_id] = state
         self._focused = call.call_id
         self.pane.show_page("looking-up", {"number": state.number})
@@ -290,9 +261,9 @@ class CrmWiring(QObject):
         for action in decide(state.direction, self.workflow, matches, Phase.RINGING,
                              state.linked):
             if isinstance(action, PopRecord):
-                self._show_record(state, action.ref)
+                self.actions.show_record(state, action.ref)
             elif isinstance(action, OpenDialog):
-                self._show(state, "dialog", dialog_query(
+                self.actions.show(state, "dialog", dialog_query(
                     action, number=state.number, queue=state.queue, call=state.call_id,
                     direction=state.direction))
             else:  # the Case workflow does its work on answer
@@ -306,14 +277,14 @@ class CrmWiring(QObject):
         for action in decide(state.direction, self.workflow, matches, Phase.ANSWERED,
                              state.linked):
             if isinstance(action, PopRecord):
-                self._show_record(state, action.ref)
+                self.actions.show_record(state, action.ref)
             elif isinstance(action, CreateCase):
                 contact = action.link_contact
                 if contact is not None:
                     state.also.append(contact)
                 new = NewCase(_tr("Phone call from %s") % state.who,
                               contact_id=contact.id if contact else None)
-                self._create(state, functools.partial(self.store.create_case, new))
+                self.actions.create(state, functools.partial(self.store.create_case, new))
 
     def _call_ended(self, record: CallRecord) -> None:
         state = self._calls.get(record.call_id)
@@ -368,7 +339,7 @@ class CrmWiring(QObject):
         if state.looking_up:
             self.pane.show_page("looking-up", {"number": state.number})
         elif state.linked is not None:
-            self._show_record(state, state.linked)
+            self.actions.show_record(state, state.linked)
         else:
             self._ringing(state)
 
@@ -380,16 +351,6 @@ class CrmWiring(QObject):
 
     # -- the pane ----------------------------------------------------------------------
 
-    def _show(self, state: CallCrm | None, path: str,
-              query: Mapping[str, str] | None = None) -> None:
-        if state is not None:
-            state.page = path
-        self.pane.show_page(path, query)
-
-    def _show_record(self, state: CallCrm | None, ref: RecordRef) -> None:
-        url = self.store.record_url(ref)
-        self._show(state, url[len(PREFIX):] if url.startswith(PREFIX) else str(ref))
-
     @Slot(str)
     def _on_loaded(self, path: str) -> None:
         state = self._calls.get(self._focused or "")
@@ -399,101 +360,6 @@ class CrmWiring(QObject):
         call_event("popped", call_id=state.call_id, path=path, ms=round(ms, 1))
         state.page = ""  # once per pop
         self.page_shown.emit(state.call_id, path)
-
-    # -- intents from the pages --------------------------------------------------------
-
-    @Slot(str, dict)
-    def _on_action(self, name: str, params: dict[str, str]) -> None:
-        state = self._calls.get(params.get("call", ""))
-        try:
-            self._act(name, params, state)
-        except CrmError as exc:
-            self.window.show_problem(_tr("The CRM could not do that: %s") % exc)
-
-    def _act(self, name: str, p: dict[str, str], state: CallCrm | None) -> None:
-        number = p.get("number", "") or (state.number if state else "")
-        if name in ("open", "regarding"):
-            ref = RecordRef.parse(p.get("ref", ""))
-            self._link(state, ref)
-            self._show_record(state, ref)
-        elif name == "choose-case":
-            case = RecordRef.parse(f"case/{p.get('case', '')}")
-            self._link(state, case)
-            if p.get("contact") and state is not None:
-                state.also.append(RecordRef.parse(f"contact/{p['contact']}"))
-            self._show_record(state, case)
-        elif name == "new-case":
-            contact = p.get("contact") or None
-            if contact and state is not None:
-                state.also.append(RecordRef.parse(f"contact/{contact}"))
-            who = state.who if state else number
-            new = NewCase(_tr("Phone call from %s") % who, contact_id=contact)
-            self._create(state, lambda: self.store.create_case(new))
-        elif name == "attach-number":
-            ref = RecordRef.parse(p.get("ref", ""))
-
-            def attach() -> RecordRef:
-                self.store.attach_number(ref, number)
-                return ref
-            self._create(state, attach)
-        elif name == "new-contact":
-            self._create(state, lambda: self._new_contact(p, number))
-        elif name == "new-account":
-            new_account = NewAccount(p.get("name", ""), p.get("email", ""),
-                                     phones=(number,) if number else ())
-            self._create(state, lambda: self.store.create_account(new_account))
-        elif name == "new-lead":
-            lead = NewLead(p.get("first_name", ""), p.get("last_name", ""),
-                           p.get("company", ""), p.get("email", ""),
-                           phones=(number,) if number else ())
-            self._create(state, lambda: self.store.create_lead(lead))
-        elif name == "dial":
-            self._dial(p.get("number", ""), p.get("ref") or None)
-        else:
-            log.warning("unknown screen-pop action %r ignored", name)
-
-    def _new_contact(self, p: dict[str, str], number: str) -> Any:
-        """On a worker: the contact, under an account of that name (found or created)."""
-        account_id = None
-        company = p.get("company", "").strip()
-        if company:
-            same = [a for a in self.store.search(company).accounts
-                    if a.name.casefold() == company.casefold()]
-            account = same[0] if same else self.store.create_account(NewAccount(company))
-            account_id = account.id
-        return self.store.create_contact(NewContact(
-            p.get("first_name", ""), p.get("last_name", ""), p.get("email", ""),
-            account_id=account_id, phones=(number,) if number else ()))
-
-    def _create(self, state: CallCrm | None, fn: Callable[[], Any]) -> None:
-        """Run a CRM write on a worker; link the call to the result and show it."""
-        def done(result: Any, error: BaseException | None) -> None:
-            if error is not None:
-                if isinstance(error, CrmUnavailable):
-                    self.pane.show_page("error", {"message": str(error)})
-                else:
-                    self.window.show_problem(_tr("The CRM could not do that: %s") % error)
-                return
-            ref = result if isinstance(result, RecordRef) else result.ref
-            self._link(state, ref)
-            self._show_record(state, ref)
-        self._submit(fn, done)
-
-    def _link(self, state: CallCrm | None, ref: RecordRef) -> None:
-        if state is not None:
-            state.linked = ref
-            if state.ended is None:
-                call_event("crm_linked", call_id=state.call_id, record=str(ref))
-
-    def _dial(self, number: str, ref: str | None) -> None:
-        """Click-to-dial from a page; the call is linked to the record it came from."""
-        link = RecordRef.parse(ref) if ref else None
-        outcome = self.session.dial(number)
-        if not outcome.ok:
-            self.window.show_dial_error(outcome.error)
-            return
-        if link is not None and outcome.handle is not None:
-            self._dial_links[outcome.handle] = link
 
     # -- outbox ------------------------------------------------------------------------
 
