@@ -45,7 +45,7 @@ from app.contactcenter.base import (
     RemoteAvailabilityChanged,
 )
 from app.contactcenter.sync import AvailabilitySync
-from app.core.availability import Actor, Availability, Change, Phase, dump_state
+from app.core.availability import Actor, Availability, Change, Phase
 from app.core.calls import Call, CallState, PresenceChanged, RegistrationChanged, RingPolicy
 from app.core.phone import PhoneSession
 from app.logs import call_event
@@ -92,8 +92,8 @@ class AvailabilityWiring(QObject):
         self.availability = Availability.from_settings(
             settings.availability, clock(), call_waiting=settings.sip.call_waiting)
         self._store = AvailabilityStore(profile.data_dir / FILE_NAME) if profile else None
-        self._saved_key: object = None
-        self._restore()
+        if self._store is not None:  # before anything is shown or pushed
+            self._store.restore(self.availability, clock())
         self._seen = 0  # history entries already shown, logged and pushed
         self._live: set[int] = set()  # call handles counted as "in a call"
         self._session: PhoneSession | None = None
@@ -116,21 +116,9 @@ class AvailabilityWiring(QObject):
         self._timer.timeout.connect(self._tick)
         self._flush()
 
-    def _restore(self) -> None:
-        """Start where the last session left off (a broken file: the default status)."""
-        saved = self._store.load() if self._store is not None else None
-        if saved is None:
-            return
-        for problem in self.availability.restore(saved, self._clock()):
-            log.warning("saved availability: %s (skipped)", problem)
-
     def _save(self) -> None:
-        """Write the agent's choice when it changed (calls and wrap-up are never saved)."""
-        a = self.availability
-        key = (a.status, a.until, a.returns_to, a.pool_calls, tuple(a.upcoming))
-        if self._store is not None and key != self._saved_key:
-            self._saved_key = key
-            self._store.save(dump_state(a, self._clock()))
+        if self._store is not None:
+            self._store.save_choice(self.availability, self._clock())
 
     def _status_panel(self) -> QWidget:
         """The menu, with the schedule folded away: the calls stay in view below it."""
@@ -380,9 +368,8 @@ class AvailabilityWiring(QObject):
             self.colleagues.on_registration(ev)
 
     def _presence(self, ev: PresenceChanged) -> None:
-        on_engine_event = getattr(self.backend, "on_engine_event", None)
-        if on_engine_event is not None:  # comes back as ColleaguePresenceChanged
-            on_engine_event(ev)
+        """A watched colleague's NOTIFY; the backend emits it as ColleaguePresenceChanged."""
+        getattr(self.backend, "on_engine_event", lambda _ev: None)(ev)
 
     # -- display number ----------------------------------------------------------------------
 

@@ -12,9 +12,16 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 
-from app.core.availability import SavedAvailability, SavedStateError, load_state
+from app.core.availability import (
+    Availability,
+    SavedAvailability,
+    SavedStateError,
+    dump_state,
+    load_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,22 @@ class AvailabilityStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._written: str | None = None
+        self._choice: object = None
+
+    def restore(self, availability: Availability, now: datetime) -> None:
+        """Start `availability` where the last session left off (if it saved anything)."""
+        saved = self.load()
+        if saved is not None:
+            for problem in availability.restore(saved, now):
+                log.warning("saved availability: %s (skipped)", problem)
+
+    def save_choice(self, availability: Availability, now: datetime) -> None:
+        """Write the agent's choice when it changed (calls and wrap-up are not a choice)."""
+        a = availability
+        choice = (a.status, a.until, a.returns_to, a.pool_calls, tuple(a.upcoming))
+        if choice != self._choice:
+            self._choice = choice
+            self.save(dump_state(a, now))
 
     @property
     def broken_path(self) -> Path:
