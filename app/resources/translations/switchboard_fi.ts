@@ -12,6 +12,10 @@
         <translation>Jonot</translation>
     </message>
     <message>
+        <source>Colleagues</source>
+        <translation>Kollegat</translation>
+    </message>
+    <message>
         <source>Callback requests (%s)</source>
         <translation>Takaisinsoittopyynnöt (%s)</translation>
     </message>
@@ -162,6 +166,29 @@
     <message>
         <source>Call back</source>
         <translation>Soita takaisin</translation>
+    </message>
+</context>
+<context>
+    <name>ColleagueList</name>
+    <message>
+        <source>No colleagues are listed in the settings.</source>
+        <translation>Asetuksissa ei ole lueteltu kollegoita.</translation>
+    </message>
+    <message>
+        <source>Click to call %1</source>
+        <translation>Soita napsauttamalla: %1</translation>
+    </message>
+    <message>
+        <source>Available</source>
+        <translation>Tavoitettavissa</translation>
+    </message>
+    <message>
+        <source>Not available</source>
+        <translation>Ei tavoitettavissa</translation>
+    </message>
+    <message>
+        <source>Presence not known</source>
+        <translation>Tila ei tiedossa</translation>
     </message>
 </context>
 <context>
