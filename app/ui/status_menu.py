@@ -266,8 +266,10 @@ class StatusMenu(QWidget):
 
     def reset_new_schedule(self, now: datetime) -> None:
         start = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-        self.new_start.setDateTime(QDateTime(start))
-        self.new_end.setDateTime(QDateTime(start + timedelta(hours=1)))
+        # Through epoch seconds: the edit shows local time, whatever zone `now` is in.
+        self.new_start.setDateTime(QDateTime.fromSecsSinceEpoch(int(start.timestamp())))
+        self.new_end.setDateTime(
+            QDateTime.fromSecsSinceEpoch(int((start + timedelta(hours=1)).timestamp())))
 
     # -- intents ------------------------------------------------------------------------------
 

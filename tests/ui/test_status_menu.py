@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -157,3 +158,23 @@ def test_display_number_choices(qtbot: QtBot, menu: StatusMenu) -> None:
     assert sig.args == [HIDDEN]
     menu.show_display_number("+35810100")
     assert menu.display_number.currentText() == "Sales (+35810100)"
+
+
+def test_new_schedule_defaults_to_the_next_hour_as_the_same_instant(
+        qtbot: QtBot, menu: StatusMenu, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `now` comes from the app's clock in UTC; the edit shows local time. What the agent
+    # adds must be the instant that was proposed, whatever the machine's time zone.
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+5:30: no whole-hour coincidences
+    time.tzset()
+    try:
+        now = datetime(2026, 11, 24, 9, 20, tzinfo=timezone.utc)
+        menu.reset_new_schedule(now)
+        menu.new_has_end.setChecked(True)
+        with qtbot.waitSignal(menu.schedule_add_requested) as sig:
+            menu._on_add()
+        start, _name, end = sig.args
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert start == datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+    assert end == datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
