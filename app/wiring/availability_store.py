@@ -1,7 +1,7 @@
 """The agent's availability on disk: `availability.json` in the profile's data directory.
 
 Only file handling lives here; what is saved and how it is read back are the pure
-`dump_state` / `load_state` of app.core.availability. Writes are atomic (a temporary file
+`dump_state` / `load_state` of app.core.availability_state. Writes are atomic (a temporary file
 in the same directory, flushed, then renamed over the old one), so a crash mid-write
 leaves the previous choice. A file that cannot be read or understood is never fatal: it
 is logged, renamed to `availability.json.broken` for support, and the app starts at the
@@ -15,8 +15,8 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from app.core.availability import (
-    Availability,
+from app.core.availability import Availability
+from app.core.availability_state import (
     SavedAvailability,
     SavedStateError,
     dump_state,

@@ -13,14 +13,8 @@ from pathlib import Path
 import pytest
 
 from app.config import AvailabilitySettings
-from app.core.availability import (
-    Actor,
-    Availability,
-    Phase,
-    SavedStateError,
-    dump_state,
-    load_state,
-)
+from app.core.availability import Actor, Availability, Phase
+from app.core.availability_state import SavedStateError, dump_state, load_state
 from app.core.calls import CallOffer
 from app.wiring.availability_store import AvailabilityStore
 
