@@ -254,7 +254,6 @@ class CallRecord:
 
 _BUSY_CODES = frozenset({486, 600})
 _NO_ANSWER_CODES = frozenset({408, 480, 487})
-_DECLINE_CODES = frozenset({486, 603, 480})
 
 
 @dataclass
@@ -332,11 +331,9 @@ class Call:
         if self.answered_at is not None:
             return CallResult.ANSWERED
         if self.direction is Direction.INBOUND:
-            if self.declined_locally or (
-                self.hangup_side is HangupSide.LOCAL and self.sip_code in _DECLINE_CODES
-            ):
-                return CallResult.DECLINED
-            return CallResult.MISSED
+            # Only the agent declines: a ringing call the phone itself ended (quitting,
+            # shutting down) was never answered and is missed, so it is logged.
+            return CallResult.DECLINED if self.declined_locally else CallResult.MISSED
         if self.sip_code in _BUSY_CODES:
             return CallResult.BUSY
         if self.sip_code in _NO_ANSWER_CODES:

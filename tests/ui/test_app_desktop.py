@@ -404,3 +404,20 @@ def test_sigterm_hangs_up_the_call_and_exits_cleanly(
     finally:
         if peer.poll() is None:
             peer.kill()
+
+
+@needs_sipp
+def test_quitting_while_a_call_rings_logs_it_as_missed(
+        tmp_path: Path, processes: Callable[..., AppProcess], sipp: Callable[..., Sipp]) -> None:
+    port = free_port()
+    profile = make_profile(tmp_path / "profile", port=port)
+    app = processes(run_cmd(profile), app_env())
+    app.event("registration")
+    sipp(scenario(tmp_path, "uac_cancel", HOLD_MS="30000"), f"127.0.0.1:{port}")
+    ringing = app.event("ringing")
+    app.proc.terminate()
+    assert app.proc.wait(WAIT) == 0
+    recorded = app.event("recorded", call_id=ringing["call_id"])
+    assert recorded["result"] == "missed"  # nobody declined it
+    # On disk in the outbox before the process ended: it lands at the next start.
+    assert app.event("crm_queued", call_id=ringing["call_id"])["call_id"] == ringing["call_id"]

@@ -127,10 +127,11 @@ def test_agent_decline_is_declined_whatever_the_code() -> None:
 
 
 @pytest.mark.parametrize("code", [486, 603, 480])
-def test_local_refusal_codes_are_declined(code: int) -> None:
+def test_ringing_call_ended_by_the_phone_itself_is_missed(code: int) -> None:
+    # e.g. the app quits while a call rings: nobody declined it, so it must be logged.
     call = inbound()
     step(call, CallState.ENDED, 3, code, HangupSide.LOCAL)
-    assert call.record().result is CallResult.DECLINED
+    assert call.record().result is CallResult.MISSED
 
 
 @pytest.mark.parametrize(("code", "result"), [
