@@ -183,9 +183,9 @@ def _cmd_doctor(args: argparse.Namespace, profile: Profile) -> int:
         ok = False
         print(f"keyring:  {exc}")
     try:
-        import pjsua2  # noqa: F401  (only checking that the SIP stack loads)
+        from app.telephony import stack_version
 
-        print("sip:      pjsua2 loads")
+        print(f"sip:      pjsua2 loads (PJSIP {stack_version()})")
     except ImportError as exc:
         ok = False
         print(f"sip:      pjsua2 does not load ({exc}); reinstall with "

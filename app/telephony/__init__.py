@@ -11,8 +11,15 @@ from typing import Any
 __all__ = ["Engine", "EngineError"]
 
 
+def stack_version() -> str:
+    """The PJSIP version of the installed wheel; ImportError when pjsua2 does not load."""
+    import pjsua2
+
+    return str(pjsua2.Endpoint().libVersion().full)
+
+
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in ("Engine", "EngineError"):
         from app.telephony import engine
 
         return getattr(engine, name)
