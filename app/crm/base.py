@@ -135,6 +135,21 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Task:
+    """A to-do in the CRM (a callback to make, say), optionally about a contact/account."""
+
+    id: str
+    subject: str
+    description: str = ""
+    due_at: datetime | None = None
+    status: str = "open"  # "open" / "done"
+    contact_id: str | None = None
+    account_id: str | None = None
+    created_at: datetime | None = None
+    modified_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class CallActivity:
     """One logged call as the CRM stores it (see app/core/activity.py for how it is built)."""
 
@@ -225,6 +240,17 @@ class NewCase:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class NewTask:
+    subject: str
+    description: str = ""
+    contact_id: str | None = None
+    account_id: str | None = None
+    due_at: datetime | None = None
+
+
+TASK_STATUSES = ("open", "done")
+
 # Fields update_activity accepts; anything else is a CrmError (a typo must not vanish).
 ACTIVITY_UPDATABLE = frozenset({"recording_url", "queue_wait_seconds", "notes", "subject",
                                 "result", "ended_at", "duration_seconds"})
@@ -259,6 +285,10 @@ class CrmBackend(Protocol):
         ...
 
     def create_case(self, new: NewCase) -> Case:
+        ...
+
+    def create_task(self, new: NewTask) -> Task:
+        """A new open task, linked to the contact/account when given."""
         ...
 
     def attach_number(self, ref: RecordRef, number: str) -> None:

@@ -117,7 +117,8 @@ def test_record_pages_speak_finnish(finnish: None, store: LocalStore) -> None:
     page = read(body)
     assert page.lang == "fi"
     for text in ("Yhteyshenkilö", "Titteli", "Asiakasyritys", "Sähköposti", "Puhelin",
-                 "Viimeisimmät tapaukset", "Puhelut"):
+                 "Viimeisimmät tapaukset", "Avoimet tehtävät", "Ei avoimia tehtäviä.",
+                 "Puhelut"):
         assert text in page.chunks, text
     assert any("vastattu" in c for c in page.chunks)  # the call's result, in words
     assert any("avoin" in c for c in page.chunks)  # the case's status

@@ -21,12 +21,13 @@ from app.crm.base import (
     NewCase,
     NewContact,
     NewLead,
+    NewTask,
     RecordKind,
     RecordNotFound,
     RecordRef,
 )
 from app.crm.local import pages
-from app.crm.local.schema import SCHEMA_VERSION
+from app.crm.local.schema import MIGRATIONS, SCHEMA_VERSION
 from app.crm.local.store import LocalStore
 
 
@@ -205,6 +206,46 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         LocalStore(path).identify("0401234567")
 
 
+def test_create_task_links_contact_and_its_account(store: LocalStore) -> None:
+    firm = store.create_account(NewAccount("Acme"))
+    alice = store.create_contact(NewContact("Alice", "Smith", account_id=firm.id))
+    due = datetime(2026, 3, 2, 12, 30, tzinfo=timezone.utc)
+    task = store.create_task(NewTask("CallBack - 2026-03-02 12:30", "Call +358401234567",
+                                     contact_id=alice.id, due_at=due))
+    assert (task.subject, task.description, task.due_at, task.status) == (
+        "CallBack - 2026-03-02 12:30", "Call +358401234567", due, "open")
+    assert (task.contact_id, task.account_id) == (alice.id, firm.id)
+    assert task.created_at is not None and task.modified_at is not None
+    unlinked = store.create_task(NewTask("Ring back"))
+    assert (unlinked.contact_id, unlinked.account_id, unlinked.due_at) == (None, None, None)
+    assert store.open_tasks(alice.id) == (task,)
+    with pytest.raises(RecordNotFound):
+        store.create_task(NewTask("x", contact_id="999"))
+
+
+def test_previous_schema_version_migrates_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "crm.sqlite3"
+    old = sqlite3.connect(path)
+    for statement in MIGRATIONS[0].split(";"):  # the database as version 1 left it
+        if statement.strip():
+            old.execute(statement)
+    old.execute("INSERT INTO contacts (first_name, last_name, created_at, modified_at) "
+                "VALUES ('Aino', 'Virtanen', '2026-01-01T00:00:00+00:00', "
+                "'2026-01-01T00:00:00+00:00')")
+    old.execute("INSERT INTO phones VALUES ('+358401234567', 'contact', 1, '+358401234567')")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    with LocalStore(path) as store:
+        (aino,) = store.identify("040 1234567").contacts
+        assert aino.name == "Aino Virtanen"
+        task = store.create_task(NewTask("CallBack", contact_id=aino.id))
+        assert store.open_tasks(aino.id) == (task,)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 1
+
+
 def test_schema_is_wal_and_versioned(store: LocalStore) -> None:
     store.counts()
     conn = sqlite3.connect(store.path)
@@ -257,6 +298,20 @@ def test_pages_escape_everything_and_carry_a_strict_csp(store: LocalStore) -> No
     assert "&lt;img src=x onerror=alert(1)&gt;&quot;&#x27;&amp;" in text
     assert "script-src 'none'" in text and "default-src 'none'" in text
     assert "<script" not in text
+
+
+def test_contact_page_lists_open_tasks_escaped(store: LocalStore) -> None:
+    evil = "<img src=x onerror=alert(1)>\"'&"
+    contact = store.create_contact(NewContact("Aino", "Virtanen"))
+    empty = pages.render(f"/contact/{contact.id}", {}, store)[1].decode()
+    assert "Open tasks" in empty and "No open tasks." in empty
+    store.create_task(NewTask(f"CallBack {evil}", f"Message: {evil}", contact_id=contact.id,
+                              due_at=datetime(2026, 3, 2, 12, 30, tzinfo=timezone.utc)))
+    text = pages.render(f"/contact/{contact.id}", {}, store)[1].decode()
+    assert "Open tasks" in text and "No open tasks." not in text
+    assert "<img" not in text and "onerror=alert(1)>" not in text
+    assert "CallBack &lt;img src=x onerror=alert(1)&gt;&quot;&#x27;&amp;" in text
+    assert "Message: &lt;img src=x onerror=alert(1)&gt;&quot;&#x27;&amp;" in text
 
 
 def test_dialog_shows_number_and_queue_or_direct(store: LocalStore) -> None:

@@ -192,6 +192,16 @@ def _activities(store: LocalStore, ref: RecordRef, _tr: Translate) -> str:
     return _section(_tr("Calls"), items, _tr("No calls logged yet."))
 
 
+def _open_tasks(store: LocalStore, contact: Contact, _tr: Translate) -> str:
+    """The contact's open tasks: subject, when due, and what to do (the description)."""
+    items = [f'<span class="name">{esc(_tr("Task"))}: {esc(t.subject)}</span> '
+             f'<span class="meta">{esc(_tr("due"))} '
+             f'{esc(f"{t.due_at.astimezone():%Y-%m-%d %H:%M}" if t.due_at else "—")}</span>'
+             + (f'<pre class="note">{esc(t.description)}</pre>' if t.description else "")
+             for t in store.open_tasks(contact.id)]
+    return _section(_tr("Open tasks"), items, _tr("No open tasks."))
+
+
 def contact_page(store: LocalStore, contact: Contact, _tr: Translate = identity) -> bytes:
     account = (link(crm_url(f"account/{contact.account_id}"), contact.account_name)
                if contact.account_id else "")
@@ -200,7 +210,7 @@ def contact_page(store: LocalStore, contact: Contact, _tr: Translate = identity)
                       (_tr("Phone"), _phones(contact.phones, contact.ref, store.region))])
     cases = [_case_item(c, _tr) for c in store.recent_cases(contact.id)]
     sections = (_section(_tr("Latest cases"), cases, _tr("No cases."))
-                + _activities(store, contact.ref, _tr))
+                + _open_tasks(store, contact, _tr) + _activities(store, contact.ref, _tr))
     return _record("contact", contact.name, esc(contact.account_name), fields, sections, _tr)
 
 

@@ -20,11 +20,14 @@ from app.crm.base import (
     IdentifyResult,
     Lead,
     RecordKind,
+    RecordNotFound,
     RecordRef,
     SearchResult,
+    Task,
 )
 
-__all__ = ["SearchResult", "accounts", "cases", "contacts", "leads", "search"]
+__all__ = ["SearchResult", "accounts", "cases", "contacts", "insert_task", "leads", "search",
+           "tasks", "tasks_where"]
 
 _TOP = "\U0010ffff"  # sorts after every character: `x <= col < x+_TOP` is a prefix range
 
@@ -103,6 +106,57 @@ def cases_where(conn: sqlite3.Connection, where: str, args: tuple, limit: int
     rows = conn.execute(f"SELECT {_CASE_COLS} FROM cases WHERE {where} "
                         "ORDER BY modified_at DESC, id DESC LIMIT ?", (*args, limit))
     return tuple(_case(tuple(r)) for r in rows)
+
+
+def _when(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _task(r: tuple) -> Task:
+    return Task(str(r[0]), r[1], r[2], _when(r[3]), r[4],
+                None if r[5] is None else str(r[5]), None if r[6] is None else str(r[6]),
+                _when(r[7]), _when(r[8]))
+
+
+_TASK_COLS = ("id, subject, description, due_at, status, contact_id, account_id, "
+              "created_at, modified_at")
+
+
+def tasks(conn: sqlite3.Connection, ids: Sequence[int]) -> tuple[Task, ...]:
+    if not ids:
+        return ()
+    rows = conn.execute(f"SELECT {_TASK_COLS} FROM tasks WHERE id IN ({_marks(ids)})",
+                        tuple(ids))
+    return tuple(_task(r) for r in _ordered(rows, ids))
+
+
+def tasks_where(conn: sqlite3.Connection, where: str, args: tuple, limit: int
+                ) -> tuple[Task, ...]:
+    """Tasks matching `where`, soonest due first (those without a due time last)."""
+    rows = conn.execute(f"SELECT {_TASK_COLS} FROM tasks WHERE {where} "
+                        "ORDER BY due_at IS NULL, due_at, id LIMIT ?", (*args, limit))
+    return tuple(_task(tuple(r)) for r in rows)
+
+
+def insert_task(conn: sqlite3.Connection, subject: str, description: str,
+                due_at: datetime | None, contact_id: int | None, account_id: int | None,
+                ts: str) -> Task:
+    """Write one open task (the caller checked the text) and read it back.
+
+    A contact without an account given brings its own account, as a case does.
+    """
+    if contact_id is not None:
+        row = conn.execute("SELECT account_id FROM contacts WHERE id = ?",
+                           (contact_id,)).fetchone()
+        if row is None:
+            raise RecordNotFound(f"the contact {contact_id} is not in the CRM")
+        account_id = row[0] if account_id is None else account_id
+    cur = conn.execute(
+        "INSERT INTO tasks (subject, description, due_at, status, contact_id, account_id, "
+        "created_at, modified_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
+        (subject, description, None if due_at is None else due_at.isoformat(), contact_id,
+         account_id, ts, ts))
+    return tasks(conn, [int(cur.lastrowid or 0)])[0]
 
 
 _ACT_COLS = ("id, call_id, subject, direction, result, started_at, ended_at, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry moves the database from version N-1 to N. Never edit a released step: add one.
 MIGRATIONS: tuple[str, ...] = (
@@ -113,6 +113,22 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL,
         PRIMARY KEY (case_id, call_id)
     ) WITHOUT ROWID;
+    """,
+    # 2: tasks (callback requests can become tasks instead of cases).
+    """
+    CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY,
+        subject TEXT NOT NULL COLLATE NOCASE,
+        description TEXT NOT NULL DEFAULT '',
+        due_at TEXT,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+        contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+        account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        modified_at TEXT NOT NULL
+    );
+    CREATE INDEX tasks_contact ON tasks(contact_id, status, due_at);
+    CREATE INDEX tasks_account ON tasks(account_id, status, due_at);
     """,
 )
 

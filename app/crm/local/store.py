@@ -33,9 +33,11 @@ from app.crm.base import (
     NewCase,
     NewContact,
     NewLead,
+    NewTask,
     RecordKind,
     RecordNotFound,
     RecordRef,
+    Task,
 )
 from app.crm.local import queries
 from app.crm.local.schema import NewerSchema, migrate
@@ -206,6 +208,12 @@ class LocalStore:
         with self._db() as conn:
             return queries.cases_where(conn, "contact_id = ?", (_int_id(contact_id),), limit)
 
+    def open_tasks(self, contact_id: str, limit: int = 5) -> tuple[Task, ...]:
+        """The contact's open tasks, soonest due first."""
+        with self._db() as conn:
+            return queries.tasks_where(conn, "contact_id = ? AND status = 'open'",
+                                       (_int_id(contact_id),), limit)
+
     def account_cases(self, account_id: str, limit: int = 10) -> tuple[Case, ...]:
         with self._db() as conn:
             return queries.cases_where(conn, "account_id = ?", (_int_id(account_id),), limit)
@@ -351,6 +359,15 @@ class LocalStore:
                 (subject, check_text("status", new.status) or "open", description, contact_id,
                  account_id, ts, ts))
             return queries.cases(conn, [int(cur.lastrowid or 0)])[0]
+
+    def create_task(self, new: NewTask) -> Task:
+        subject = check_text("subject", new.subject) or "Task"
+        description = check_text("description", new.description)
+        contact_id = _int_id(new.contact_id) if new.contact_id else None
+        account_id = _int_id(new.account_id) if new.account_id else None
+        with self.transaction() as conn:
+            return queries.insert_task(conn, subject, description, new.due_at, contact_id,
+                                       account_id, now_iso())
 
     def attach_number(self, ref: RecordRef, number: str) -> None:
         if ref.kind not in _PHONE_KINDS:

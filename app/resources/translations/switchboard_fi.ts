@@ -314,6 +314,14 @@
         <translation>Valitse</translation>
     </message>
     <message>
+        <source>Open tasks</source>
+        <translation>Avoimet tehtävät</translation>
+    </message>
+    <message>
+        <source>No open tasks.</source>
+        <translation>Ei avoimia tehtäviä.</translation>
+    </message>
+    <message>
         <source>Search for the caller, or create a new record.</source>
         <translation>Hae soittajaa tai luo uusi tietue.</translation>
     </message>
@@ -460,6 +468,14 @@
     <message>
         <source>Incoming call</source>
         <translation>Saapuva puhelu</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>Tehtävä</translation>
+    </message>
+    <message>
+        <source>due</source>
+        <translation>erääntyy</translation>
     </message>
     <message>
         <source>New case without identification</source>
