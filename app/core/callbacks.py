@@ -21,7 +21,7 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from app.crm.base import Case, CrmError, IdentifyResult, NewCase
+from app.crm.base import Case, CrmError, IdentifyResult, NewCase, NewTask, Task
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +36,6 @@ class CallbackRequest:
     message: str = ""
 
 
-@dataclass(frozen=True)
-class NewTask:
-    subject: str
-    description: str = ""
-    contact_id: str | None = None
-    account_id: str | None = None
-    due_at: datetime | None = None
-
-
 @runtime_checkable
 class CallbackCrm(Protocol):
     """The part of app.crm.base.CrmBackend this module needs."""
@@ -53,12 +44,7 @@ class CallbackCrm(Protocol):
 
     def create_case(self, new: NewCase) -> Case: ...
 
-
-@runtime_checkable
-class TaskCrm(Protocol):
-    """A CRM that can also create tasks (CrmBackend does not promise this yet)."""
-
-    def create_task(self, new: NewTask) -> str: ...
+    def create_task(self, new: NewTask) -> Task: ...
 
 
 CloseCallback = Callable[[str, str], None]  # (request id, note) → closes it on the phone system
@@ -182,13 +168,10 @@ class CallbackProcessor:
         contact_id, account_id, linked = _link(result)
         subject = subject_for(request, self._tz)
         description = _description(request)
-        if self._target == "task" and isinstance(self._crm, TaskCrm):
-            task_id = self._crm.create_task(NewTask(subject, description, contact_id,
-                                                    account_id, request.requested_at))
-            return f"task/{task_id}", linked
         if self._target == "task":
-            # CrmBackend has no create_task yet; a case keeps the request from being lost.
-            log.warning("this CRM cannot create tasks; callback %s becomes a case", request.id)
+            task = self._crm.create_task(NewTask(subject, description, contact_id,
+                                                 account_id, request.requested_at))
+            return f"task/{task.id}", linked
         case = self._crm.create_case(NewCase(subject, description, contact_id, account_id))
         return f"case/{case.id}", linked
 
@@ -201,6 +184,5 @@ __all__ = [
     "HandledStore",
     "NewTask",
     "Outcome",
-    "TaskCrm",
     "subject_for",
 ]

@@ -8,13 +8,22 @@ from pathlib import Path
 import pytest
 
 from app.core.callbacks import (
+    CallbackCrm,
     CallbackProcessor,
     CallbackRequest,
     HandledStore,
-    NewTask,
     subject_for,
 )
-from app.crm.base import Account, Case, Contact, CrmUnavailable, IdentifyResult, NewCase
+from app.crm.base import (
+    Account,
+    Case,
+    Contact,
+    CrmUnavailable,
+    IdentifyResult,
+    NewCase,
+    NewTask,
+    Task,
+)
 
 NUMBER = "+358401234567"
 REQ = CallbackRequest("cb-1", "Sales", datetime(2026, 3, 2, 12, 30, tzinfo=timezone.utc),
@@ -26,6 +35,7 @@ class FakeCrm:
         self.result = result
         self.down = down
         self.cases: list[NewCase] = []
+        self.tasks: list[NewTask] = []
 
     def identify(self, number: str) -> IdentifyResult:
         if self.down:
@@ -36,15 +46,9 @@ class FakeCrm:
         self.cases.append(new)
         return Case(str(len(self.cases)), f"0000{len(self.cases)}", new.subject)
 
-
-class TaskingCrm(FakeCrm):
-    def __init__(self, result: IdentifyResult) -> None:
-        super().__init__(result)
-        self.tasks: list[NewTask] = []
-
-    def create_task(self, new: NewTask) -> str:
+    def create_task(self, new: NewTask) -> Task:
         self.tasks.append(new)
-        return f"T{len(self.tasks)}"
+        return Task(f"T{len(self.tasks)}", new.subject, new.description, new.due_at)
 
 
 class PhoneSystem:
@@ -132,18 +136,43 @@ def test_crm_down_leaves_request_for_later(store: HandledStore) -> None:
     assert processor.process(REQ).closed and len(crm.cases) == 1
 
 
-def test_task_target_creates_task(store: HandledStore) -> None:
-    crm, phone = TaskingCrm(IdentifyResult(NUMBER, contacts=(ALICE,))), PhoneSystem()
+def test_fake_crm_is_a_callback_crm() -> None:
+    assert isinstance(FakeCrm(IdentifyResult(NUMBER)), CallbackCrm)
+
+
+@pytest.mark.parametrize(("matches", "contact_id", "linked"), [
+    (IdentifyResult(NUMBER), None, ""),
+    (IdentifyResult(NUMBER, contacts=(ALICE,)), "3", "contact/3"),
+    (IdentifyResult(NUMBER, contacts=(ALICE, BOB)), None, ""),
+    (IdentifyResult(NUMBER, contacts=(ALICE,), truncated=True), None, ""),
+])
+def test_task_target_creates_a_task_linked_only_to_one_match(
+        store: HandledStore, matches: IdentifyResult, contact_id: str | None,
+        linked: str, caplog: pytest.LogCaptureFixture) -> None:
+    crm, phone = FakeCrm(matches), PhoneSystem()
     outcome = make(crm, phone, store, target="task").process(REQ)
     (task,) = crm.tasks
-    assert (task.subject, task.contact_id, outcome.created) == (
-        "CallBack - 2026-03-02 12:30", "3", "task/T1")
-    assert crm.cases == [] and phone.closed == [("cb-1", "Task T1 created in CRM")]
+    assert crm.cases == [] and not caplog.records  # a real task, no warning fallback
+    assert (task.subject, task.contact_id, outcome.linked) == (
+        "CallBack - 2026-03-02 12:30", contact_id, linked)
+    assert task.due_at == REQ.requested_at
+    assert NUMBER in task.description and "https://rec.example/1.mp3" in task.description
+    assert "Please call about my order" in task.description
+    assert outcome.created == "task/T1" and outcome.closed
+    assert phone.closed == [("cb-1", "Task T1 created in CRM")]
 
 
-def test_task_target_without_task_support_falls_back_to_case(store: HandledStore) -> None:
-    crm, phone = FakeCrm(IdentifyResult(NUMBER)), PhoneSystem()
-    assert make(crm, phone, store, target="task").process(REQ).created == "case/1"
+def test_repeated_task_request_is_not_created_twice(store: HandledStore,
+                                                    tmp_path: Path) -> None:
+    crm, phone = FakeCrm(IdentifyResult(NUMBER, contacts=(ALICE,))), PhoneSystem(fail=1)
+    first = make(crm, phone, store, target="task").process(REQ)
+    assert first.created == "task/T1" and not first.closed  # created, close failed
+    assert make(crm, phone, store, target="task").process(REQ).closed
+    assert make(crm, phone, store, target="task").process(REQ).skipped
+    reopened = HandledStore(tmp_path / "callbacks.sqlite3")
+    assert make(crm, phone, reopened, target="task").process(REQ).skipped
+    assert len(crm.tasks) == 1 and crm.cases == []
+    assert phone.closed == [("cb-1", "Task T1 created in CRM")]
 
 
 def test_request_without_number_is_unlinked(store: HandledStore) -> None:
