@@ -12,7 +12,7 @@ SERVICE = "switchboard"
 NO_BACKEND_HELP = (
     "No system keyring is available, so the SIP password cannot be stored safely. "
     "Install and unlock one (GNOME Keyring or KWallet on Linux; on a headless machine "
-    "`pip install keyrings.alt` gives an encrypted file keyring), then run "
+    "`pip install keyrings.alt pycryptodome` gives an encrypted file keyring), then run "
     "`switchboard set-password`. Switchboard never saves passwords in plain text."
 )
 
@@ -30,8 +30,11 @@ def sip_key(sip: SipSettings) -> str:
 
 def _backend_usable() -> bool:
     backend = keyring.get_keyring()
-    # keyring's placeholder backends say "no keyring" through a negative priority.
-    return getattr(backend, "priority", 0) > 0 and "fail" not in type(backend).__module__
+    # keyring's placeholder backends say "no keyring" through a negative priority; and
+    # keyrings.alt falls back to a plain-text file without pycryptodome: refuse both.
+    return (getattr(backend, "priority", 0) > 0
+            and "fail" not in type(backend).__module__
+            and "plaintext" not in type(backend).__name__.lower())
 
 
 def get_password(key: str) -> str | None:

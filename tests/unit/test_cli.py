@@ -79,6 +79,17 @@ def test_set_password_goes_to_the_keyring_only(
     assert b"s3cret-pw" not in on_disk
 
 
+def test_a_plain_text_keyring_is_refused() -> None:
+    import keyring
+
+    class PlaintextKeyring(MemoryKeyring):  # the shape of keyrings.alt's fallback
+        pass
+
+    keyring.set_keyring(PlaintextKeyring())
+    with pytest.raises(secrets.SecretStoreUnavailable, match="never saves passwords"):
+        secrets.set_password("agent@pbx", "pw")
+
+
 def test_no_keyring_backend_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
     import keyring
     from keyring.backends import fail
