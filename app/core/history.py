@@ -19,6 +19,7 @@ from pathlib import Path
 
 from app.core.calls import CallRecord, CallResult, Direction, HangupSide
 from app.core.numbers import try_normalise
+from app.core.sqlite_schema import NewerSchema, migrate
 
 log = logging.getLogger(__name__)
 
@@ -142,27 +143,16 @@ class History:
 
     def _migrate(self) -> None:
         db = self._db
-        version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise HistoryCorrupt(
-                f"Call history {self.path} was written by a newer Switchboard (schema "
-                f"{version}, this one knows {SCHEMA_VERSION}); update Switchboard.")
+        try:
+            migrate(db, _MIGRATIONS, on_step=lambda v: log.info(
+                "call history %s migrated to schema %d", self.path, v))
+        except NewerSchema as exc:  # checked before anything writes to the file
+            raise HistoryCorrupt(f"Call history {self.path} was written by a newer "
+                                 f"Switchboard ({exc}); update Switchboard.") from None
         if self.path != MEMORY:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a power cut loses the
             # last commit at most, never corrupts
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _MIGRATIONS[target - 1].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {target}")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            log.info("call history %s migrated to schema %d", self.path, target)
 
     # -- writing ---------------------------------------------------------------------
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from app.core import sqlite_schema
+from app.core.sqlite_schema import NewerSchema
+
 SCHEMA_VERSION = 2
 
 # Each entry moves the database from version N-1 to N. Never edit a released step: add one.
@@ -135,27 +138,9 @@ MIGRATIONS: tuple[str, ...] = (
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
-class NewerSchema(Exception):
-    """The file was written by a newer Switchboard; we must not touch it."""
-
-
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the database to SCHEMA_VERSION, each step in its own transaction."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise NewerSchema(f"schema version {version}, this Switchboard knows {SCHEMA_VERSION}")
-    for step in range(version, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have migrated while we waited for the write lock.
-            if conn.execute("PRAGMA user_version").fetchone()[0] > step:
-                conn.execute("COMMIT")
-                continue
-            for statement in MIGRATIONS[step].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {step + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    sqlite_schema.migrate(conn, MIGRATIONS)
+
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "NewerSchema", "migrate"]
