@@ -127,7 +127,7 @@ class _ProgressBar:
 
 
 def _cmd_crm(args: argparse.Namespace, profile: Profile) -> int:
-    from app.crm.base import CrmError
+    from app.core.crm import CrmError
     from app.crm.local.csv_io import export_csv, import_csv
     from app.crm.local.store import LocalStore
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from app import config
-from app.crm.base import NewContact
+from app.core.crm import NewContact
 from app.crm.local.store import LocalStore
 from app.paths import Profile
 

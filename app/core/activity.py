@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.core.calls import CallRecord, CallResult, Direction
-from app.crm.base import CallActivity, RecordKind, RecordRef
+from app.core.crm import CallActivity, RecordKind, RecordRef
 
 _RESULT_WORDS = {
     CallResult.ANSWERED: "answered",

@@ -21,7 +21,7 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from app.crm.base import Case, CrmError, IdentifyResult, NewCase, NewTask, Task
+from app.core.crm import Case, CrmError, IdentifyResult, NewCase, NewTask, Task
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class CallbackRequest:
 
 @runtime_checkable
 class CallbackCrm(Protocol):
-    """The part of app.crm.base.CrmBackend this module needs."""
+    """The part of app.core.crm.CrmBackend this module needs."""
 
     def identify(self, number: str) -> IdentifyResult: ...
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.activity import CallLog
-from app.crm.base import CallActivity, CrmBackend, CrmError, CrmUnavailable, RecordRef
+from app.core.crm import CallActivity, CrmBackend, CrmError, CrmUnavailable, RecordRef
 
 ACTIVITY = "activity"  # create a call activity
 CASE_NOTE = "case_note"  # save the call info on a case instead

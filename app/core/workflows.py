@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.core.calls import Direction
-from app.crm.base import IdentifyResult, RecordKind, RecordRef
+from app.core.crm import IdentifyResult, RecordKind, RecordRef
 
 
 class Workflow(enum.Enum):

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from app import config
-from app.crm.base import NewCase
+from app.core.crm import NewCase
 from app.crm.local.csv_io import import_csv
 from app.crm.local.store import LocalStore
 from app.paths import Profile

@@ -34,6 +34,7 @@ from app.config import Settings
 from app.core import numbers
 from app.core.activity import call_log
 from app.core.calls import Call, CallRecord, CallResult, CallState, Direction
+from app.core.crm import CrmError, IdentifyResult, NewCase
 from app.core.outbox import ACTIVITY, Outbox, OutboxItem, ProcessReport
 from app.core.phone import PhoneSession
 from app.core.workflows import (
@@ -46,7 +47,6 @@ from app.core.workflows import (
     decide,
     dialog_query,
 )
-from app.crm.base import CrmError, IdentifyResult, NewCase
 from app.crm.local import pages
 from app.crm.local.store import LocalStore
 from app.logs import call_event

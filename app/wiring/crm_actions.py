@@ -21,8 +21,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Slot
 
 from app.core.calls import CallRecord, Direction
-from app.core.phone import PhoneSession
-from app.crm.base import (
+from app.core.crm import (
     CrmError,
     CrmUnavailable,
     IdentifyResult,
@@ -32,6 +31,7 @@ from app.crm.base import (
     NewLead,
     RecordRef,
 )
+from app.core.phone import PhoneSession
 from app.crm.local.store import LocalStore
 from app.logs import call_event
 from app.ui.main_window import MainWindow

@@ -21,7 +21,7 @@ from pytestqt.qtbot import QtBot
 from app.application import SwitchboardApp
 from app.config import Settings
 from app.core.calls import CallState
-from app.crm.base import NewCase, NewContact
+from app.core.crm import NewCase, NewContact
 from app.crm.local.store import LocalStore
 from app.paths import Profile
 from tests.integration.conftest import Sipp, scenario

@@ -29,8 +29,8 @@ from app.contactcenter.base import BackendUnavailable
 from app.core.availability import Phase
 from app.core.callbacks import CallbackRequest
 from app.core.calls import CallState
+from app.core.crm import NewContact
 from app.core.history import MEMORY, History
-from app.crm.base import NewContact
 from app.crm.local.store import LocalStore
 from app.paths import Profile
 from app.secrets import SERVICE

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.crm.base import CallActivity, NewAccount, NewCase, NewContact, NewLead
+from app.core.crm import CallActivity, NewAccount, NewCase, NewContact, NewLead
 from app.crm.local import pages
 from app.crm.local.store import LocalStore
 from app.i18n import catalogue, install_translator, remove_translators

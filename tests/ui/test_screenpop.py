@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtWebEngineCore import QWebEngineScript, QWebEngineSettings
 
-from app.crm.base import NewAccount, NewCase, NewContact
+from app.core.crm import NewAccount, NewCase, NewContact
 from app.crm.local import pages
 from app.crm.local.store import LocalStore
 from app.ui.screenpop import ScreenPopView

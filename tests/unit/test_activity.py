@@ -8,7 +8,7 @@ import pytest
 
 from app.core.activity import build_activity, call_log, case_note, subject
 from app.core.calls import CallRecord, CallResult, Direction, HangupSide
-from app.crm.base import RecordKind, RecordRef
+from app.core.crm import RecordKind, RecordRef
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 CONTACT = RecordRef(RecordKind.CONTACT, "1")

@@ -14,7 +14,7 @@ from app.core.callbacks import (
     HandledStore,
     subject_for,
 )
-from app.crm.base import (
+from app.core.crm import (
     Account,
     Case,
     Contact,

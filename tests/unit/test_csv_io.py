@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.crm.base import CrmUnavailable
+from app.core.crm import CrmUnavailable
 from app.crm.local import csv_io
 from app.crm.local.csv_io import CsvFormatError, export_csv, import_csv
 from app.crm.local.store import LocalStore

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.crm.base import (
+from app.core.crm import (
     MAX_MATCHES,
     CallActivity,
     CrmBackend,

@@ -13,8 +13,8 @@ import pytest
 
 from app.core.activity import call_log
 from app.core.calls import CallRecord, CallResult, Direction, HangupSide
+from app.core.crm import CallActivity, CrmError, CrmUnavailable, NewCase, NewContact
 from app.core.outbox import ACTIVITY, DONE, FAILED, PENDING, Outbox
-from app.crm.base import CallActivity, CrmError, CrmUnavailable, NewCase, NewContact
 from app.crm.local.store import LocalStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

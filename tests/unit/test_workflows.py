@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.calls import Direction
+from app.core.crm import Account, Contact, IdentifyResult, Lead, RecordKind, RecordRef
 from app.core.workflows import (
     CreateCase,
     LogActivity,
@@ -18,7 +19,6 @@ from app.core.workflows import (
     dialog_query,
     relevant,
 )
-from app.crm.base import Account, Contact, IdentifyResult, Lead, RecordKind, RecordRef
 
 C1 = RecordRef(RecordKind.CONTACT, "1")
 C2 = RecordRef(RecordKind.CONTACT, "2")

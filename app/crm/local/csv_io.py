@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from app.crm.base import CrmError, CrmUnavailable, NewAccount, NewContact, NewLead
+from app.core.crm import CrmError, CrmUnavailable, NewAccount, NewContact, NewLead
 from app.crm.local.store import LocalStore
 
 Progress = Callable[[int, int], None]  # (bytes read, file size)

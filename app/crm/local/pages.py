@@ -42,7 +42,7 @@ from string import Template
 from urllib.parse import quote, urlencode, urlsplit
 
 from app.core import numbers
-from app.crm.base import (
+from app.core.crm import (
     Account,
     Case,
     Contact,

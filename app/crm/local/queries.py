@@ -1,4 +1,4 @@
-"""Read queries of the built-in CRM: rows → the frozen records of app.crm.base.
+"""Read queries of the built-in CRM: rows → the frozen records of app.core.crm.
 
 Kept apart from store.py so the store reads as "what the CRM does" and this module as
 "how a row becomes a record". Every function takes an open sqlite3 connection.
@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from app.crm.base import (
+from app.core.crm import (
     MAX_MATCHES,
     Account,
     CallActivity,

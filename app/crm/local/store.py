@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core import numbers
-from app.crm.base import (
+from app.core.crm import (
     ACTIVITY_UPDATABLE,
     MAX_MATCHES,
     Account,

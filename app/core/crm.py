@@ -1,6 +1,7 @@
 """The one interface every CRM backend offers, and the plain records it speaks in.
 
-Backends (the built-in SQLite CRM, Salesforce, Dynamics) turn their own shapes into the
+This is core's port: adapters in app/crm/ (built-in, Salesforce, Dynamics) implement it and
+import it from here; core never imports an adapter. Backends turn their own shapes into the
 frozen dataclasses below; nothing backend-specific (rows, JSON, SObject names) leaks out.
 Failures are two exception types an agent can act on: `CrmUnavailable` (try again later,
 the call goes on) and `CrmError` (this request is wrong and will stay wrong).
