@@ -25,16 +25,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from app.contactcenter.base import (
-    BackendBase,
-    BackendState,
-    DesiredAvailability,
-    QueueStatus,
-    RemoteAvailabilityChanged,
-)
+from app.contactcenter.base import BackendBase, DesiredAvailability
 from app.contactcenter.base import backoff as backoff_delay
 from app.core.availability import StatusType
 from app.core.callbacks import CallbackRequest
+from app.core.contactcenter import BackendState, QueueStatus, RemoteAvailabilityChanged
 
 log = logging.getLogger(__name__)
 

@@ -32,17 +32,11 @@ from typing import Any
 
 import requests
 
-from app.contactcenter.base import (
-    BackendBase,
-    BackendState,
-    BackendUnavailable,
-    CallbacksChanged,
-    DesiredAvailability,
-    QueueStatus,
-)
+from app.contactcenter.base import BackendBase, DesiredAvailability
 from app.contactcenter.base import backoff as backoff_delay
 from app.core.availability import StatusType
 from app.core.callbacks import CallbackRequest
+from app.core.contactcenter import BackendState, BackendUnavailable, CallbacksChanged, QueueStatus
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,11 @@ import logging
 from collections.abc import Iterable
 from typing import Protocol
 
-from app.contactcenter.base import (
-    BackendBase,
-    BackendState,
-    ColleaguePresenceChanged,
-    DesiredAvailability,
-)
+from app.contactcenter.base import BackendBase, DesiredAvailability
 from app.core.availability import StatusType
 from app.core.callbacks import CallbackRequest
 from app.core.calls import PresenceChanged, RegistrationChanged, RegistrationState
+from app.core.contactcenter import BackendState, ColleaguePresenceChanged
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.contactcenter.base import ContactCenter, RemoteAvailabilityChanged
 from app.core.availability import WRAP_UP, Actor, Availability, Change, Phase, StatusType
+from app.core.contactcenter import ContactCenter, RemoteAvailabilityChanged
 
 
 def backend_availability(change: Change) -> tuple[StatusType, str, str]:

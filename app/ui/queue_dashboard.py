@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from app.contactcenter.base import (
+from app.core.contactcenter import (
     BackendState,
     BackendStatus,
     ContactCenter,

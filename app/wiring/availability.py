@@ -37,16 +37,16 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from app.config import Settings
-from app.contactcenter.base import (
+from app.contactcenter.sync import AvailabilitySync
+from app.core.availability import Actor, Availability, Change, Phase
+from app.core.calls import Call, CallState, PresenceChanged, RegistrationChanged, RingPolicy
+from app.core.contactcenter import (
     CallbacksChanged,
     ColleaguePresenceChanged,
     ContactCenter,
     QueuesChanged,
     RemoteAvailabilityChanged,
 )
-from app.contactcenter.sync import AvailabilitySync
-from app.core.availability import Actor, Availability, Change, Phase
-from app.core.calls import Call, CallState, PresenceChanged, RegistrationChanged, RingPolicy
 from app.core.phone import PhoneSession
 from app.logs import call_event
 from app.paths import Profile

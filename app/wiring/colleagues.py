@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from app.contactcenter.base import ColleaguePresenceChanged
 from app.core.calls import RegistrationChanged, RegistrationState
+from app.core.contactcenter import ColleaguePresenceChanged
 from app.ui.colleagues import ColleagueList
 
 log = logging.getLogger(__name__)

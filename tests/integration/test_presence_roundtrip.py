@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
-from app.contactcenter.base import BackendState
 from app.contactcenter.sip_presence import SipPresenceContactCenter
 from app.core.availability import StatusType
 from app.core.calls import RegistrationChanged, RegistrationState
+from app.core.contactcenter import BackendState
 from tests.integration.conftest import Agent, EngineUnderTest, Kamailio
 
 pytestmark = pytest.mark.skipif(shutil.which("kamailio") is None, reason="needs kamailio")

@@ -25,10 +25,10 @@ from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
 from app.config import Settings
-from app.contactcenter.base import BackendUnavailable
 from app.core.availability import Phase
 from app.core.callbacks import CallbackRequest
 from app.core.calls import CallState
+from app.core.contactcenter import BackendUnavailable
 from app.core.crm import NewContact
 from app.core.history import MEMORY, History
 from app.crm.local.store import LocalStore

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.contactcenter.asterisk_ami import AmiContactCenter
-from app.contactcenter.base import BackendState, BackendStatus, QueueStatus
 from app.contactcenter.enreach import EnreachContactCenter
+from app.core.contactcenter import BackendState, BackendStatus, QueueStatus
 from app.ui.queue_dashboard import (
     COL_ACTIVE,
     COL_LENGTH,

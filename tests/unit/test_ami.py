@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from app.contactcenter.asterisk_ami import AmiContactCenter, FrameReader, encode
-from app.contactcenter.base import (
+from app.core.availability import StatusType
+from app.core.contactcenter import (
     BackendState,
     ContactCenterEvent,
     QueueStatus,
     RemoteAvailabilityChanged,
 )
-from app.core.availability import StatusType
 from tests.fakes.ami_server import FakeAmiServer
 
 ME = "PJSIP/1001"

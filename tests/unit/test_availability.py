@@ -282,8 +282,8 @@ def test_sync_sends_each_meaningful_change_once(av: Availability) -> None:
 
 
 def test_remote_change_is_applied_by_backend_and_not_echoed(av: Availability) -> None:
-    from app.contactcenter.base import RemoteAvailabilityChanged
     from app.contactcenter.sync import AvailabilitySync
+    from app.core.contactcenter import RemoteAvailabilityChanged
 
     backend = RecordingBackend()
     sync = AvailabilitySync(backend)  # type: ignore[arg-type]

@@ -7,15 +7,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from app.contactcenter.base import (
+from app.contactcenter.enreach import EnreachContactCenter
+from app.core.availability import StatusType
+from app.core.contactcenter import (
     BackendState,
     BackendUnavailable,
     CallbacksChanged,
     ContactCenterEvent,
     QueueStatus,
 )
-from app.contactcenter.enreach import EnreachContactCenter
-from app.core.availability import StatusType
 from tests.fakes.enreach_api import FakeEnreachApi
 
 

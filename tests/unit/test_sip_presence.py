@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.contactcenter.base import BackendState, ColleaguePresenceChanged, ContactCenterEvent
 from app.contactcenter.sip_presence import SipPresenceContactCenter
 from app.core.availability import StatusType
 from app.core.calls import PresenceChanged, RegistrationChanged, RegistrationState
+from app.core.contactcenter import BackendState, ColleaguePresenceChanged, ContactCenterEvent
 
 
 class FakeEngine:
