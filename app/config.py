@@ -159,6 +159,38 @@ class ContactCenterSettings:
 
 
 @dataclass
+class DynamicsSettings:
+    org_url: str = _opt("", "Dynamics 365 (Dataverse) environment address, e.g. "
+                        "`https://contoso.crm4.dynamics.com`; used when `crm.backend = "
+                        "\"dynamics\"`.")
+    tenant: str = _opt("organizations", "Entra ID tenant: its id or domain "
+                       "(`contoso.onmicrosoft.com`); `organizations` lets any work account "
+                       "sign in.")
+    client_id: str = _opt("", "Application (client) id of the public-client app registration "
+                          "the tenant admin made for Switchboard (see \"Dynamics 365\").")
+    authority_host: str = _opt("login.microsoftonline.com", "Entra ID sign-in host; change it "
+                               "only for a national cloud (e.g. `login.microsoftonline.us`). "
+                               "Hosts Microsoft does not know are used without instance "
+                               "discovery.")
+    redirect_port: int = _opt(0, "Port of the sign-in redirect `http://localhost:<port>` the "
+                              "browser returns to; 0 picks a free one.", lo=0, hi=65535)
+    sign_in: str = _opt("browser", "`browser`: the system browser, device code if none can be "
+                        "opened; `device_code`: always a code to enter on another device.",
+                        choices=("browser", "device_code"))
+    app_id: str = _opt("", "Model-driven app id records open in (`appid=` in the record "
+                       "address); empty: the user's default app.")
+    phone_fallback: bool = _opt(True, "When no record has the caller's number in E.164, look "
+                                "again for other written forms (slower: scans the phone "
+                                "columns of contacts, accounts and leads).")
+    request_timeout_seconds: float = _opt(20.0, "Longest wait for one answer from Dynamics.",
+                                          lo=1, hi=120)
+    max_retry_wait_seconds: float = _opt(120.0, "Longest one request waits out Dynamics' "
+                                         "service-protection `Retry-After`; after that the "
+                                         "request fails as unavailable and the outbox "
+                                         "retries later.", lo=0, hi=3600)
+
+
+@dataclass
 class Settings:
     sip: SipSettings = field(default_factory=SipSettings)
     phone: PhoneSettings = field(default_factory=PhoneSettings)
@@ -167,6 +199,7 @@ class Settings:
     crm: CrmSettings = field(default_factory=CrmSettings)
     availability: AvailabilitySettings = field(default_factory=AvailabilitySettings)
     contactcenter: ContactCenterSettings = field(default_factory=ContactCenterSettings)
+    dynamics: DynamicsSettings = field(default_factory=DynamicsSettings)
 
 
 @dataclass(frozen=True)
