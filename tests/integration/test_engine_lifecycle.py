@@ -56,6 +56,15 @@ def test_commands_after_stop_raise() -> None:
         engine.hangup(1)
 
 
+def test_no_sound_card_falls_back_to_silence_and_says_so_once(make_engine) -> None:
+    eut = make_engine(null_audio=False)
+    problems = eut.events.of(EngineProblem)
+    assert len(problems) == 1
+    assert "No sound device" in problems[0].message
+    assert not problems[0].fatal
+    assert eut.events.of(RegistrationChanged, state=RegistrationState.DISABLED)
+
+
 def test_tcp_transport(make_engine, sipp, tmp_path: Path) -> None:
     eut = make_engine(transport="tcp")
     assert eut.engine.local_uri.endswith(";transport=tcp")
