@@ -191,6 +191,42 @@ class DynamicsSettings:
 
 
 @dataclass
+class SalesforceSettings:
+    login_url: str = _opt("https://login.salesforce.com", "Where agents sign in: "
+                          "`https://login.salesforce.com`, `https://test.salesforce.com` for a "
+                          "sandbox, or the org's My Domain address; used when `crm.backend = "
+                          "\"salesforce\"`.")
+    client_id: str = _opt("", "Consumer key of the External Client App the org's admin made "
+                          "for Switchboard (see \"Salesforce\"); not a secret.")
+    redirect_port: int = _opt(53682, "Port of the sign-in callback `http://localhost:<port>/"
+                              "callback`; must match the app's callback URL exactly.",
+                              lo=1024, hi=65535)
+    keyring_key: str = _opt("", "Keyring entry holding the refresh token; empty: "
+                            "`salesforce:<client_id>`. The token itself is never in this file.")
+    api_version: str = _opt("62.0", "REST API version; 62.0 is the oldest Switchboard works "
+                            "with, and the org must offer it (checked at sign-in).")
+    external_id_field: str = _opt("", "API name of a unique external-ID text field on Task "
+                                  "(e.g. `Switchboard_Call_Id__c`); when set, call logs are "
+                                  "upserted by SIP Call-ID, else looked up by `CallObject` "
+                                  "before each insert.")
+    recording_url_field: str = _opt("", "API name of a Task field (URL or text) for the call "
+                                    "recording link; empty: the link is not written.")
+    queue_wait_field: str = _opt("", "API name of a number field on Task for the seconds the "
+                                 "caller waited in the queue; empty: not written.")
+    trailing_digits: int = _opt(7, "Last step of the caller look-up: search the last N digits "
+                                "when neither the E.164 nor the national form matched; 0 "
+                                "skips the step.", lo=0, hi=15)
+    timeout_seconds: float = _opt(10.0, "Longest wait for one answer from Salesforce.", lo=1,
+                                  hi=120)
+    quota_warning_percent: float = _opt(80.0, "Warn the agent when the org has used this "
+                                        "share of its daily API requests.", lo=1, hi=100)
+    omni_status_map: list[str] = _opt([], "Omni-Channel status → Switchboard availability, "
+                                      "each `OmniStatus=Target`: the Omni status API name or "
+                                      "label, and a status name from `availability.statuses` "
+                                      "or a type (`available`, `busy`, `dnd`, `offwork`).")
+
+
+@dataclass
 class Settings:
     sip: SipSettings = field(default_factory=SipSettings)
     phone: PhoneSettings = field(default_factory=PhoneSettings)
@@ -200,6 +236,7 @@ class Settings:
     availability: AvailabilitySettings = field(default_factory=AvailabilitySettings)
     contactcenter: ContactCenterSettings = field(default_factory=ContactCenterSettings)
     dynamics: DynamicsSettings = field(default_factory=DynamicsSettings)
+    salesforce: SalesforceSettings = field(default_factory=SalesforceSettings)
 
 
 @dataclass(frozen=True)
