@@ -1,11 +1,13 @@
 """The built-in CRM wired into the running phone: lookup on ring, screen-pop, dialog actions,
 call notes, and the outbox that logs every finished call (issue #3).
 
-`CrmWiring` connects the PhoneSession, the screen-pop view and the window:
+`CrmWiring` connects the PhoneSession, the screen-pop view and the window. What happens to
+each call is decided by the pure tracker in app/core/crm_call.py; this module feeds it the
+facts (call updates, lookup results, page loads, notes) and carries out its actions:
 - ring or dial: the pane shows "Looking up…" at once and the number is identified on a
-  worker thread (never the GUI thread); `app.core.workflows.decide` turns the matches
-  into a pop or a dialog as soon as the lookup returns. The ring never waits for it; a
-  slow or failing CRM shows a plain state in the pane and the call goes on;
+  worker thread (never the GUI thread); the tracker turns the matches into a pop or a
+  dialog as soon as the lookup returns. The ring never waits for it; a slow or failing CRM
+  shows a plain state in the pane and the call goes on;
 - dialog and record pages send intents (`action_requested`): choose a record or a case,
   create a case/contact/account/lead, update the phone, click-to-dial (a call dialled
   from a record is linked to that record); app/wiring/crm_actions.py carries them out;
@@ -23,7 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, wait
 from datetime import datetime, timezone
 from typing import Any
@@ -31,22 +33,27 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 from app.config import Settings
-from app.core import numbers
-from app.core.activity import call_log
-from app.core.calls import Call, CallRecord, CallResult, CallState, Direction
-from app.core.crm import CrmError, IdentifyResult, NewCase
+from app.core.calls import Call, CallRecord
+from app.core.crm import CrmError, IdentifyResult
+from app.core.crm_call import (
+    Action,
+    CreateCallCase,
+    CrmCallTracker,
+    Identify,
+    ReportLinked,
+    ReportLookupFailed,
+    ReportPopped,
+    SaveLog,
+    ShowCall,
+    ShowDialog,
+    ShowEnded,
+    ShowLookingUp,
+    ShowRecord,
+    ShowRinging,
+)
 from app.core.outbox import ACTIVITY, Outbox, OutboxItem, ProcessReport
 from app.core.phone import PhoneSession
-from app.core.workflows import (
-    CreateCase,
-    LogActivity,
-    OpenDialog,
-    Phase,
-    PopRecord,
-    Workflow,
-    decide,
-    dialog_query,
-)
+from app.core.workflows import Workflow
 from app.crm.local import pages
 from app.crm.local.store import LocalStore
 from app.logs import call_event
@@ -54,7 +61,7 @@ from app.paths import Profile
 from app.ui.main_window import MainWindow
 from app.ui.notes import OutboxStatus, ScreenPopPane
 from app.ui.screenpop import ScreenPopView
-from app.wiring.crm_actions import CallCrm, PageActions
+from app.wiring.crm_actions import PageActions
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +95,6 @@ class CrmWiring(QObject):
         self.session = session
         self.window = window
         self._pool = pool
-        self.workflow = Workflow(settings.crm.workflow)
         region = settings.phone.default_region
         path = profile.db_path("crm")
         self._ensure_database(path, region)
@@ -100,8 +106,10 @@ class CrmWiring(QObject):
         self.outbox = Outbox(profile.db_path("outbox"), retry_min=crm.outbox_retry_min_seconds,
                              retry_max=crm.outbox_retry_max_seconds,
                              max_attempts=crm.outbox_max_attempts)
-        self._calls: dict[str, CallCrm] = {}  # by SIP Call-ID
-        self._focused: str | None = None  # the call the pane and notes show
+        self.tracker = CrmCallTracker(
+            Workflow(crm.workflow), region=region, log_missed_calls=crm.log_missed_calls,
+            save_on_case=crm.save_call_info_on_case,
+            case_subject=lambda who: _tr("Phone call from %s") % who)
         self._futures: set[Future[Any]] = set()
         self._processing = False
         self._stopped = False
@@ -113,8 +121,7 @@ class CrmWiring(QObject):
         self.notes = self.pane.notes
         window.set_screenpop_widget(self.pane)
         self.actions = PageActions(self.store, session, window, self.pane,
-                                   call_for=self._calls.get, submit=self._submit,
-                                   parent=self)
+                                   tracker=self.tracker, submit=self._submit, parent=self)
         self.outbox_status = OutboxStatus()
         window.statusBar().addPermanentWidget(self.outbox_status)
 
@@ -161,10 +168,7 @@ class CrmWiring(QObject):
         self._stopped = True
         self._timer.stop()
         self._slow_timer.stop()
-        for state in list(self._calls.values()):
-            if state.ended is not None and state.looking_up:  # quit while looking up
-                state.looking_up = False
-                self._log(state, state.ended)
+        self._run(self.tracker.quitting())  # calls that ended while looking up
         for future in list(self._futures):
             future.cancel()
         wait(list(self._futures), timeout=5)
@@ -199,167 +203,95 @@ class CrmWiring(QObject):
         except Exception:
             log.exception("handling a CRM result failed")
 
-    # -- calls -------------------------------------------------------------------------
+    # -- calls: facts to the tracker, its actions carried out -----------------------------
 
     def _call_updated(self, call: Call) -> None:
-        if call.ended:
-            return  # _call_ended has the record
-        state = self._calls.get(call.call_id)
-        if state is None:
-            state = self._begin(call)
-        if call.state is CallState.CONNECTED and not state.answered:
-            state.answered = True
-            self._answered(state)
+        self._run(self.tracker.call_updated(call))
 
-    def _begin(self, call: Call) -> CallCrm:
-        who = call.display_name or numbers.display(call.remote_number, self.store.region)
-        state = CallCrm(call.call_id, call.handle, call.direction, call.remote_number,
-                        who, call.queue, call.arrived_at,
-                        linked=self.actions.take_dial_link(call.handle))
-        self._calls[call.call_id] = state
-        self._focused = call.call_id
-        self.pane.show_page("looking-up", {"number": state.number})
-        self.notes.show_call(state.who, "")
-        number = state.number
-        self._submit(lambda: self.store.identify(number),
-                     lambda result, error: self._identified(state, result, error))
-        self._slow_timer.start()
-        return state
+    def _call_ended(self, record: CallRecord) -> None:
+        self._run(self.tracker.call_ended(record))
 
     @Slot()
     def _maybe_slow(self) -> None:
-        state = self._calls.get(self._focused or "")
-        if state is not None and state.looking_up and not self._stopped:
-            self.pane.show_page("looking-up", {"number": _tr(
-                "%s — the CRM is slow to answer; the call goes on") % state.number})
+        if not self._stopped:
+            self._run(self.tracker.lookup_slow())
 
-    def _identified(self, state: CallCrm, result: IdentifyResult | None,
+    def _identified(self, call_id: str, result: IdentifyResult | None,
                     error: BaseException | None) -> None:
-        state.looking_up = False
         if error is not None or result is None:
-            call_event("crm_lookup_failed", call_id=state.call_id, error=str(error))
-            if self._focused == state.call_id:
-                self.pane.show_page("error", {
-                    "message": str(error) if isinstance(error, CrmError)
-                    else _tr("The CRM lookup failed: %s") % error})
+            self._run(self.tracker.lookup_failed(call_id, error or CrmError("no answer")))
         else:
-            state.matches = result
-            records = result.contacts + result.accounts + result.leads
-            if len(records) == 1:  # the notes say whose call it is
-                state.who = records[0].name
-            if self._focused == state.call_id and state.ended is None:
-                self.notes.show_call(state.who, state.notes)
-                self._ringing(state)
-        if state.answer_waiting:
-            state.answer_waiting = False
-            self._answered(state)
-        if state.ended is not None:
-            self._log(state, state.ended)
-
-    def _ringing(self, state: CallCrm) -> None:
-        matches = state.matches or IdentifyResult(state.number)
-        for action in decide(state.direction, self.workflow, matches, Phase.RINGING,
-                             state.linked):
-            if isinstance(action, PopRecord):
-                self.actions.show_record(state, action.ref)
-            elif isinstance(action, OpenDialog):
-                self.actions.show(state, "dialog", dialog_query(
-                    action, number=state.number, queue=state.queue, call=state.call_id,
-                    direction=state.direction))
-            else:  # the Case workflow does its work on answer
-                self.pane.show_page("ringing", {"who": state.who})
-
-    def _answered(self, state: CallCrm) -> None:
-        if state.looking_up:
-            state.answer_waiting = True
-            return
-        matches = state.matches or IdentifyResult(state.number)
-        for action in decide(state.direction, self.workflow, matches, Phase.ANSWERED,
-                             state.linked):
-            if isinstance(action, PopRecord):
-                self.actions.show_record(state, action.ref)
-            elif isinstance(action, CreateCase):
-                contact = action.link_contact
-                if contact is not None:
-                    state.also.append(contact)
-                new = NewCase(_tr("Phone call from %s") % state.who,
-                              contact_id=contact.id if contact else None)
-                self.actions.create(state, functools.partial(self.store.create_case, new))
-
-    def _call_ended(self, record: CallRecord) -> None:
-        state = self._calls.get(record.call_id)
-        if state is None:  # refused before it rang: nothing to pop, nothing to log
-            state = CallCrm(record.call_id, -1, record.direction, record.remote_number,
-                            record.display_name or record.remote_number, record.queue,
-                            record.arrived_at, looking_up=False)
-        state.ended = record
-        if not state.looking_up:
-            self._log(state, record)
-
-    def _log(self, state: CallCrm, record: CallRecord) -> None:
-        """Put the call log into the outbox; only then say "Logged"."""
-        self._calls.pop(record.call_id, None)
-        declined = record.direction is Direction.INBOUND and record.result is CallResult.DECLINED
-        missed = record.direction is Direction.INBOUND and record.result is CallResult.MISSED
-        phase = Phase.DECLINED if declined else Phase.ENDED
-        actions = decide(record.direction, self.workflow,
-                         state.matches or IdentifyResult(state.number), phase, state.linked)
-        logs = [a for a in actions if isinstance(a, LogActivity)]
-        if not logs or (missed and not self.settings.crm.log_missed_calls):
-            self._after_end(state, _tr("Not logged"))
-            return
-        regarding = logs[0].regarding + tuple(state.also)
-        entry = call_log(record, notes=state.notes, regarding=regarding,
-                         save_on_case=self.settings.crm.save_call_info_on_case)
-        try:
-            self.outbox.enqueue_log(entry)
-        except sqlite3.Error as exc:
-            log.error("outbox write failed for %s: %s", record.call_id, exc)
-            self.window.show_problem(_tr("This call could not be saved for the CRM: %s")
-                                     % exc)
-            self._after_end(state, _tr("Not logged"))
-            return
-        call_event("crm_queued", call_id=record.call_id,
-                   regarding=[str(r) for r in entry.activity.regarding],
-                   on_case=entry.case_id)
-        self.call_logged.emit(record.call_id)
-        self._after_end(state, _tr("Logged"))
-        self.process_outbox()
-
-    def _after_end(self, state: CallCrm, text: str) -> None:
-        if self._focused == state.call_id:
-            self.notes.show_logged(state.who, state.notes, text)
-            live = [c for c in self._calls.values() if c.ended is None]
-            if live:  # another call is still on: the pane follows it
-                self._focus(live[-1])
-
-    def _focus(self, state: CallCrm) -> None:
-        self._focused = state.call_id
-        self.notes.show_call(state.who, state.notes)
-        if state.looking_up:
-            self.pane.show_page("looking-up", {"number": state.number})
-        elif state.linked is not None:
-            self.actions.show_record(state, state.linked)
-        else:
-            self._ringing(state)
+            self._run(self.tracker.identified(call_id, result))
 
     @Slot(str)
     def _notes_edited(self, text: str) -> None:
-        state = self._calls.get(self._focused or "")
-        if state is not None and state.ended is None:
-            state.notes = text
-
-    # -- the pane ----------------------------------------------------------------------
+        self.tracker.notes_edited(text)
 
     @Slot(str)
     def _on_loaded(self, path: str) -> None:
-        state = self._calls.get(self._focused or "")
-        if state is None or not state.page or path != state.page:
+        self._run(self.tracker.page_loaded(path, datetime.now(timezone.utc)))
+
+    def _run(self, actions: Iterable[Action]) -> None:
+        for action in actions:
+            self._do(action)
+
+    def _do(self, action: Action) -> None:
+        if isinstance(action, Identify):
+            number, call_id = action.number, action.call_id
+            self._submit(lambda: self.store.identify(number),
+                         lambda result, error: self._identified(call_id, result, error))
+            self._slow_timer.start()
+        elif isinstance(action, ShowLookingUp):
+            number = action.number
+            if action.slow:
+                number = _tr("%s — the CRM is slow to answer; the call goes on") % number
+            self.pane.show_page("looking-up", {"number": number})
+        elif isinstance(action, ShowCall):
+            self.notes.show_call(action.who, action.notes)
+        elif isinstance(action, ShowRecord):
+            self.actions.show_record(action.call_id, action.ref)
+        elif isinstance(action, ShowDialog):
+            self.actions.show(action.call_id, "dialog", action.query)
+        elif isinstance(action, ShowRinging):
+            self.pane.show_page("ringing", {"who": action.who})
+        elif isinstance(action, ReportLookupFailed):
+            error = action.error
+            call_event("crm_lookup_failed", call_id=action.call_id, error=str(error))
+            if action.on_screen:
+                self.pane.show_page("error", {
+                    "message": str(error) if isinstance(error, CrmError)
+                    else _tr("The CRM lookup failed: %s") % error})
+        elif isinstance(action, CreateCallCase):
+            self.actions.create(action.call_id,
+                                functools.partial(self.store.create_case, action.case))
+        elif isinstance(action, SaveLog):
+            self._save(action)
+        elif isinstance(action, ShowEnded):
+            self.notes.show_logged(action.who, action.notes,
+                                   _tr("Logged") if action.logged else _tr("Not logged"))
+        elif isinstance(action, ReportLinked):
+            call_event("crm_linked", call_id=action.call_id, record=str(action.ref))
+        elif isinstance(action, ReportPopped):
+            call_event("popped", call_id=action.call_id, path=action.path, ms=action.ms)
+            self.page_shown.emit(action.call_id, action.path)
+
+    def _save(self, action: SaveLog) -> None:
+        """Put the call log into the outbox; only then say "Logged"."""
+        call_id, entry = action.call_id, action.log
+        try:
+            self.outbox.enqueue_log(entry)
+        except sqlite3.Error as exc:
+            log.error("outbox write failed for %s: %s", call_id, exc)
+            self.window.show_problem(_tr("This call could not be saved for the CRM: %s")
+                                     % exc)
+            self._run(self.tracker.log_saved(call_id, saved=False))
             return
-        ms = (datetime.now(timezone.utc) - state.arrived_at).total_seconds() * 1000
-        call_event("popped", call_id=state.call_id, path=path, ms=round(ms, 1))
-        state.page = ""  # once per pop
-        self.page_shown.emit(state.call_id, path)
+        call_event("crm_queued", call_id=call_id,
+                   regarding=[str(r) for r in entry.activity.regarding],
+                   on_case=entry.case_id)
+        self.call_logged.emit(call_id)
+        self._run(self.tracker.log_saved(call_id, saved=True))
+        self.process_outbox()
 
     # -- outbox ------------------------------------------------------------------------
 
