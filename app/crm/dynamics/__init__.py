@@ -1,0 +1,1 @@
+"""Dynamics 365 (Dataverse Web API) as a CrmBackend, with Entra ID sign-in through msal."""
