@@ -313,9 +313,9 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
     Switchboard already runs on this profile, the start (and `dial`) is handed to it and
     this returns 0 at once.
     """
+    from app.core.links import parse_link
     from app.desktop.integration import Desktop
     from app.desktop.launch import LinkAwareApplication, claim_instance
-    from app.desktop.links import parse_link
     from app.i18n import install_translator
     from app.ui.screenpop import register_schemes
     from app.wiring.desktop import DesktopWiring, show_missed_calls

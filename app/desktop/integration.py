@@ -25,8 +25,8 @@ from PySide6.QtWidgets import QWidget
 
 from app.core.availability import StatusType
 from app.core.calls import RegistrationState
+from app.core.links import LinkRefused, parse_link
 from app.desktop.launch import Dial, LinkAwareApplication, Refused, ShowWindow, forwarded_request
-from app.desktop.links import LinkRefused, parse_link
 from app.desktop.notifications import Notifier, windows_can_be_raised
 from app.desktop.single_instance import SingleInstance
 from app.desktop.tray import Tray

@@ -26,7 +26,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, Signal
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 
-from app.desktop.links import DialTarget, LinkRefused, looks_like_link, parse_link
+from app.core.links import DialTarget, LinkRefused, looks_like_link, parse_link
 from app.desktop.register_handler import register_handler
 from app.desktop.single_instance import AnotherInstanceRunning, SingleInstance
 

@@ -14,7 +14,7 @@
   (`QEvent.FileOpen`, `.url()`) on the QApplication, not on the command line.
 
 Every launch through a link runs `<switchboard command> <link>`; the link is untrusted
-and goes through `app.desktop.links.parse_link` before anything is dialled.
+and goes through `app.core.links.parse_link` before anything is dialled.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ Name: "{userdesktop}\Switchboard"; Filename: "{app}\switchboard.exe"; Tasks: des
 
 [Registry]
 ; tel:, sip:, sips: and callto: open "switchboard.exe <link>"; the link is untrusted and
-; parsed by app.desktop.links before anything is dialled.
+; parsed by app.core.links before anything is dialled.
 Root: HKCU; Subkey: "Software\Classes\Switchboard.URL"; ValueType: string; ValueName: ""; ValueData: "Switchboard phone link"; Flags: uninsdeletekey
 Root: HKCU; Subkey: "Software\Classes\Switchboard.URL\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: """{app}\switchboard.exe"",0"
 Root: HKCU; Subkey: "Software\Classes\Switchboard.URL\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\switchboard.exe"" ""%1"""

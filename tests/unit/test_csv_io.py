@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.core.crm import CrmUnavailable
+from app.core.links import LinkRefused, parse_link
 from app.crm.local import csv_io
 from app.crm.local.csv_io import CsvFormatError, export_csv, import_csv
 from app.crm.local.store import LocalStore
@@ -188,3 +189,33 @@ def test_export_then_import_round_trips(store: LocalStore, tmp_path: Path) -> No
     target = tmp_path / "out.csv"
     export_csv(store, target)
     assert target.read_text(encoding="utf-8") == text
+
+
+def test_tel_uris_in_phone_columns_become_their_numbers(store: LocalStore,
+                                                        tmp_path: Path) -> None:
+    text = ("name,phone,mobile,work_phone,phones\n"
+            "Aino Virtanen,tel:+358-40-555-0123,TEL:+358.50.765.4321;ext=12,"
+            "tel:040-111-2222;phone-context=+358,tel:+358-9-123-4567;ext=3;040 3333333\n")
+    report = import_csv(store, write(tmp_path, text))
+    assert report.skipped == []
+    [aino] = store.identify("+358405550123").contacts
+    assert sorted(aino.phones) == ["+358401112222", "+358403333333", "+358405550123",
+                                   "+358507654321", "+35891234567"]
+
+
+@pytest.mark.parametrize("cell", ["tel:+358-40-5x5-0123", "tel:+358-40-555-0123;ma%zzddr",
+                                  "tel:040-555-0123;phone-context=not a prefix"])
+def test_a_tel_uri_the_link_parser_refuses_skips_its_row_with_the_parsers_reason(
+        store: LocalStore, tmp_path: Path, cell: str) -> None:
+    with pytest.raises(LinkRefused) as refused:
+        parse_link(cell, "FI")
+    report = import_csv(store, write(tmp_path, f"name,phone\nAino Virtanen,{cell}\n"
+                                               "Eero Virtanen,tel:+358-40-555-0124\n"))
+    assert [(p.line, p.message) for p in report.skipped] == [(2, str(refused.value))]
+    assert report.contacts == 1
+
+
+def test_phone_cells_without_tel_are_left_to_the_crm() -> None:
+    assert csv_io.phone_from_cell("040 12ab 567", "FI") == "040 12ab 567"
+    assert csv_io.split_phones("tel:+358401234567;ext=1;isub=2;050 1;;") == [
+        "tel:+358401234567;ext=1;isub=2", "050 1"]

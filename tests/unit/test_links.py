@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.links import MAX_LINK, DialTarget, LinkRefused, looks_like_link, parse_link
 from app.desktop.launch import Dial, Refused, ShowWindow, forwarded_request, rewrite_link_argv
-from app.desktop.links import MAX_LINK, DialTarget, LinkRefused, looks_like_link, parse_link
 
 FI_MOBILE = "+358401234567"
 

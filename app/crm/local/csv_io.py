@@ -15,8 +15,12 @@ company               contact: the account to link (created when missing); lead:
                       organisation, organization)
 email                 email address (also: e_mail, email_address)
 phone, mobile, work_phone, home_phone, phone2, phone3, fax
-                      phone numbers in any written form ("040 123 4567", "+358…")
-phones                several numbers separated by `;` (what export writes)
+                      phone numbers in any written form ("040 123 4567", "+358…"),
+                      or RFC 3966 `tel:` URIs ("tel:+358-40-555-0123;ext=12", read by
+                      the same strict parser as tel: links, app/core/links.py; the
+                      extension and other parameters are dropped, as when dialling)
+phones                several numbers separated by `;` (what export writes); a `tel:`
+                      URI's own `;name=value` parameters stay with it
 title                 contact's job title
 website               account's web site
 status                lead status (default `open`)
@@ -43,6 +47,7 @@ from pathlib import Path
 from typing import TextIO
 
 from app.core.crm import CrmError, CrmUnavailable, NewAccount, NewContact, NewLead
+from app.core.links import LinkRefused, parse_link
 from app.crm.local.store import LocalStore
 
 Progress = Callable[[int, int], None]  # (bytes read, file size)
@@ -65,6 +70,8 @@ PHONE_COLUMNS = ("phone", "mobile", "work_phone", "home_phone", "phone2", "phone
                  "mobile_phone", "telephone", "tel")
 PROGRESS_EVERY = 500  # rows between progress callbacks
 _SURROGATE = re.compile("[\udc80-\udcff]")
+_TEL = re.compile(r"^\s*tel:", re.IGNORECASE)
+_TEL_PARAM_START = re.compile(r"^\s*[A-Za-z][A-Za-z0-9\-]*(=|\s*$)")  # numbers start otherwise
 
 
 class CsvFormatError(CrmError):
@@ -137,6 +144,34 @@ def _rows(text: TextIO) -> Iterator[tuple[int, list[str] | None, str]]:
         line = reader.line_num + 1
 
 
+def split_phones(value: str) -> list[str]:
+    """A `phones` cell → its numbers: split at `;`, but a `tel:` URI keeps its parameters."""
+    parts: list[str] = []
+    for part in value.split(";"):
+        if parts and _TEL.match(parts[-1]) and _TEL_PARAM_START.match(part):
+            parts[-1] += ";" + part
+        elif part.strip():
+            parts.append(part)
+    return parts
+
+
+def phone_from_cell(value: str, region: str) -> str:
+    """A phone cell as the CRM stores it: a `tel:` URI becomes its number, else unchanged.
+
+    The URI goes through the strict link parser (the one rule for tel: in the app); a URI
+    it refuses makes the row a problem (CrmError) rather than a number with letters in it.
+    """
+    if not _TEL.match(value):
+        return value
+    try:
+        target = parse_link(value.strip(), region)
+    except LinkRefused as exc:
+        raise CrmError(str(exc)) from None
+    if target.kind != "number":  # tel: always parses to a number; be sure, not sorry
+        raise CrmError(f"{value!r} is not a phone number")
+    return target.value
+
+
 def _split_name(full: str) -> tuple[str, str]:
     first, _, last = full.strip().rpartition(" ")
     return (first, last) if first else ("", last)
@@ -163,7 +198,8 @@ class _Importer:
                 self.report.accounts += 1
         return self.account_ids[key]
 
-    def row(self, rec: dict[str, str], phones: tuple[str, ...]) -> None:
+    def row(self, rec: dict[str, str], cells: tuple[str, ...]) -> None:
+        phones = tuple(phone_from_cell(cell, self.store.region) for cell in cells)
         kind = (rec.get("type") or "contact").strip().lower()
         first, last = rec.get("first_name", ""), rec.get("last_name", "")
         if not (first or last) and rec.get("name") and kind != "account":
@@ -244,7 +280,7 @@ def import_csv(store: LocalStore, path: Path | str, progress: Progress | None = 
                     if col == "phone" and value:
                         phones.append(value)
                     elif col == "phones":
-                        phones.extend(p for p in value.split(";") if p.strip())
+                        phones.extend(split_phones(value))
                     elif col and value:
                         rec.setdefault(col, value)
                 before = (report.contacts, report.accounts, report.leads)

@@ -8,6 +8,9 @@ from scratch out of the parts it understood (an E.164 number or a minimal
 Nothing from the input is passed on verbatim, so parameters and headers that could steer
 the call elsewhere (`maddr=`, `?Route=`, `?body=`) never reach the SIP stack.
 
+It lives in core because it is the one rule for links wherever they come from: the
+desktop's link handler and the CRM import (a `tel:` number in a phone column) use it.
+
 Pure Python: no Qt, no pjsua2. User-facing messages are marked with
 `QT_TRANSLATE_NOOP("links", ...)` so `pyside6-lupdate` collects them; the UI translates
 `LinkRefused.template` and formats it with `LinkRefused.params` (see `LinkRefused.text`).
