@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
 
 import msal
 import requests
@@ -115,22 +115,28 @@ class _MsalHttp:
 
 
 class _RedirectHandler(BaseHTTPRequestHandler):
+    """Takes Entra ID's answer, which the browser POSTs here (response_mode=form_post)."""
+
     def log_message(self, format: str, *args: Any) -> None:
-        pass  # the query holds the authorization code: never log it
+        pass  # the answer holds the authorization code: never log it
 
     def do_GET(self) -> None:
-        params = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
-        if "code" not in params and "error" not in params:
-            self.send_response(404)  # favicon and friends
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        self._reply(404, "")  # favicon and friends; the answer never comes in a URL
+
+    def do_POST(self) -> None:
+        length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        if "code" not in form and "error" not in form:
+            self._reply(400, "")
             return
-        self.server.answer = params  # type: ignore[attr-defined]
-        text = ("Signed in to Dynamics 365. You can close this tab and return to Switchboard."
-                if "code" in params else "Sign-in did not complete: "
-                + params.get("error_description", params.get("error", "")))
-        body = f"<html><body><p>{_html(text)}</p></body></html>".encode()
-        self.send_response(200)
+        self.server.answer = form  # type: ignore[attr-defined]
+        self._reply(200, "Signed in to Dynamics 365. You can close this tab and return to "
+                    "Switchboard." if "code" in form else "Sign-in did not complete: "
+                    + form.get("error_description", form.get("error", "")))
+
+    def _reply(self, status: int, text: str) -> None:
+        body = f"<html><body><p>{_html(text)}</p></body></html>".encode() if text else b""
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -223,8 +229,11 @@ class DynamicsAuth:
         server.timeout = 0.25  # how often the wait below looks at `cancel`
         try:
             redirect_uri = f"http://localhost:{server.server_address[1]}"
+            # form_post: the code travels in a POST body, not in a URL the browser keeps
+            # in its history (RFC 9700 4.3.1; msal warns otherwise).
             flow = app.initiate_auth_code_flow(self.scopes, redirect_uri=redirect_uri,
-                                               prompt="select_account")
+                                               prompt="select_account",
+                                               response_mode="form_post")
             if not self.open_browser(flow["auth_uri"]):
                 raise BrowserUnavailable("No web browser could be opened for the sign-in.")
             deadline = time.monotonic() + timeout
