@@ -287,14 +287,17 @@ class FakeSalesforce:
     def _send(self, h: BaseHTTPRequestHandler, reply: _Reply) -> None:
         data = b"" if reply.body is None else (
             reply.body.encode() if isinstance(reply.body, str) else json.dumps(reply.body).encode())
-        h.send_response(reply.status)
-        for name, value in reply.headers.items():
-            h.send_header(name, value)
-        if data:
-            h.send_header("Content-Type", reply.content_type)
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        try:
+            h.send_response(reply.status)
+            for name, value in reply.headers.items():
+                h.send_header(name, value)
+            if data:
+                h.send_header("Content-Type", reply.content_type)
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a slow answer): as with a real server
 
     def _rest_reply(self, reply: _Reply) -> _Reply:
         reply.headers["Sforce-Limit-Info"] = f"api-usage={self.api_used}/{self.api_limit}"
@@ -373,17 +376,18 @@ class FakeSalesforce:
         refs: dict[str, Any] = {}
         failed = False
         for sub in body.get("compositeRequest") or []:
-            url = str(sub.get("url", ""))
+            url, text = str(sub.get("url", "")), json.dumps(sub.get("body"))
             for ref, data in refs.items():  # @{ref.field} → an earlier answer's value
                 if isinstance(data, dict):
                     for key, value in data.items():
                         url = url.replace(f"@{{{ref}.{key}}}", str(value))
+                        text = text.replace(f"@{{{ref}.{key}}}", str(value))
             parsed = urlparse(url)
             prefix = f"/services/data/v{self.org.api_version}"
             try:
                 status, data = self._rest(str(sub.get("method", "GET")).upper(),
                                           parsed.path[len(prefix):], parsed.query,
-                                          sub.get("body"))
+                                          json.loads(text))
             except ApiError as exc:
                 status, data = exc.status, exc.body
             refs[str(sub.get("referenceId"))] = data
