@@ -117,6 +117,8 @@ class _MsalHttp:
 class _RedirectHandler(BaseHTTPRequestHandler):
     """Takes Entra ID's answer, which the browser POSTs here (response_mode=form_post)."""
 
+    timeout = 5  # a browser's idle pre-connection must not hold up the wait loop
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the answer holds the authorization code: never log it
 
@@ -178,9 +180,14 @@ class DynamicsAuth:
                     self._app = msal.PublicClientApplication(
                         self.client_id, authority=self.authority, token_cache=self.cache,
                         http_client=self._http, instance_discovery=self._known)
-                except (requests.RequestException, ValueError) as exc:
+                except requests.RequestException as exc:
                     raise SignInRequired(f"Cannot reach the Microsoft sign-in service at "
-                                         f"{self.authority} ({exc}).") from exc
+                                         f"{self.authority} ({type(exc).__name__}).") from exc
+                except ValueError as exc:  # msal: the authority answered, but not for us
+                    raise SignInFailed(f"The Microsoft sign-in service does not accept "
+                                       f"{self.authority}: check dynamics.tenant and "
+                                       f"dynamics.authority_host ({_first_line(str(exc))})."
+                                       ) from exc
             return self._app
 
     # -- who is signed in ----------------------------------------------------------------------

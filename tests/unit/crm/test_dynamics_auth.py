@@ -141,6 +141,17 @@ def test_not_signed_in_asks_for_sign_in(entra: FakeEntraId, dataverse: FakeDatav
         auth.access_token()
 
 
+def test_a_tenant_entra_id_does_not_know_is_a_clear_failure(
+        entra: FakeEntraId, dataverse: FakeDataverse, session: LocalOnlySession,
+        tmp_path: Path) -> None:
+    cache, _ = open_token_cache(tmp_path / "cache.bin")
+    auth = DynamicsAuth(org_url=dataverse.org_url, client_id=entra.client_id,
+                        tenant="nosuch.onmicrosoft.com", authority_host=entra.host,
+                        cache=cache, session=session, verify=str(entra.cert_path))
+    with pytest.raises(SignInFailed, match=r"check dynamics\.tenant"):
+        auth.access_token()
+
+
 def test_device_code_when_no_browser_opens_then_dataverse_takes_the_token(
         entra: FakeEntraId, dataverse: FakeDataverse, session: LocalOnlySession,
         tmp_path: Path) -> None:
