@@ -19,8 +19,14 @@ NOT DOCUMENTED, taken from msal's source (msal/authority.py): instance discovery
 (msal ≥ 1.38 does not validate it).
 
 msal refuses any authority that is not https, so the fake serves TLS with a self-signed
-certificate for 127.0.0.1 made at start; `cert_path` is the PEM to trust (a requests
-Session's `verify`). Test controls: approve_device_code / decline_device_code,
+certificate for 127.0.0.1 made at start; `cert_path` is the PEM to trust. Measured with
+msal 1.39 (re-measured by tests/unit/crm/test_dynamics_auth.py::test_msal_with_a_local_
+authority): an http:// authority → ValueError; https with the certificate untrusted →
+SSLError; https + `verify=cert_path` works with `instance_discovery=False`, with
+`validate_authority=False`, or with `instance_discovery="https://<fake>/common/discovery/
+instance"`; with msal's defaults it asks login.microsoftonline.com first. Pass `verify` on
+every request, not as `Session.verify`: requests lets REQUESTS_CA_BUNDLE override the
+latter (psf/requests#3829). Test controls: approve_device_code / decline_device_code,
 expire_access_tokens, revoke_refresh_tokens, deny_next_authorization,
 is_valid_access_token (give it to FakeDataverse), requests (a log).
 """

@@ -21,7 +21,7 @@ from app.core.crm import (
 from app.crm.dynamics.backend import DynamicsBackend
 from app.crm.dynamics.client import DataverseClient
 from tests.fakes.dataverse import FakeDataverse
-from tests.unit.crm.dynamics_helpers import StaticTokens, activity
+from tests.unit.crm.dynamics_helpers import FakeClock, StaticTokens, activity
 
 
 @pytest.fixture
@@ -239,3 +239,30 @@ def test_call_logged_on_a_case_is_a_phone_call_regarding_the_case(
     key, row = _phonecall(fake)
     assert row["_regardingobjectid_value"] == case_id
     assert fake.parties[key][0]["partyid"] == cid
+
+
+def test_hundred_calls_under_throttling_and_lost_answers_become_hundred_phone_calls(
+        fake: FakeDataverse) -> None:
+    clock = FakeClock()
+    client = DataverseClient(fake.org_url, StaticTokens(), timeout=5, sleep=clock.sleep,
+                             clock=clock.clock)
+    crm = DynamicsBackend(client)
+    kinds = ["throttle_requests", "throttle_time", "throttle_concurrency"]
+    for i in range(100):
+        if i % 3 == 0:
+            fake.fail_next(kinds[i % 9 // 3], retry_after=2, path_contains="phonecalls")
+        if i % 7 == 0:
+            fake.fail_next("lost", method="PATCH", path_contains="phonecalls", skip=i % 2)
+    ids = set()
+    for i in range(100):
+        call = activity(call_id=f"call-{i}@pbx.example.com")
+        for _attempt in range(50):  # what the outbox does: retry while unavailable
+            try:
+                ids.add(crm.create_activity(call))
+                break
+            except CrmUnavailable:
+                continue
+    calls = fake.records("phonecalls")
+    assert len(ids) == len(calls) == 100
+    assert all((c["statecode"], c["statuscode"]) == (1, 4) for c in calls.values())
+    assert fake.faults == [] and clock.slept and set(clock.slept) == {2.0}
