@@ -45,7 +45,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
 from tests.fakes.salesforce_org import ApiError, Org
 
@@ -333,7 +333,7 @@ class FakeSalesforce:
 
     def _rest(self, method: str, path: str, query: str, body: Any) -> tuple[int, Any]:
         params = {k: v[0] for k, v in parse_qs(query).items()}
-        parts = [p for p in path.split("/") if p]
+        parts = [unquote(p) for p in path.split("/") if p]
         if path == "/limits" and method == "GET":
             return 200, {"DailyApiRequests": {"Max": self.api_limit,
                                               "Remaining": self.api_limit - self.api_used},

@@ -115,12 +115,18 @@ class SalesforceBackend:
         if len(text) < 2:  # Salesforce search needs two characters
             return SearchResult()
         if _PHONE_TEXT.match(text) and len(re.sub(r"\D", "", text)) >= 5:
+            # Digits may be a phone number (the identify ladder) or a case number.
             found = self.identify(text)
-            return SearchResult(found.contacts, found.accounts, found.leads)
-        body = {"q": records.search_text(text), "in": "ALL", "overallLimit": 4 * MAX_MATCHES,
+            cases = self._text_search(text, ("Case",)).cases
+            return SearchResult(found.contacts, found.accounts, found.leads, cases)
+        return self._text_search(text, ("Contact", "Account", "Lead", "Case"))
+
+    def _text_search(self, text: str, sobjects: tuple[str, ...]) -> SearchResult:
+        body = {"q": records.search_text(text), "in": "ALL",
+                "overallLimit": len(sobjects) * MAX_MATCHES,
                 "sobjects": [{"name": name, "fields": list(FIELDS[name]), "limit": MAX_MATCHES,
                               **({"where": "IsConverted = false"} if name == "Lead" else {})}
-                             for name in ("Contact", "Account", "Lead", "Case")]}
+                             for name in sobjects]}
         rows = _search_records(self.client.post("/parameterizedSearch", body))
         hits = [records.record(r) for r in rows]
         return SearchResult(

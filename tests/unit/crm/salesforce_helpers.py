@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from app.core.crm import CallActivity, RecordRef
 from app.crm.salesforce.auth import SalesforceAuth
@@ -54,17 +55,17 @@ def started_fake() -> Iterator[FakeSalesforce]:
 
 def connect(fake: FakeSalesforce, store: DictStore, *, redirect_port: int = 0,
             timeout: float = 5.0, api_version: str = "62.0",
-            **backend_options: object) -> Org:
+            **backend_options: Any) -> Org:
     http = new_http_session()
     auth = SalesforceAuth(login_url=fake.login_url, client_id=CLIENT_ID, secret_store=store,
                           secret_key=KEY, http=http, redirect_port=redirect_port,
                           timeout=timeout)
     client = SalesforceClient(auth, http, api_version=api_version, timeout=timeout)
-    backend = SalesforceBackend(client, region="FI", **backend_options)  # type: ignore[arg-type]
+    backend = SalesforceBackend(client, region="FI", **backend_options)
     return Org(fake, store, auth, client, backend)
 
 
-def signed_in(fake: FakeSalesforce, store: DictStore, **options: object) -> Org:
+def signed_in(fake: FakeSalesforce, store: DictStore, **options: Any) -> Org:
     """Signed in earlier: a refresh token in the store, no session in memory yet."""
     store.values[KEY] = fake.issue_refresh_token()
     return connect(fake, store, **options)
