@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import string
 import threading
@@ -252,3 +253,24 @@ def test_device_flow_for_a_machine_without_a_browser(fake: FakeSalesforce,
     assert fake.grants == ["device_code", "device", "device"]
     assert fake.refresh_token_valid(store.values[KEY])
     assert session.instance_url == fake.instance_url
+
+
+def test_no_token_reaches_the_log(fake: FakeSalesforce, store: DictStore,
+                                  caplog: pytest.LogCaptureFixture) -> None:
+    fake.rotate_refresh_tokens = True
+    app = registered(fake, store)
+    seen: list[str] = []
+    store.on_set = seen.append
+
+    def browser(url: str) -> None:
+        requests.get(url, timeout=5)  # follows the redirect to the loopback listener
+
+    with caplog.at_level(logging.DEBUG):
+        seen.append(app.auth.sign_in_with_browser(browser, timeout=10).access_token)
+        fake.expire_sessions()
+        app.backend.identify(NUMBER)
+        seen.append(app.auth.session().access_token)
+        app.auth.revoke()
+
+    assert len(seen) == 4 and caplog.records  # urllib3 and our own lines were captured
+    assert not [token for token in seen if token in caplog.text]
