@@ -20,6 +20,8 @@ import msal
 import pytest
 import requests
 
+from app import config
+from app.config import DynamicsSettings
 from app.crm.dynamics.auth import (
     DeviceCode,
     DynamicsAuth,
@@ -28,6 +30,7 @@ from app.crm.dynamics.auth import (
     open_token_cache,
 )
 from app.crm.dynamics.client import DataverseClient
+from app.crm.dynamics.factory import TOKEN_CACHE_NAME, build
 from tests.fakes.dataverse import FakeDataverse
 from tests.fakes.entra_id import FakeEntraId
 
@@ -311,3 +314,19 @@ def test_no_token_reaches_the_log(entra: FakeEntraId, dataverse: FakeDataverse,
     client.get("WhoAmI")
     secrets = [*entra.access_tokens, *entra.refresh_tokens]
     assert secrets and not [s for s in secrets if s in caplog.text]
+
+
+def test_the_factory_builds_a_working_backend_from_settings(
+        entra: FakeEntraId, dataverse: FakeDataverse, tmp_path: Path) -> None:
+    settings = DynamicsSettings(org_url=dataverse.org_url, tenant=entra.tenant,
+                                client_id=entra.client_id, authority_host=entra.host)
+    parts = build(settings, region="FI", data_dir=tmp_path / "data",
+                  open_browser=lambda url: False, verify=str(entra.cert_path))
+    code = parts.auth.start_device_code()
+    entra.approve_device_code(code.user_code)
+    parts.auth.finish_device_code(code)
+    contact = dataverse.add_contact("Matti", "M", "+358401234567")
+    assert [c.id for c in parts.backend.identify("040 123 4567").contacts] == [contact]
+    assert (tmp_path / "data" / TOKEN_CACHE_NAME).exists()
+    written = config.dumps(config.Settings(dynamics=settings))  # what config.toml would hold
+    assert not [t for t in [*entra.access_tokens, *entra.refresh_tokens] if t in written]
