@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import SalesforceSettings
 from app.core.activity import CallLog, case_note
 from app.core.availability import Status, StatusType
 from app.core.crm import (
@@ -23,8 +24,9 @@ from app.core.crm import (
     RecordRef,
 )
 from app.core.outbox import Outbox
+from app.crm.salesforce.factory import build, secret_key
 from app.crm.salesforce.presence import OmniPresenceReader, parse_status_map
-from tests.fakes.salesforce import USER_ID, FakeSalesforce
+from tests.fakes.salesforce import CLIENT_ID, USER_ID, FakeSalesforce
 from tests.unit.crm.salesforce_helpers import DictStore, Org, activity, signed_in, started_fake
 
 NUMBER = "+358401234567"
@@ -396,3 +398,18 @@ def test_omni_presence_is_read_and_mapped(org: Org) -> None:
     assert (now.developer_name, now.label, now.status) == \
         ("Available_for_Voice", "Available for Voice", statuses[0])
     assert now.since == datetime(2024, 6, 3, 8, 0, tzinfo=timezone.utc)
+
+
+def test_the_settings_build_a_working_backend(fake: FakeSalesforce) -> None:
+    settings = SalesforceSettings(login_url=fake.login_url, client_id=CLIENT_ID,
+                                  external_id_field=EXT)
+    fake.org.add_external_id("Task", EXT)
+    store = DictStore()
+    store.values[secret_key(settings)] = fake.issue_refresh_token()
+
+    parts = build(settings, region="FI", secret_store=store)
+
+    assert secret_key(settings) == f"salesforce:{CLIENT_ID}"
+    assert parts.backend.identify(NUMBER).count == 0
+    parts.backend.create_activity(activity())
+    assert fake.rest_requests("PATCH", f"/sobjects/Task/{EXT}/")
