@@ -6,6 +6,7 @@ import keyring
 import keyring.errors
 
 from app.config import SipSettings
+from app.core.sip_domain import address_of_record
 
 SERVICE = "switchboard"
 
@@ -24,8 +25,7 @@ class SecretStoreUnavailable(RuntimeError):
 def sip_key(sip: SipSettings) -> str:
     if sip.keyring_key:
         return sip.keyring_key
-    domain = sip.domain or sip.server.split(":")[0]
-    return f"{sip.username}@{domain}" if domain else sip.username
+    return address_of_record(sip)
 
 
 def _backend_usable() -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from app.config import ContactCenterSettings, SipSettings
 from app.contactcenter.base import BackendBase, NullContactCenter
 from app.contactcenter.sip_presence import PresenceEngine
+from app.core.sip_domain import server_host, sip_domain
 
 
 def create_contact_center(settings: ContactCenterSettings, sip: SipSettings, *,
@@ -27,7 +28,7 @@ def create_contact_center(settings: ContactCenterSettings, sip: SipSettings, *,
         from app.contactcenter.asterisk_ami import AmiContactCenter
 
         interface = settings.interface or f"PJSIP/{sip.username}"
-        return AmiContactCenter(settings.host or sip.server.split(":")[0], settings.port,
+        return AmiContactCenter(settings.host or server_host(sip.server), settings.port,
                                 settings.user, get_secret(settings.keyring_key) or "",
                                 interface, member_name=sip.display_name or sip.username,
                                 queue_numbers=_pairs(settings.queue_numbers),
@@ -43,8 +44,7 @@ def create_contact_center(settings: ContactCenterSettings, sip: SipSettings, *,
 
         if engine is None:
             raise ValueError("sip_presence needs the telephony engine")
-        domain = sip.domain or sip.server.split(":")[0]
-        return SipPresenceContactCenter(engine, own_uri=f"sip:{sip.username}@{domain}")
+        return SipPresenceContactCenter(engine, own_uri=f"sip:{sip.username}@{sip_domain(sip)}")
     return NullContactCenter()
 
 

@@ -16,6 +16,8 @@ import pjsua2 as pj
 
 from app.config import SipSettings
 from app.core.calls import EngineEvent, RegistrationChanged, RegistrationState
+from app.core.sip_domain import request_domain as domain_of
+from app.core.sip_domain import sip_domain
 from app.telephony.call import guarded
 from app.telephony.mapping import retry_delay
 from app.telephony.sipmsg import header, parse_name_addr
@@ -38,10 +40,6 @@ class AccountHost(Protocol):
     def presence_changed(self, buddy: EngineBuddy) -> None: ...
 
 
-def domain_of(settings: SipSettings) -> str:
-    return settings.domain or settings.server.split(";", 1)[0]
-
-
 def account_config(settings: SipSettings, *, password: str | None, transport_id: int,
                    local_host: str) -> pj.AccountConfig:
     """Build the pjsua2 AccountConfig for registrar or direct mode."""
@@ -51,7 +49,7 @@ def account_config(settings: SipSettings, *, password: str | None, transport_id:
     params = "" if settings.transport == "udp" else f";transport={settings.transport}"
     scheme = "sip"  # TLS goes in ;transport=tls, sips: would force TLS end to end
     if settings.mode == "registrar":
-        domain = domain_of(settings)
+        domain = sip_domain(settings)  # no port: the same address as keyring and presence
         cfg.idUri = f"{name}<{scheme}:{settings.username}@{domain}>"
         cfg.regConfig.registrarUri = f"{scheme}:{settings.server}{params}"
         cfg.regConfig.timeoutSec = settings.register_expiry
