@@ -8,15 +8,17 @@ message in the window, not a crash. Quitting stops the engine before Qt goes awa
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
+from app import config
 from app.config import ConfigProblem, Settings, SipSettings
 from app.core.calls import (
     Call,
@@ -36,6 +38,10 @@ from app.ui.bridge import EngineBridge
 from app.ui.main_window import MainWindow
 from app.wiring.availability import AvailabilityWiring, Clock, utc_now
 from app.wiring.crm import crm_wiring
+
+if TYPE_CHECKING:
+    from app.audio.controller import AudioController
+    from app.wiring.audio import AudioWiring
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +103,15 @@ class SwitchboardApp(QObject):
         self.availability = AvailabilityWiring(settings, self.window, profile, clock=clock,
                                                parent=self)
         password = self._password()
+        audio = self._build_audio() if settings.phone.audio != "null" else None
         self.engine = engine_factory(
             settings.sip, password=password,
             policy=policy or self.availability.ring_policy,
             on_event=self.bridge.post, region=region,
-            null_audio=settings.phone.audio == "null", log_sip=settings.log.sip_trace)
+            audio=audio.path if audio else None, log_sip=settings.log.sip_trace)
         self.session = PhoneSession(self.engine, self.history, settings)
         self._connect()
+        self.audio = self._wire_audio(audio) if audio else None
         self.window.set_caller_ids(self.session.caller_ids, self.session.caller_id)
         self.availability.attach(self.engine, self.session, dial=self.redial)
         # CRM lookups, page actions and the outbox run here, never on the GUI thread.
@@ -127,6 +135,33 @@ class SwitchboardApp(QObject):
             self.window.show_problem(
                 _tr("Call history is not being saved this session: %s") % exc)
             return History(MEMORY)
+
+    def _build_audio(self) -> AudioController:
+        from app.audio.controller import AudioController
+        from app.audio.devices import AudioDevices
+        from app.audio.path import AudioPath
+        from app.audio.tones import TonePlayer
+
+        if self.settings.audio.echo_cancellation == "system":
+            # PulseAudio and PipeWire load their echo canceller for streams of role
+            # "phone"; the client's properties come from this variable, read when Qt
+            # Multimedia first connects (below), so it must be set before.
+            os.environ.setdefault("PULSE_PROP", "media.role=phone filter.want=echo-cancel")
+        profile, settings = self.profile, self.settings
+
+        def save() -> None:
+            if profile is not None:
+                config.save_section(settings, "audio", profile.config_path)
+
+        return AudioController(settings.audio, AudioDevices(self), AudioPath(self),
+                               TonePlayer(self), save=save, parent=self)
+
+    def _wire_audio(self, controller: AudioController) -> AudioWiring:
+        from app.ui.audio_settings import AudioSettingsDialog, AudioSettingsPage
+        from app.wiring.audio import AudioWiring
+
+        dialog = AudioSettingsDialog(AudioSettingsPage(), self.window)
+        return AudioWiring(controller, self.session, self.window, dialog, parent=self)
 
     def _password(self) -> str | None:
         from app import secrets
@@ -164,6 +199,8 @@ class SwitchboardApp(QObject):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self.availability.start()
+        if self.audio is not None:
+            self.audio.start()
         self._starter = threading.Thread(target=self._start_engine, name="engine-start",
                                          daemon=True)
         self._starter.start()
@@ -196,6 +233,8 @@ class SwitchboardApp(QObject):
         # Stopping hangs up live calls; deliver those last events so each call still
         # reaches history and the CRM outbox before anything closes.
         QCoreApplication.sendPostedEvents(self.bridge, 0)
+        if self.audio is not None:
+            self.audio.stop()
         self.availability.stop()
         if self.crm is not None:
             self.crm.stop()

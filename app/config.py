@@ -75,8 +75,29 @@ class SipSettings:
 class PhoneSettings:
     default_region: str = _opt("FI", "Country (ISO 3166 alpha-2) assumed for numbers written "
                                "without a country code.")
-    audio: str = _opt("auto", "`auto`: the sound card if there is one, else silence; `null`: "
-                      "never open a sound device.", choices=("auto", "null"))
+    audio: str = _opt("auto", "`auto`: calls play and capture through the OS sound system "
+                      "(the devices in `[audio]`); `null`: never open a sound device (calls "
+                      "connect but are silent; for servers and deterministic tests).",
+                      choices=("auto", "null"))
+
+
+@dataclass
+class AudioSettings:
+    microphone: str = _opt("", "Microphone, by its name as the OS shows it (e.g. `Jabra Evolve "
+                           "40 Mono`); empty: the system default, following it as it changes.")
+    speaker: str = _opt("", "Device the call is heard on (headset or speakers), by name; "
+                        "empty: the system default.")
+    ringer: str = _opt("", "Device the ringtone plays on (e.g. the laptop's speakers while "
+                       "the call is on a headset), by name; empty: the system default.")
+    microphone_volume: float = _opt(1.0, "Microphone gain, 0.0–1.0.", lo=0.0, hi=1.0)
+    speaker_volume: float = _opt(1.0, "Call and tone volume in the headset, 0.0–1.0.",
+                                 lo=0.0, hi=1.0)
+    ringer_volume: float = _opt(1.0, "Ringtone volume, 0.0–1.0.", lo=0.0, hi=1.0)
+    keypad_tones: bool = _opt(True, "Play a short tone for each key pressed in a call.")
+    echo_cancellation: str = _opt("system", "`system`: ask the OS for its echo canceller "
+                                  "(PulseAudio/PipeWire `module-echo-cancel` through the "
+                                  "stream role `phone`); `off`: none (headsets need none).",
+                                  choices=("system", "off"))
 
 
 @dataclass
@@ -230,6 +251,7 @@ class SalesforceSettings:
 class Settings:
     sip: SipSettings = field(default_factory=SipSettings)
     phone: PhoneSettings = field(default_factory=PhoneSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     log: LogSettings = field(default_factory=LogSettings)
     crm: CrmSettings = field(default_factory=CrmSettings)
@@ -354,6 +376,44 @@ def save(settings: Settings, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".toml.tmp")
     tmp.write_text(dumps(settings), encoding="utf-8")
+    tmp.replace(path)
+
+
+def save_section(settings: Settings, name: str, path: Path) -> None:
+    """Write one section's keys into `path`, keeping every other line (comments, other
+    sections, keys this version does not know) as it is. Atomic like `save`."""
+    import re
+
+    section = getattr(settings, name)
+    values = {f.name: toml_value(getattr(section, f.name)) for f in dataclasses.fields(section)}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+    start = next((i for i, line in enumerate(lines)
+                  if (m := header.match(line)) and m.group(1).strip() == name), None)
+    if start is None:
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {v}" for k, v in values.items()]
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if header.match(lines[i])
+                    or lines[i].lstrip().startswith("[[")), len(lines))
+        seen = set()
+        for i in range(start + 1, end):
+            key = lines[i].split("=", 1)[0].strip()
+            if "=" in lines[i] and key in values and not lines[i].lstrip().startswith("#"):
+                lines[i] = f"{key} = {values[key]}"
+                seen.add(key)
+        missing = [f"{k} = {v}" for k, v in values.items() if k not in seen]
+        while end > start + 1 and not lines[end - 1].strip():
+            end -= 1
+        lines[end:end] = missing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)
 
 

@@ -19,12 +19,23 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The virtual sound card must exist before anything loads Qt Multimedia.
+    from tests.sound_card import SoundCard
+
+    if not hasattr(config, "workerinput"):
+        config._sound_card = SoundCard.start()  # type: ignore[attr-defined]
     # Custom URL schemes must be registered before the QApplication exists.
     try:
         from app.ui.screenpop import register_schemes
     except ImportError:
         return
     register_schemes()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    card = getattr(config, "_sound_card", None)
+    if card is not None:
+        card.stop()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

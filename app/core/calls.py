@@ -277,6 +277,7 @@ class Call:
     declined_locally: bool = False
     muted: bool = False
     held: bool = False
+    early_media: bool = False  # outbound, alerting: the far end already sends audio
 
     @classmethod
     def inbound(cls, ev: IncomingCall) -> Call:
@@ -320,6 +321,7 @@ class Call:
         if ev.state is CallState.CONNECTED and self.answered_at is None:
             self.answered_at = ev.at
         self.held = ev.state is CallState.HELD
+        self.early_media = ev.state is CallState.ALERTING and ev.early_media
         self.state = ev.state
         if ev.state is CallState.ENDED:
             self.ended_at = ev.at

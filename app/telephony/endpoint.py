@@ -14,7 +14,8 @@ _TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP,
                "tls": pj.PJSIP_TRANSPORT_TLS}
 
 
-def endpoint_config(settings: SipSettings, *, log_sip: bool) -> pj.EpConfig:
+def endpoint_config(settings: SipSettings, *, log_sip: bool,
+                    clock_rate: int = 8000) -> pj.EpConfig:
     cfg = pj.EpConfig()
     # One thread of ours polls; pjsua2 callbacks run only there (pygui found Python
     # crashing with pjsua worker threads).
@@ -24,8 +25,10 @@ def endpoint_config(settings: SipSettings, *, log_sip: bool) -> pj.EpConfig:
     cfg.uaConfig.userAgent = settings.user_agent
     siplog.configure(cfg.logConfig, sip_trace=log_sip)
     cfg.medConfig.noVad = True  # keep RTP flowing in silence (hold/mute checks, NAT)
-    cfg.medConfig.clockRate = 8000
-    cfg.medConfig.sndClockRate = 8000
+    # The bridge's rate: 16 kHz with the sound path (G.722 keeps wideband end to end),
+    # 8 kHz when calls are silent anyway.
+    cfg.medConfig.clockRate = clock_rate
+    cfg.medConfig.sndClockRate = clock_rate
     return cfg
 
 

@@ -39,7 +39,7 @@ from app.core.calls import (
     RingPolicy,
 )
 from app.telephony.account import EngineAccount, EngineBuddy, account_config, domain_of
-from app.telephony.audio import AudioRouter, choose_device
+from app.telephony.audio import AudioPipe, AudioRouter, choose_device
 from app.telephony.call import ANONYMOUS, EngineCall, MediaStats, dial_param
 from app.telephony.endpoint import create_transport, endpoint_config
 from app.telephony.sipmsg import auto_answer_after, normalised, read_invite, target_uri
@@ -66,15 +66,16 @@ class Engine:
 
     def __init__(self, settings: SipSettings, *, password: str | None, policy: RingPolicy,
                  on_event: Callable[[EngineEvent], None], region: str = "FI",
-                 null_audio: bool = True, log_sip: bool = False,
-                 capture_file: str | None = None) -> None:
+                 audio: AudioPipe | None = None, log_sip: bool = False,
+                 capture_file: str | None = None, record_file: str | None = None) -> None:
         self.settings = settings
         self._capture_file = capture_file
+        self._record_file = record_file
         self._password = password
         self._policy = policy
         self._on_event = on_event
         self._region = region
-        self._null_audio = null_audio
+        self._audio = audio  # None: the null device only, calls are silent
         self._log_sip = log_sip
         self._handles = itertools.count(1)
         self._handle_lock = threading.Lock()
@@ -300,7 +301,8 @@ class Engine:
         ep = pj.Endpoint()
         self._ep = ep
         ep.libCreate()
-        ep.libInit(endpoint_config(self.settings, log_sip=self._log_sip))
+        ep.libInit(endpoint_config(self.settings, log_sip=self._log_sip,
+                                   clock_rate=self._audio.rate if self._audio else 8000))
         try:
             transport_id, self._local_name = create_transport(ep, self.settings)
         except pj.Error as exc:
@@ -310,12 +312,13 @@ class Engine:
                 f"{st.listen_address} ({exc.reason}); another program may be using it: set "
                 "sip.port to 0 or to a free port") from None
         ep.libStart()
-        problem = choose_device(ep, self._null_audio)
+        choose_device(ep)
         try:
-            self.router = AudioRouter(ep, self._capture_file)
+            self.router = AudioRouter(ep, self._audio, self._capture_file, self._record_file)
         except pj.Error as exc:
-            raise EngineError(f"cannot play {self._capture_file} as the microphone "
-                              f"({exc.reason}); it must be a WAV file") from None
+            raise EngineError(f"cannot use {self._capture_file} / {self._record_file} as "
+                              f"microphone / recording ({exc.reason}); they must be WAV "
+                              "files") from None
         account = EngineAccount(self, self.settings)
         host = self.settings.listen_address
         if not host or host == "0.0.0.0":
@@ -328,8 +331,6 @@ class Engine:
             raise EngineError(f"the SIP account settings are not valid ({exc.reason}); check "
                               "sip.server, sip.domain and sip.username") from None
         self._account = account
-        if problem:
-            self.emit(EngineProblem(problem))
         if self.settings.mode == "direct":
             self.emit(RegistrationChanged(RegistrationState.DISABLED))
 

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
     caller_id_selected = Signal(str)
     history_filter_requested = Signal(str)
     history_search_requested = Signal(str)
+    audio_settings_requested = Signal()
 
     def __init__(self, region: str = "FI", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +161,12 @@ class MainWindow(QMainWindow):
         self.registration_label = QLabel(self)
         self.registration_label.setObjectName("registration_label")
         self.statusBar().addWidget(self.registration_label, 1)
+        self.audio_button = QPushButton(self.tr("Audio…"), self)
+        self.audio_button.setObjectName("audio_settings_button")
+        self.audio_button.setToolTip(self.tr("Microphone, speaker, ringer and volumes"))
+        self.audio_button.setFlat(True)
+        self.audio_button.clicked.connect(self.audio_settings_requested)
+        self.statusBar().addPermanentWidget(self.audio_button)
         self._retry_deadline: float | None = None
         self._registration: RegistrationChanged | None = None
         self._retry_timer = QTimer(self)

@@ -64,6 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--auto-answer", action="store_true")
     p.add_argument("--dtmf", default="rfc4733", choices=("rfc4733", "info"))
     p.add_argument("--capture-file", default=None, help="WAV file looped as the microphone")
+    p.add_argument("--record-file", default=None,
+                   help="WAV file that records what calls hear (complete after quit)")
     p.add_argument("--srtp", default="disabled", choices=("disabled", "optional", "mandatory"))
     return p.parse_args(argv)
 
@@ -121,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         dtmf_method=args.dtmf, srtp=args.srtp, retry_min_seconds=0.5,
         retry_max_seconds=5.0)
     engine = Engine(settings, password=args.password, policy=basic_policy,
-                    on_event=proto.event, capture_file=args.capture_file)
+                    on_event=proto.event, capture_file=args.capture_file,
+                    record_file=args.record_file)
     engine.start()
     proto.write({"type": "Ready", "local_uri": engine.local_uri, "port": engine.local_port})
     try:

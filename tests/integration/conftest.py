@@ -196,7 +196,7 @@ def make_engine() -> Iterator[Callable[..., EngineUnderTest]]:
     made: list[EngineUnderTest] = []
 
     def make(*, password: str | None = None, policy: RingPolicy = basic_policy,
-             capture_file: str | None = None, null_audio: bool = True,
+             capture_file: str | None = None, audio: Any = None,
              **overrides: Any) -> EngineUnderTest:
         assert not made, "one Engine per process at a time (pjsua2 has one Endpoint)"
         base = SipSettings(mode="direct", username="agent", listen_address="127.0.0.1",
@@ -205,7 +205,7 @@ def make_engine() -> Iterator[Callable[..., EngineUnderTest]]:
         settings = replace(base, **overrides)
         events = EventLog()
         engine = Engine(settings, password=password, policy=policy, on_event=events,
-                        capture_file=capture_file, null_audio=null_audio)
+                        capture_file=capture_file, audio=audio)
         engine.start()
         made.append(EngineUnderTest(engine, events, settings))
         return made[-1]

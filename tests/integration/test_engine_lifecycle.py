@@ -11,10 +11,7 @@ from app.config import SipSettings
 from app.core.calls import (
     CallState,
     CallStateChanged,
-    EngineProblem,
     IncomingCall,
-    RegistrationChanged,
-    RegistrationState,
     basic_policy,
 )
 from tests.integration.conftest import EventLog, scenario
@@ -54,15 +51,6 @@ def test_commands_after_stop_raise() -> None:
     engine.stop()
     with pytest.raises(EngineError):
         engine.hangup(1)
-
-
-def test_no_sound_card_falls_back_to_silence_and_says_so_once(make_engine) -> None:
-    eut = make_engine(null_audio=False)
-    problems = eut.events.of(EngineProblem)
-    assert len(problems) == 1
-    assert "No sound device" in problems[0].message
-    assert not problems[0].fatal
-    assert eut.events.of(RegistrationChanged, state=RegistrationState.DISABLED)
 
 
 def test_tcp_transport(make_engine, sipp, tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ class ScriptedEngine:
 
     def __init__(self, settings: SipSettings, *, password: str | None, policy: Any,
                  on_event: Callable[[EngineEvent], None], region: str = "FI",
-                 null_audio: bool = True, log_sip: bool = False) -> None:
+                 audio: Any = None, log_sip: bool = False) -> None:
         self.emit = on_event
         self.commands: list[tuple[Any, ...]] = []
         self.handles = itertools.count(1)

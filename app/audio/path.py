@@ -1,0 +1,289 @@
+"""The OS side of the call audio path: Qt Multimedia plays and captures the two rings.
+
+`AudioPath` owns the rings that `app.telephony.audio.BridgePort` fills and drains, and a
+thread of its own ("audio-io") on which a `QAudioSink` and a `QAudioSource` run, so a busy
+GUI thread (a page loading, history refreshing, an import) does not starve the sound card.
+The speaker is fed in push mode from a 5 ms timer that keeps the device buffer at a small,
+constant fill; the microphone's chunks go straight into the capture ring.
+
+All public methods are called on the GUI thread; they reach the audio thread through
+queued signals. Qt Multimedia uses PulseAudio/PipeWire on Linux, WASAPI on Windows and
+CoreAudio on macOS.
+"""
+
+from __future__ import annotations
+
+import array
+import logging
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QIODevice,
+    QMetaObject,
+    QObject,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink, QAudioSource
+
+from app.audio.ring import AudioRing, RingCounters
+
+log = logging.getLogger(__name__)
+
+RATE = 16_000  # the bridge's clock rate with sound (see app.telephony.endpoint)
+BYTES_PER_MS = RATE * 2 // 1000
+DEVICE_FILL_MS = 30  # what the speaker's buffer is kept at
+FILL_TICK_MS = 5
+CAPTURE_BUFFER_MS = 100
+
+
+def pcm_format() -> QAudioFormat:
+    fmt = QAudioFormat()
+    fmt.setSampleRate(RATE)
+    fmt.setChannelCount(1)
+    fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+    return fmt
+
+
+def peak_level(data: bytes) -> float:
+    """0.0-1.0: the loudest sample of a block of 16-bit PCM."""
+    if len(data) < 2:
+        return 0.0
+    samples = array.array("h", data[: len(data) - len(data) % 2])
+    return max(max(samples), -min(samples)) / 32768.0
+
+
+@dataclass(frozen=True)
+class PathCounters:
+    playback: RingCounters
+    capture: RingCounters
+
+
+class _Worker(QObject):
+    """Lives on the audio thread; owns the Qt audio objects."""
+
+    failed = Signal(str, str)  # which ("speaker"/"microphone"), what happened
+
+    def __init__(self, playback: AudioRing, capture: AudioRing) -> None:
+        super().__init__()
+        self._playback = playback
+        self._capture = capture
+        self._out_device = QAudioDevice()
+        self._in_device = QAudioDevice()
+        self._sink: QAudioSink | None = None
+        self._sink_io: QIODevice | None = None
+        self._source: QAudioSource | None = None
+        self._source_io: QIODevice | None = None
+        self._timer: QTimer | None = None
+        self._running = False
+        self._speaker_volume = 1.0
+        self._mic_volume = 1.0
+        self.mic_level = 0.0  # read from the GUI thread (a float store is atomic)
+
+    # -- slots (audio thread) -------------------------------------------------------------
+
+    @Slot()
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        if self._timer is None:
+            self._timer = QTimer(self)
+            self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+            self._timer.timeout.connect(self._fill)
+        self._open_sink()
+        self._open_source()
+        self._timer.start(FILL_TICK_MS)
+
+    @Slot()
+    def stop(self) -> None:
+        self._running = False
+        if self._timer is not None:
+            self._timer.stop()
+        self._close_sink()
+        self._close_source()
+        self._playback.clear()
+        self._capture.clear()
+        self.mic_level = 0.0
+
+    @Slot(object)
+    def set_output(self, device: QAudioDevice) -> None:
+        self._out_device = device
+        if self._running:
+            self._close_sink()
+            self._open_sink()
+
+    @Slot(object)
+    def set_input(self, device: QAudioDevice) -> None:
+        self._in_device = device
+        if self._running:
+            self._close_source()
+            self._open_source()
+
+    @Slot(float, float)
+    def set_volumes(self, speaker: float, mic: float) -> None:
+        self._speaker_volume, self._mic_volume = speaker, mic
+        if self._sink is not None:
+            self._sink.setVolume(speaker)
+        if self._source is not None:
+            self._source.setVolume(mic)
+
+    # -- devices ----------------------------------------------------------------------------
+
+    def _open_sink(self) -> None:
+        if self._out_device.isNull():
+            return
+        sink = QAudioSink(self._out_device, pcm_format(), self)
+        sink.setBufferSize(2 * DEVICE_FILL_MS * BYTES_PER_MS)
+        sink.setVolume(self._speaker_volume)
+        sink.stateChanged.connect(self._sink_state)
+        self._sink = sink
+        self._sink_io = sink.start()
+        self._fill()
+
+    def _close_sink(self) -> None:
+        if self._sink is not None:
+            self._sink.stateChanged.disconnect(self._sink_state)
+            self._sink.stop()
+            self._sink.deleteLater()
+        self._sink = None
+        self._sink_io = None
+
+    def _open_source(self) -> None:
+        if self._in_device.isNull():
+            return
+        source = QAudioSource(self._in_device, pcm_format(), self)
+        # Qt hands over at most one buffer per period of the OS source (PulseAudio
+        # delivers up to 64 ms at once): a smaller buffer loses microphone audio.
+        source.setBufferSize(CAPTURE_BUFFER_MS * BYTES_PER_MS)
+        source.setVolume(self._mic_volume)
+        source.stateChanged.connect(self._source_state)
+        self._source = source
+        io = source.start()
+        io.readyRead.connect(self._mic_ready)
+        self._source_io = io
+
+    def _close_source(self) -> None:
+        if self._source is not None:
+            self._source.stateChanged.disconnect(self._source_state)
+            self._source.stop()
+            self._source.deleteLater()
+        self._source = None
+        self._source_io = None
+
+    # -- the two directions ----------------------------------------------------------------
+
+    @Slot()
+    def _fill(self) -> None:
+        sink, io = self._sink, self._sink_io
+        if sink is None or io is None:
+            return
+        queued = sink.bufferSize() - sink.bytesFree()
+        want = DEVICE_FILL_MS * BYTES_PER_MS - queued
+        if want >= FILL_TICK_MS * BYTES_PER_MS:
+            want = min(want, sink.bytesFree())
+            io.write(self._playback.read(want))
+
+    @Slot()
+    def _mic_ready(self) -> None:
+        io = self._source_io
+        if io is None:
+            return
+        data = bytes(io.readAll().data())
+        if data:
+            self._capture.write(data)
+            self.mic_level = peak_level(data)
+
+    @Slot(QAudio.State)
+    def _sink_state(self, state: QAudio.State) -> None:
+        sink = self._sink
+        if sink is not None and sink.error() not in (QAudio.Error.NoError,
+                                                     QAudio.Error.UnderrunError):
+            self.failed.emit("speaker", sink.error().name)
+
+    @Slot(QAudio.State)
+    def _source_state(self, state: QAudio.State) -> None:
+        source = self._source
+        if source is not None and source.error() not in (QAudio.Error.NoError,
+                                                         QAudio.Error.UnderrunError):
+            self.failed.emit("microphone", source.error().name)
+
+
+class AudioPath(QObject):
+    """The rings for the bridge (`rate`, `playback`, `capture`) and the audio thread."""
+
+    failed = Signal(str, str)  # "speaker"/"microphone", Qt's error name
+    _start = Signal()
+    _stop = Signal()
+    _output = Signal(object)
+    _input = Signal(object)
+    _volumes = Signal(float, float)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rate = RATE
+        # Speaker side: the bridge writes a frame every 20 ms (timed for late frames).
+        self.playback = AudioRing(RATE, prefill_ms=20, target_ms=30, max_ms=60,
+                                  writer_period_ms=20)
+        # Microphone side: the OS delivers in blocks of 10-64 ms, so the bound is wider.
+        self.capture = AudioRing(RATE, prefill_ms=20, target_ms=40, max_ms=100)
+        self._thread = QThread()
+        self._thread.setObjectName("audio-io")
+        self._worker = _Worker(self.playback, self.capture)
+        self._worker.moveToThread(self._thread)
+        self._worker.failed.connect(self.failed)
+        self._start.connect(self._worker.start)
+        self._stop.connect(self._worker.stop)
+        self._output.connect(self._worker.set_output)
+        self._input.connect(self._worker.set_input)
+        self._volumes.connect(self._worker.set_volumes)
+        self._thread.start(QThread.Priority.TimeCriticalPriority)
+        self.active = False
+
+    def set_devices(self, output: QAudioDevice, input_: QAudioDevice) -> None:
+        self._output.emit(output)
+        self._input.emit(input_)
+
+    def set_output(self, output: QAudioDevice) -> None:
+        self._output.emit(output)
+
+    def set_input(self, input_: QAudioDevice) -> None:
+        self._input.emit(input_)
+
+    def set_volumes(self, speaker: float, mic: float) -> None:
+        self._volumes.emit(speaker, mic)
+
+    def open(self) -> None:
+        """Start playing and capturing (a call's media is up)."""
+        if not self.active:
+            self.active = True
+            self._start.emit()
+
+    def close(self) -> None:
+        """Release the sound card (no call has media any more)."""
+        if self.active:
+            self.active = False
+            self._stop.emit()
+
+    @property
+    def mic_level(self) -> float:
+        return self._worker.mic_level
+
+    @property
+    def counters(self) -> PathCounters:
+        return PathCounters(self.playback.counters, self.capture.counters)
+
+    def shutdown(self) -> None:
+        if self.active:
+            self.active = False
+            # Blocking: the Qt audio objects must be gone before their thread ends.
+            QMetaObject.invokeMethod(self._worker, "stop",
+                                     Qt.ConnectionType.BlockingQueuedConnection)
+        self._thread.quit()
+        self._thread.wait(2000)
+
+
+__all__ = ["RATE", "AudioPath", "PathCounters", "pcm_format", "peak_level"]
