@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from app.core.calls import CallRecord, CallResult, Direction
 from app.core.crm import CallActivity, RecordKind, RecordRef
+from app.core.duration import format_duration
 
 _RESULT_WORDS = {
     CallResult.ANSWERED: "answered",
@@ -105,12 +106,6 @@ def call_log(record: CallRecord, *, notes: str = "", regarding: tuple[RecordRef,
     return CallLog(activity)
 
 
-def _duration(seconds: int) -> str:
-    minutes, secs = divmod(max(0, seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def case_note(activity: CallActivity) -> str:
     """The plain-text block written onto a case for "save call info on the case"."""
     lines = [
@@ -120,9 +115,9 @@ def case_note(activity: CallActivity) -> str:
         f"Number: {activity.caller_number}",
         f"Display number: {activity.display_number}" if activity.display_number else "",
         f"Queue: {activity.queue or 'Direct'}",
-        f"Queue wait: {_duration(activity.queue_wait_seconds)}" if activity.queue else "",
+        f"Queue wait: {format_duration(activity.queue_wait_seconds)}" if activity.queue else "",
         f"Ended: {activity.ended_at.isoformat(timespec='seconds')}",
-        f"Duration: {_duration(activity.duration_seconds)}",
+        f"Duration: {format_duration(activity.duration_seconds)}",
         f"Recording: {activity.recording_url}" if activity.recording_url else "",
         f"Notes: {activity.notes}" if activity.notes else "",
     ]

@@ -23,17 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.calls import Call, CallState, Direction
+from app.core.duration import format_duration
 from app.core.numbers import display
 
 LIVE = (CallState.DIALING, CallState.ALERTING, CallState.CONNECTING, CallState.CONNECTED)
 DTMF_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
-
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02}:{s:02}" if h else f"{m:02}:{s:02}"
 
 
 def _button(parent: QWidget, text: str, name: str, role: str, *,
@@ -181,7 +175,7 @@ class CallCard(QFrame):
         state = call.state
         if state is CallState.RINGING:
             text = self.tr("Call waiting") if self.waiting else self.tr("Incoming call")
-            text += "  " + _clock((now - call.arrived_at).total_seconds())
+            text += "  " + format_duration((now - call.arrived_at).total_seconds())
         elif state is CallState.DIALING:
             text = self.tr("Calling…")
         elif state is CallState.ALERTING:
@@ -190,7 +184,7 @@ class CallCard(QFrame):
             text = self.tr("Connecting…")
         else:
             since = call.answered_at or call.arrived_at
-            running = _clock((now - since).total_seconds())
+            running = format_duration((now - since).total_seconds())
             if state is CallState.HELD:
                 text = self.tr("On hold  %s") % running
             elif call.muted:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.calls import CallRecord, CallResult, Direction
+from app.core.duration import format_duration
 from app.core.numbers import display
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole
@@ -68,11 +69,9 @@ def _when(at: datetime, now: datetime) -> str:
 
 
 def _length(seconds: float) -> str:
+    """A call's talk time, blank for a call nobody talked on."""
     seconds = round(seconds)
-    if seconds <= 0:
-        return ""
-    m, s = divmod(seconds, 60)
-    return f"{m}:{s:02}"
+    return format_duration(seconds) if seconds > 0 else ""
 
 
 class HistoryView(QWidget):

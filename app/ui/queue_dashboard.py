@@ -29,6 +29,7 @@ from app.core.contactcenter import (
     QueueStatus,
     StatusChanged,
 )
+from app.core.duration import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,6 @@ Index = QModelIndex | QPersistentModelIndex
 
 COL_NAME, COL_NUMBER, COL_SERVING, COL_FREE, COL_ACTIVE, COL_CALLS, COL_LENGTH, COL_WAIT = \
     range(8)
-
-
-def format_wait(seconds: int) -> str:
-    minutes, secs = divmod(max(0, int(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class ContactCenterBridge(QObject):
@@ -116,7 +111,7 @@ class QueueTableModel(QAbstractTableModel):
         return {COL_NAME: q.name, COL_NUMBER: q.number, COL_SERVING: q.serving,
                 COL_FREE: q.free, COL_ACTIVE: None,
                 COL_CALLS: q.active_calls, COL_LENGTH: q.queue_length,
-                COL_WAIT: format_wait(q.max_wait_seconds)}[col]
+                COL_WAIT: format_duration(q.max_wait_seconds)}[col]
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -217,4 +212,4 @@ class QueueDashboard(QWidget):
         (self.join_requested if join else self.leave_requested).emit(name)
 
 
-__all__ = ["ContactCenterBridge", "QueueDashboard", "QueueTableModel", "format_wait"]
+__all__ = ["ContactCenterBridge", "QueueDashboard", "QueueTableModel"]

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.availability import Change, Phase, ScheduledAvailability, Status
+from app.core.duration import format_duration
 
 HIDDEN = "hidden"
 # Badge colours by status type, and for the call phases that override it.
@@ -63,13 +64,6 @@ def status_label(name: str) -> str:
     "Status"); names an administrator configured are shown as written. The name itself
     (what the core, the phone system and the logs use) never changes."""
     return QCoreApplication.translate("Status", name) if name else name
-
-
-def format_remaining(left: timedelta) -> str:
-    total = max(0, int(left.total_seconds()))
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 class StatusMenu(QWidget):
@@ -239,11 +233,13 @@ class StatusMenu(QWidget):
     def show_remaining(self, remaining: timedelta | None, returns_to: str = "") -> None:
         if remaining is None:
             self.remaining.setText(self.tr("until changed"))
-        elif returns_to:
+            return
+        left = format_duration(remaining.total_seconds())
+        if returns_to:
             self.remaining.setText(self.tr("%1 left, then %2").replace(
-                "%1", format_remaining(remaining)).replace("%2", status_label(returns_to)))
+                "%1", left).replace("%2", status_label(returns_to)))
         else:
-            self.remaining.setText(self.tr("%1 left").replace("%1", format_remaining(remaining)))
+            self.remaining.setText(self.tr("%1 left").replace("%1", left))
 
     def show_upcoming(self, items: Sequence[ScheduledAvailability]) -> None:
         self.upcoming.clear()
@@ -305,4 +301,4 @@ class StatusMenu(QWidget):
         self.display_number_requested.emit(str(self.display_number.currentData() or ""))
 
 
-__all__ = ["HIDDEN", "StatusMenu", "format_remaining", "status_label"]
+__all__ = ["HIDDEN", "StatusMenu", "status_label"]

@@ -17,7 +17,6 @@ from app.ui.queue_dashboard import (
     COL_WAIT,
     ContactCenterBridge,
     QueueDashboard,
-    format_wait,
 )
 from tests.fakes.ami_server import FakeAmiServer
 from tests.fakes.enreach_api import FakeEnreachApi
@@ -68,10 +67,6 @@ def ami(ami_server: FakeAmiServer, dash: QueueDashboard) -> Iterator[AmiContactC
     backend.connect()
     yield backend
     backend.close()
-
-
-def test_format_wait() -> None:
-    assert [format_wait(s) for s in (0, 65, 3725)] == ["0:00", "1:05", "1:02:05"]
 
 
 def test_ami_drives_the_dashboard_live(qtbot: QtBot, dash: QueueDashboard,
