@@ -68,6 +68,12 @@ class SipSettings:
     auto_answer_only_when_requested: bool = _opt(
         False, "Auto-answer only when the INVITE asks for it (`Call-Info: ...;answer-after=N` "
         "or `Alert-Info: ...auto answer`).")
+    max_ring_seconds: float = _opt(
+        120.0, "Longest an incoming call may ring (call waiting included): then it is ended "
+        "with 480 and logged as missed, so INVITEs whose caller never cancels cannot use up "
+        "the phone's call slots. An auto-answer call that arrived as call waiting is "
+        "answered once the line is free (no other call up or held) if it is still ringing.",
+        lo=1, hi=3600)
     user_agent: str = _opt("Switchboard", "User-Agent header value.")
 
 

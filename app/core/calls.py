@@ -219,6 +219,24 @@ def basic_policy(offer: CallOffer, *, call_waiting: bool = True) -> RingDecision
     return RingDecision(True)
 
 
+def next_auto_answer(calls: list[tuple[int, CallState, float | None]],
+                     now: float) -> int | None:
+    """The call the engine auto-answers now, or None.
+
+    `calls` holds (handle, state, due) for every call the engine has; `due` is when a
+    call qualified for auto-answer may be answered (monotonic seconds), None when it does
+    not qualify. The rule: auto-answer never lands on top of a call the agent is in (any
+    state but RINGING/ENDED, held calls included); once the line is free the oldest
+    qualifying call still ringing is answered, one at a time. So a call that arrived as
+    call waiting is auto-answered when the call before it ends, not never.
+    """
+    if any(state not in (CallState.RINGING, CallState.ENDED) for _h, state, _d in calls):
+        return None
+    due = [handle for handle, state, at in calls
+           if state is CallState.RINGING and at is not None and at <= now]
+    return min(due, default=None)  # handles grow with arrival: the oldest call first
+
+
 # ---------------------------------------------------------------------------------------
 # The finished call.
 # ---------------------------------------------------------------------------------------
@@ -406,5 +424,6 @@ __all__ = [
     "RingDecision",
     "RingPolicy",
     "basic_policy",
+    "next_auto_answer",
     "refused_record",
 ]

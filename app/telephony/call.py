@@ -102,6 +102,8 @@ class EngineCall(pj.Call):
         self.local_hangup = False
         self.muted = False
         self.hold_requested = False
+        self.answering = False  # 200 sent, CONNECTING not reported yet
+        self.auto_answer_due: float | None = None  # monotonic time; None: never by itself
         self._media: MediaChanged | None = None
         self._audio_status = MediaStatus.NONE
 
@@ -214,12 +216,19 @@ class EngineCall(pj.Call):
         self.hangup(prm)
 
     def accept(self) -> None:
-        if self.outgoing or self.state is not CallState.RINGING:
+        if self.outgoing or self.state is not CallState.RINGING or self.answering:
             log.info("call %d: answer ignored in state %s", self.handle, self.state.value)
             return
         prm = pj.CallOpParam()
         prm.statusCode = 200
         self.answer(prm)
+        self.answering = True
+
+    def expire(self) -> None:
+        """Rang too long (sip.max_ring_seconds): 480, and nobody hung up (a missed call)."""
+        prm = pj.CallOpParam()
+        prm.statusCode = 480
+        self.hangup(prm)
 
     def decline(self, code: int) -> None:
         if self.outgoing or self.state is not CallState.RINGING:

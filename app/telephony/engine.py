@@ -37,6 +37,7 @@ from app.core.calls import (
     RegistrationState,
     RingDecision,
     RingPolicy,
+    next_auto_answer,
 )
 from app.telephony.account import EngineAccount, EngineBuddy, account_config, domain_of
 from app.telephony.audio import AudioPipe, AudioRouter, choose_device
@@ -196,6 +197,10 @@ class Engine:
 
         return self._query(query, timeout)
 
+    def call_handles(self, timeout: float = 2.0) -> list[int] | None:
+        """Handles of the calls the engine still holds (diagnostics and tests)."""
+        return self._query(lambda: sorted(self._calls), timeout)
+
     # -- engine-thread plumbing ---------------------------------------------------------
 
     def _next_handle(self) -> int:
@@ -296,6 +301,7 @@ class Engine:
             for handle in self._finished:
                 self._calls.pop(handle, None)
             self._finished.clear()
+            self._auto_answer_due()  # a call ended: the line may be free for a waiting one
 
     def _setup(self) -> None:
         ep = pj.Endpoint()
@@ -439,20 +445,51 @@ class Engine:
         after = auto_answer_after(enabled=s.auto_answer, delay=s.auto_answer_delay,
                                   only_when_requested=s.auto_answer_only_when_requested,
                                   requested=facts.requested_auto_answer)
-        if in_progress:
-            after = None  # never auto-answer on top of a call the agent is in
+        if after is not None:
+            # Kept even for call waiting: the call is auto-answered once the line is free.
+            call.auto_answer_due = time.monotonic() + max(0.0, after)
         # 180 first: the caller should hear ringing before any consumer code runs. It
         # emits no CallStateChanged (RINGING is where an incoming call starts).
         call.ring()
+        # A caller that never sends CANCEL (crashed PBX, lost network) must not hold one
+        # of pjsua2's four call slots for ever.
+        self.schedule(s.max_ring_seconds, lambda: self._ring_timeout(handle))
         facts = normalised(facts, self._region)
+        # auto_answer_after is what the agent is told now: a waiting call is not answered
+        # after that delay but when the line is free (see core.calls.next_auto_answer).
         self.emit(IncomingCall(handle, facts.call_id, facts.remote_uri, facts.remote_number,
-                               facts.display_name, facts.queue, facts.local_number, after,
-                               waiting=in_progress > 0))
+                               facts.display_name, facts.queue, facts.local_number,
+                               None if in_progress else after, waiting=in_progress > 0))
         if after is not None:
             if after <= 0:
-                call.accept()
+                self._auto_answer_due()
             else:
-                self.schedule(after, lambda: self._with_call(handle, lambda c: c.accept()))
+                self.schedule(after, self._auto_answer_due)
+
+    def _auto_answer_due(self) -> None:
+        """Answer the call core's auto-answer rule picks, if any (one per line freed)."""
+        def state(c: EngineCall) -> CallState:
+            # Answered but CONNECTING not reported yet: already a call the agent is in.
+            return CallState.CONNECTING if c.answering and c.state is CallState.RINGING \
+                else c.state
+
+        handle = next_auto_answer([(c.handle, state(c), c.auto_answer_due)
+                                   for c in self._calls.values() if not c.silent],
+                                  time.monotonic())
+        if handle is not None:
+            self._with_call(handle, lambda c: c.accept())
+
+    def _ring_timeout(self, handle: int) -> None:
+        call = self._calls.get(handle)
+        if call is None or call.state is not CallState.RINGING or call.answering:
+            return
+        log.info("call %d rang %g s without an answer: ending it with 480", handle,
+                 self.settings.max_ring_seconds)
+        try:
+            call.expire()
+        except pj.Error as exc:
+            log.warning("call %d: ending the ringing call failed: %s", handle,
+                        _pj_reason(exc))
 
     def presence_changed(self, buddy: EngineBuddy) -> None:
         info = buddy.getInfo()

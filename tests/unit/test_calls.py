@@ -18,6 +18,7 @@ from app.core.calls import (
     IllegalTransition,
     IncomingCall,
     OutgoingCallStarted,
+    next_auto_answer,
     refused_record,
 )
 
@@ -180,3 +181,24 @@ def test_refused_record_is_a_declined_inbound_call() -> None:
     assert rec.direction is Direction.INBOUND
     assert rec.hangup_side is HangupSide.LOCAL
     assert rec.wait_seconds == 0 and rec.talk_seconds == 0
+
+
+# -- the auto-answer rule ---------------------------------------------------------------
+
+R, C, H, E = CallState.RINGING, CallState.CONNECTED, CallState.HELD, CallState.ENDED
+
+
+def test_auto_answer_picks_the_oldest_due_call_when_the_line_is_free() -> None:
+    assert next_auto_answer([(3, R, 0.0), (2, R, 0.0), (4, R, None)], now=1.0) == 2
+
+
+@pytest.mark.parametrize("busy", [CallState.DIALING, CallState.ALERTING,
+                                  CallState.CONNECTING, C, H])
+def test_auto_answer_never_lands_on_a_call_the_agent_is_in(busy: CallState) -> None:
+    assert next_auto_answer([(1, busy, None), (2, R, 0.0)], now=1.0) is None
+
+
+def test_auto_answer_waits_for_the_delay_and_ignores_ended_calls() -> None:
+    assert next_auto_answer([(1, E, None), (2, R, 5.0)], now=4.9) is None
+    assert next_auto_answer([(1, E, None), (2, R, 5.0)], now=5.0) == 2
+    assert next_auto_answer([(1, R, None)], now=5.0) is None
