@@ -38,6 +38,15 @@ class CallResult(enum.Enum):
     NO_ANSWER = "no_answer"  # outbound, remote never answered (408/480/487 after our cancel)
 
 
+class TransferState(enum.Enum):
+    """How a transfer we asked for is going (the far end's NOTIFY sipfrag, RFC 3515)."""
+
+    TRYING = "trying"  # REFER accepted, or the transferee's call is under way (100)
+    RINGING = "ringing"  # the target is ringing (18x)
+    ACCEPTED = "accepted"  # the target answered (2xx): the customer is theirs now
+    FAILED = "failed"  # refused, busy, no answer, or the REFER itself was rejected
+
+
 class HangupSide(enum.Enum):
     LOCAL = "local"
     REMOTE = "remote"
@@ -145,6 +154,34 @@ class RegistrationState(enum.Enum):
 
 
 @dataclass(frozen=True)
+class TransferStatus:
+    """Progress of a blind transfer of call `handle` that we started (REFER sent)."""
+
+    handle: int
+    state: TransferState
+    sip_code: int  # the status line in the sipfrag, or the REFER's own error response
+    reason: str
+    final: bool  # the transfer subscription is over; no more progress will come
+    target: str  # the URI the call is being transferred to
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class TransferRequested:
+    """The far end transfers us (REFER received): we call the target as a new call.
+
+    `new_handle` is that new call; its OutgoingCallStarted follows. The call `handle`
+    is normally ended by the far end once the new call is answered.
+    """
+
+    handle: int
+    new_handle: int
+    target_uri: str
+    target_number: str
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
 class RegistrationChanged:
     state: RegistrationState
     sip_code: int = 0
@@ -178,6 +215,8 @@ EngineEvent = (
     | CallStateChanged
     | MediaChanged
     | DtmfReceived
+    | TransferStatus
+    | TransferRequested
     | RegistrationChanged
     | PresenceChanged
     | EngineProblem
@@ -296,6 +335,21 @@ class Call:
     muted: bool = False
     held: bool = False
     early_media: bool = False  # outbound, alerting: the far end already sends audio
+    transfer: TransferState | None = None  # a blind transfer we started, and how it goes
+    transfer_target: str = ""
+    transfer_reason: str = ""  # e.g. "486 Busy Here" when it failed
+    transferred_to: str = ""  # the far end moved us (REFER) to this target, as a new call
+
+    @property
+    def transferring(self) -> bool:
+        """A transfer is under way (not yet accepted or failed)."""
+        return self.transfer in (TransferState.TRYING, TransferState.RINGING)
+
+    def apply_transfer(self, ev: TransferStatus) -> None:
+        self.transfer = ev.state
+        self.transfer_target = self.transfer_target or ev.target  # keep what the agent chose
+        self.transfer_reason = f"{ev.sip_code} {ev.reason}".strip() if ev.sip_code else \
+            ev.reason
 
     @classmethod
     def inbound(cls, ev: IncomingCall) -> Call:
@@ -423,6 +477,9 @@ __all__ = [
     "RegistrationState",
     "RingDecision",
     "RingPolicy",
+    "TransferRequested",
+    "TransferState",
+    "TransferStatus",
     "basic_policy",
     "next_auto_answer",
     "refused_record",

@@ -10,7 +10,14 @@ engine's command methods (`CallControl`) and a history store, and it holds the r
 - when a call ends, `on_call_updated` sees it once more in state ENDED (so a UI can drop
   it by handle), then its CallRecord goes to history and to the `on_call_ended` listeners;
 - numbers typed by the agent go through `numbers.normalise`; an unparseable one comes
-  back as a message for the UI and nothing is dialled. `sip:` URIs pass through.
+  back as a message for the UI and nothing is dialled. `sip:` URIs pass through;
+- a blind transfer of a connected call holds the customer first (the engine does that,
+  then sends the REFER) and follows the far end's progress on `Call.transfer`; when it
+  fails the customer is still ours and is taken off hold, unless the agent is on another
+  call by then (then it stays held for the agent to resume) or had held it before
+  transferring. When it is accepted the engine hangs up;
+- when the far end transfers us (REFER), the call to the target starts like a dialled
+  one: the other connected calls are held, and the old call shows `transferred_to`.
 
 Listeners are plain callables registered with `subscribe`; a failing listener is logged
 and never stops the others or the session.
@@ -41,6 +48,9 @@ from app.core.calls import (
     OutgoingCallStarted,
     PresenceChanged,
     RegistrationChanged,
+    TransferRequested,
+    TransferState,
+    TransferStatus,
     refused_record,
 )
 from app.core.history import HistoryError
@@ -68,6 +78,7 @@ class CallControl(Protocol):
     def set_mute(self, handle: int, muted: bool) -> None: ...
     def set_hold(self, handle: int, held: bool) -> None: ...
     def send_dtmf(self, handle: int, digits: str) -> None: ...
+    def transfer(self, handle: int, target: str) -> None: ...
 
 
 class HistoryStore(Protocol):
@@ -124,6 +135,7 @@ class PhoneSession:
         self.caller_id: str | None = self.caller_ids[0] if self.caller_ids else None
         self._calls: dict[int, Call] = {}
         self._auto_answer: dict[int, float] = {}
+        self._held_for_transfer: set[int] = set()
         self.registration: RegistrationChanged | None = None
         self._on_call_updated: list[Callable[[Call], None]] = []
         self._on_call_ended: list[Callable[[CallRecord], None]] = []
@@ -212,6 +224,10 @@ class PhoneSession:
         elif isinstance(event, CallRefused):
             local = self.caller_id or ""
             self._finish(refused_record(event, local))
+        elif isinstance(event, TransferStatus):
+            self._transfer_status(event)
+        elif isinstance(event, TransferRequested):
+            self._transfer_requested(event)
         elif isinstance(event, DtmfReceived):
             self._notify(self._on_dtmf, event)
         elif isinstance(event, RegistrationChanged):
@@ -257,6 +273,7 @@ class PhoneSession:
         if call.ended:
             del self._calls[ev.handle]
             self._auto_answer.pop(ev.handle, None)
+            self._held_for_transfer.discard(ev.handle)
             self._notify(self._on_call_updated, call)  # the UI drops the call by handle
             self._finish(call.record())
         else:
@@ -273,6 +290,26 @@ class PhoneSession:
         elif not ev.held_locally and call.state is CallState.HELD:
             call.apply(CallStateChanged(ev.handle, CallState.CONNECTED))
         self._notify(self._on_call_updated, call)
+
+    def _transfer_status(self, ev: TransferStatus) -> None:
+        call = self._calls.get(ev.handle)
+        if call is None:
+            return
+        call.apply_transfer(ev)
+        if ev.state is TransferState.FAILED and ev.handle in self._held_for_transfer:
+            self._held_for_transfer.discard(ev.handle)
+            if call.state is CallState.HELD and self.active is None:
+                self._command("take the call off hold", self._control.set_hold, ev.handle,
+                              False)
+        self._notify(self._on_call_updated, call)
+
+    def _transfer_requested(self, ev: TransferRequested) -> None:
+        call = self._calls.get(ev.handle)
+        if call is not None:
+            call.transferred_to = ev.target_number or ev.target_uri
+            self._notify(self._on_call_updated, call)
+        # The new call is the one the agent is on now, as if dialled.
+        self._hold_others(keep=ev.new_handle)
 
     def _finish(self, record: CallRecord) -> None:
         if self._history is not None:
@@ -370,6 +407,33 @@ class PhoneSession:
             self._command("resume", self._control.set_hold, handle, False)
             return True
         return False
+
+    def transfer(self, handle: int, text: str) -> DialOutcome:
+        """Blind-transfer a connected (or held) call to what the agent typed or picked: a
+        number, a SIP address, a colleague's address or a queue's number."""
+        call = self._calls.get(handle)
+        if call is None or call.state not in (CallState.CONNECTED, CallState.HELD):
+            return DialOutcome(error="Only a call in progress can be transferred")
+        if call.transferring:
+            return DialOutcome(error="This call is already being transferred")
+        try:
+            target = dial_target(text, self.region)
+        except InvalidNumber as exc:
+            message = str(exc)
+            return DialOutcome(error=message[:1].upper() + message[1:])
+        try:
+            self._control.transfer(handle, target)  # holds a connected call first
+        except Exception as exc:  # bad target by the engine's rule, engine not running
+            log.warning("transfer of call %d to %s failed: %s", handle, target, exc)
+            return DialOutcome(target=target, error=f"The call could not be transferred: "
+                                                    f"{exc}")
+        if call.state is CallState.CONNECTED:
+            self._held_for_transfer.add(handle)
+        call.transfer = TransferState.TRYING
+        call.transfer_target = target
+        call.transfer_reason = ""
+        self._notify(self._on_call_updated, call)
+        return DialOutcome(target=target, handle=handle)
 
     def send_dtmf(self, handle: int, digits: str) -> bool:
         call = self._calls.get(handle)

@@ -24,6 +24,9 @@ from app.core.calls import (
     EngineEvent,
     HangupSide,
     MediaChanged,
+    OutgoingCallStarted,
+    TransferState,
+    TransferStatus,
 )
 from app.telephony.mapping import (
     MediaStatus,
@@ -32,6 +35,7 @@ from app.telephony.mapping import (
     held_state,
     next_state,
     state_for_inv,
+    transfer_state,
 )
 
 if TYPE_CHECKING:
@@ -69,6 +73,12 @@ class CallHost(Protocol):
 
     def call_finished(self, handle: int) -> None: ...
 
+    def hangup(self, handle: int) -> None: ...
+
+    def schedule(self, delay: float, fn: Callable[[], None]) -> None: ...
+
+    def transfer_requested(self, call: EngineCall, target: str) -> EngineCall: ...
+
 
 @dataclass(frozen=True)
 class MediaStats:
@@ -104,6 +114,11 @@ class EngineCall(pj.Call):
         self.hold_requested = False
         self.answering = False  # 200 sent, CONNECTING not reported yet
         self.auto_answer_due: float | None = None  # monotonic time; None: never by itself
+        self.transfer_target = ""  # the URI of a blind transfer we started
+        self._refer_when_held = ""  # a transfer waiting for its hold re-INVITE to finish
+        # A call pjsua2 places for an incoming REFER: (uri, number, local number) for the
+        # OutgoingCallStarted sent once pjsua2 gives it its Call-ID.
+        self.pending_start: tuple[str, str, str] | None = None
         self._media: MediaChanged | None = None
         self._audio_status = MediaStatus.NONE
 
@@ -152,6 +167,8 @@ class EngineCall(pj.Call):
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         self.host.assert_engine_thread()
         info = self.getInfo()
+        if self.pending_start is not None:
+            self.announce(str(info.callIdString))
         new = state_for_inv(info.state, self.outgoing)
         code, reason = int(info.lastStatusCode), str(info.lastReason)
         if new is CallState.ENDED:
@@ -185,6 +202,23 @@ class EngineCall(pj.Call):
         if change is not None:
             self._report(change, from_media=True)
         self._emit_media()
+        if self._refer_when_held and status == MediaStatus.LOCAL_HOLD:
+            # Next engine round: the ACK of the hold re-INVITE goes out first.
+            self.host.schedule(0, self._refer)
+
+    @guarded
+    def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:
+        self.host.assert_engine_thread()
+        if not self._refer_when_held or prm.e.type != pj.PJSIP_EVENT_TSX_STATE:
+            return
+        tsx = prm.e.body.tsxState.tsx
+        if tsx.role == pj.PJSIP_ROLE_UAC and str(tsx.method) == "INVITE" and \
+                int(tsx.statusCode) >= 300:
+            # The hold was refused (e.g. 491 glare) or timed out: the transfer matters
+            # more than the customer not hearing the agent meanwhile.
+            log.info("call %d: hold before transfer failed (%d); transferring anyway",
+                     self.handle, int(tsx.statusCode))
+            self.host.schedule(0, self._refer)
 
     @guarded
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
@@ -193,7 +227,42 @@ class EngineCall(pj.Call):
         if not self.silent:
             self.host.emit(DtmfReceived(self.handle, str(prm.digit), method))
 
+    @guarded
+    def onCallTransferStatus(self, prm: pj.OnCallTransferStatusParam) -> None:
+        """Progress of the transfer we started (REFER response, then NOTIFY sipfrags)."""
+        self.host.assert_engine_thread()
+        code, final = int(prm.statusCode), bool(prm.finalNotify)
+        state = transfer_state(code, final)
+        if state in (TransferState.ACCEPTED, TransferState.FAILED):
+            prm.cont = False  # we have the outcome; later NOTIFYs change nothing
+        self._transfer_status(state, code, str(prm.reason), final)
+        if state is TransferState.ACCEPTED:
+            # The customer is the target's now. BYE only after this NOTIFY has been
+            # handled (queued for the next engine round): a BYE sent while the REFER
+            # subscription is still being processed is a known pjsip crash.
+            self.host.hangup(self.handle)
+
+    @guarded
+    def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
+        """The far end transfers us: honour it with a fresh Call object for the new call
+        (without one, pjsua2 lets this object serve both calls)."""
+        self.host.assert_engine_thread()
+        prm.newCall = self.host.transfer_requested(self, str(prm.dstUri))
+
+    def _transfer_status(self, state: TransferState, code: int, reason: str,
+                         final: bool) -> None:
+        if not self.silent:
+            self.host.emit(TransferStatus(self.handle, state, code, reason, final,
+                                          self.transfer_target))
+
     # -- commands (engine thread) -------------------------------------------------------
+
+    def announce(self, call_id: str) -> None:
+        """Tell the consumers about a call pjsua2 placed for a REFER, before its states."""
+        assert self.pending_start is not None
+        uri, number, local = self.pending_start
+        self.pending_start = None
+        self.host.emit(OutgoingCallStarted(self.handle, call_id, uri, number, local))
 
     def fail(self, code: int, reason: str) -> None:
         """The call could not even start (makeCall raised): report it ENDED."""
@@ -245,6 +314,38 @@ class EngineCall(pj.Call):
             return
         self.local_hangup = True
         self.hangup(pj.CallOpParam())
+
+    def transfer(self, uri: str) -> None:
+        """Blind transfer (REFER) to `uri`; progress comes back in onCallTransferStatus.
+
+        A connected call is put on hold first and referred once the hold is answered:
+        sent back to back, the REFER can overtake the re-INVITE through a proxy, and the
+        far end must then refuse the re-INVITE (500 Invalid CSeq, RFC 3261 12.2.2).
+        """
+        self.transfer_target = uri
+        if self.state not in (CallState.CONNECTED, CallState.HELD):
+            self._transfer_status(TransferState.FAILED, 0,
+                                  f"cannot transfer a call that is {self.state.value}", True)
+            return
+        self._refer_when_held = uri
+        if self.state is CallState.CONNECTED and \
+                self._audio_status != MediaStatus.LOCAL_HOLD:
+            try:
+                self.set_hold(True)
+                return
+            except pj.Error as exc:
+                log.info("call %d: hold before transfer failed (%s)", self.handle,
+                         exc.reason)
+        self._refer()
+
+    def _refer(self) -> None:
+        uri, self._refer_when_held = self._refer_when_held, ""
+        if not uri or self.state is CallState.ENDED:
+            return  # already sent, or the call ended while the hold was under way
+        try:
+            self.xfer(uri, pj.CallOpParam(True))
+        except pj.Error as exc:
+            self._transfer_status(TransferState.FAILED, 0, str(exc.reason), True)
 
     def set_mute(self, muted: bool) -> None:
         self.muted = muted

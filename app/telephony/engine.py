@@ -37,13 +37,21 @@ from app.core.calls import (
     RegistrationState,
     RingDecision,
     RingPolicy,
+    TransferRequested,
     next_auto_answer,
 )
 from app.telephony.account import EngineAccount, EngineBuddy, account_config, domain_of
 from app.telephony.audio import AudioPipe, AudioRouter, choose_device
 from app.telephony.call import ANONYMOUS, EngineCall, MediaStats, dial_param
 from app.telephony.endpoint import create_transport, endpoint_config
-from app.telephony.sipmsg import auto_answer_after, normalised, read_invite, target_uri
+from app.telephony.sipmsg import (
+    auto_answer_after,
+    normalised,
+    number_from_uri,
+    parse_name_addr,
+    read_invite,
+    target_uri,
+)
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +174,18 @@ class Engine:
 
     def hangup(self, handle: int) -> None:
         self._submit(lambda: self._with_call(handle, lambda c: c.end()))
+
+    def transfer(self, handle: int, target: str) -> None:
+        """Blind-transfer a call (REFER) to a number, SIP URI, colleague or queue number.
+
+        A connected call is held first (the customer should not hear the agent while the
+        target rings) and referred once the hold is answered. Raises ValueError
+        (InvalidNumber) for a target that cannot be dialled, like `dial`; progress comes
+        back as TransferStatus events. Once the target has answered, the engine hangs up.
+        """
+        uri, _number = target_uri(target, domain=domain_of(self.settings),
+                                  transport=self.settings.transport, region=self._region)
+        self._submit(lambda: self._with_call(handle, lambda c: c.transfer(uri)))
 
     def set_mute(self, handle: int, muted: bool) -> None:
         self._submit(lambda: self._with_call(handle, lambda c: c.set_mute(muted)))
@@ -490,6 +510,31 @@ class Engine:
         except pj.Error as exc:
             log.warning("call %d: ending the ringing call failed: %s", handle,
                         _pj_reason(exc))
+
+    def transfer_requested(self, call: EngineCall, target: str) -> EngineCall:
+        """EngineCall.onCallTransferRequest: the new call pjsua2 is about to place."""
+        assert self._account is not None
+        handle = self._next_handle()
+        # Refer-To may carry parameters and embedded headers (?Replaces=...): not shown.
+        uri = parse_name_addr(target).uri.split("?", 1)[0]
+        number = number_from_uri(uri, self._region)
+        new = EngineCall(self, self._account, handle, outgoing=True)
+        new.pending_start = (uri, number, self.settings.username)
+        self._calls[handle] = new
+        log.info("call %d: the far end transfers us to %s (new call %d)", call.handle, uri,
+                 handle)
+        self.emit(TransferRequested(call.handle, handle, uri, number))
+        # pjsua2 places the call right after this callback (its CALLING state comes at
+        # once); if it could not, the new call never reports a state and must not be
+        # left behind. The margin only delays that clean-up.
+        self.schedule(5.0, lambda: self._check_transfer_call(handle))
+        return new
+
+    def _check_transfer_call(self, handle: int) -> None:
+        call = self._calls.get(handle)
+        if call is not None and call.pending_start is not None:
+            call.announce("")
+            call.fail(500, "The transfer call could not be placed")
 
     def presence_changed(self, buddy: EngineBuddy) -> None:
         info = buddy.getInfo()

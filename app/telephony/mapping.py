@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from app.core.calls import LEGAL_TRANSITIONS, CallState, HangupSide
+from app.core.calls import LEGAL_TRANSITIONS, CallState, HangupSide, TransferState
 
 
 class InvState(enum.IntEnum):
@@ -106,6 +106,18 @@ def early_media(sip_code: int, media_status: int) -> bool:
     return sip_code == 183 or (100 < sip_code < 200 and media_status == MediaStatus.ACTIVE)
 
 
+def transfer_state(sip_code: int, final: bool) -> TransferState:
+    """Our TransferState for onCallTransferStatus (a NOTIFY's sipfrag status, or the REFER's
+    own response). pjsua reports the REFER's 202 as 100 "Accepted"; a subscription that
+    ends on a provisional status (or pjsua's 500 when it ends without a NOTIFY) never
+    reached the target, so the customer is still ours: FAILED."""
+    if 200 <= sip_code < 300:
+        return TransferState.ACCEPTED
+    if sip_code >= 300 or sip_code < 100 or final:
+        return TransferState.FAILED
+    return TransferState.RINGING if sip_code >= 180 else TransferState.TRYING
+
+
 def retry_delay(attempt: int, lo: float, hi: float) -> float:
     """Registration retry delay: lo, 2·lo, 4·lo, … capped at hi (attempt counts from 0)."""
     if attempt < 0:
@@ -125,4 +137,5 @@ __all__ = [
     "next_state",
     "retry_delay",
     "state_for_inv",
+    "transfer_state",
 ]

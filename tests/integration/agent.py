@@ -4,7 +4,7 @@ pjsua2 allows one Endpoint per process, so tests (and `switchboard demo`) run th
 end of a call as this child process. Commands, one per line on stdin:
 
     dial TARGET | answer H | decline H [CODE] | hangup H | hold H 0|1 | mute H 0|1
-    dtmf H DIGITS | stats H | publish 0|1 NOTE... | subscribe URI | quit
+    dtmf H DIGITS | xfer H TARGET | stats H | publish 0|1 NOTE... | subscribe URI | quit
 
 Every engine event is written to stdout as one JSON object with its class name in
 "type"; `stats` answers {"type": "Stats", "handle": H, "rx": N, "tx": N,
@@ -93,6 +93,8 @@ def handle(engine: Engine, proto: Protocol, line: str) -> bool:
             engine.set_mute(int(args[0]), args[1] == "1")
         elif cmd == "dtmf":
             engine.send_dtmf(int(args[0]), args[1])
+        elif cmd == "xfer":
+            engine.transfer(int(args[0]), args[1])
         elif cmd == "stats":
             stats = engine.media_stats(int(args[0]))
             proto.write({"type": "Stats", "handle": int(args[0]),

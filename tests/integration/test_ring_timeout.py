@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Settings
 from app.core.calls import (
-    CallRecord,
     CallRefused,
     CallResult,
     CallState,
@@ -22,30 +20,10 @@ from app.core.calls import (
     HangupSide,
     IncomingCall,
 )
-from app.core.phone import PhoneSession
 from tests.integration.conftest import scenario, until
+from tests.integration.desk import replayed
 
 pytestmark = pytest.mark.sip
-
-
-class Recorded:
-    """A history store that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.records: list[CallRecord] = []
-
-    def add(self, record: CallRecord) -> bool:
-        self.records.append(record)
-        return True
-
-
-def replayed(events) -> tuple[PhoneSession, Recorded]:  # type: ignore[no-untyped-def]
-    """The agent's call list and history after the engine's events, in their order."""
-    history = Recorded()
-    session = PhoneSession(control=None, history=history, settings=Settings())  # type: ignore[arg-type]
-    for event in list(events.events):
-        session.handle(event)
-    return session, history
 
 
 def test_callers_that_never_cancel_do_not_keep_the_next_call_from_ringing(
@@ -71,7 +49,8 @@ def test_callers_that_never_cancel_do_not_keep_the_next_call_from_ringing(
 
     assert eut.events.of(CallRefused) == []
     until(eut.engine.call_handles, lambda handles: handles == [])
-    session, history = replayed(eut.events)
+    desk = replayed(eut)
+    session, history = desk.session, desk.history
     assert session.calls == []
     missed, answered = history.records[:4], history.records[4:]
     assert [(r.result, r.sip_code) for r in missed] == [(CallResult.MISSED, 480)] * 4
@@ -98,7 +77,8 @@ def test_waiting_calls_are_auto_answered_one_by_one_as_the_line_frees(
     handles = [r.handle for r in rings]
     assert order == [("CallStateChanged", h, s) for h in handles
                      for s in (CallState.CONNECTING, CallState.ENDED)]
-    session, history = replayed(eut.events)
+    desk = replayed(eut)
+    session, history = desk.session, desk.history
     assert session.calls == []
     assert [r.result for r in history.records] == [CallResult.ANSWERED] * 3
 
@@ -120,6 +100,7 @@ def test_a_waiting_call_is_not_auto_answered_while_the_agent_holds_a_call(
     assert not eut.events.of(CallStateChanged, handle=ring.handle, state=CallState.CONNECTING)
     eut.engine.hangup(talking.handle)
     customer.wait("CallStateChanged", state="ended")
-    session, history = replayed(eut.events)
+    desk = replayed(eut)
+    session, history = desk.session, desk.history
     assert session.calls == []
     assert [r.result for r in history.records] == [CallResult.MISSED, CallResult.ANSWERED]

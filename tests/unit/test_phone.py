@@ -24,6 +24,9 @@ from app.core.calls import (
     OutgoingCallStarted,
     RegistrationChanged,
     RegistrationState,
+    TransferRequested,
+    TransferState,
+    TransferStatus,
 )
 from app.core.history import MEMORY, History, HistoryLocked
 from app.core.numbers import InvalidNumber
@@ -68,6 +71,9 @@ class RecordingControl:
 
     def send_dtmf(self, handle: int, digits: str) -> None:
         self._rec("dtmf", handle, digits)
+
+    def transfer(self, handle: int, target: str) -> None:
+        self._rec("transfer", handle, target)
 
 
 class FailingHistory:
@@ -392,3 +398,120 @@ def test_auto_answer_delay_is_kept_per_call(session: PhoneSession) -> None:
     assert session.auto_answer_after(2) is None
     state(session, 1, CallState.ENDED, code=487)
     assert session.auto_answer_after(1) is None
+
+
+# -- blind transfer ---------------------------------------------------------------------
+
+
+def connected(session: PhoneSession, handle: int = 1) -> None:
+    ring(session, handle)
+    state(session, handle, CallState.CONNECTED)
+
+
+def progress(session: PhoneSession, handle: int, st: TransferState, code: int,
+             reason: str = "", *, final: bool = False) -> None:
+    session.handle(TransferStatus(handle, st, code, reason, final,
+                                  "sip:+358501112222@pbx"))
+
+
+def test_blind_transfer_goes_to_the_engine_as_e164(
+        session: PhoneSession, control: RecordingControl, seen: Seen) -> None:
+    connected(session)
+    control.commands.clear()
+    outcome = session.transfer(1, "050 111 2222")
+    assert outcome.ok and outcome.target == "+358501112222"
+    # The engine holds the connected call itself before it sends the REFER.
+    assert control.commands == [("transfer", 1, "+358501112222")]
+    call = session.get(1)
+    assert call is not None and call.transferring
+    assert (call.transfer, call.transfer_target) == (TransferState.TRYING, "+358501112222")
+    state(session, 1, CallState.HELD)
+    progress(session, 1, TransferState.RINGING, 180, "Ringing")
+    assert call.transfer is TransferState.RINGING
+    progress(session, 1, TransferState.ACCEPTED, 200, "OK", final=True)
+    assert (call.transfer, call.transfer_reason) == (TransferState.ACCEPTED, "200 OK")
+    assert call.transfer_target == "+358501112222"  # what the agent chose, not the URI
+    # The engine hangs up once the target has answered; the session sends nothing more.
+    assert control.commands[-1] == ("transfer", 1, "+358501112222")
+    state(session, 1, CallState.ENDED, t=20, code=200, side=HangupSide.LOCAL)
+    assert session.calls == []
+    assert [r.result for r in seen.ended] == [CallResult.ANSWERED]
+
+
+def test_a_failed_transfer_gives_the_customer_back_off_hold(
+        session: PhoneSession, control: RecordingControl) -> None:
+    connected(session)
+    session.transfer(1, "sip:colleague@pbx")
+    state(session, 1, CallState.HELD)
+    control.commands.clear()
+    progress(session, 1, TransferState.FAILED, 486, "Busy Here", final=True)
+    call = session.get(1)
+    assert call is not None and not call.transferring
+    assert (call.transfer, call.transfer_reason) == (TransferState.FAILED, "486 Busy Here")
+    assert control.commands == [("hold", 1, False)]
+
+
+def test_a_failed_transfer_does_not_interrupt_another_call(
+        session: PhoneSession, control: RecordingControl) -> None:
+    connected(session)
+    session.transfer(1, "sip:colleague@pbx")
+    state(session, 1, CallState.HELD)
+    ring(session, 2)
+    session.answer(2)
+    state(session, 2, CallState.CONNECTED)
+    control.commands.clear()
+    progress(session, 1, TransferState.FAILED, 480, "Temporarily Unavailable", final=True)
+    assert control.commands == []  # stays held: the agent resumes it with one click
+    assert [c.handle for c in session.held] == [1]
+
+
+def test_a_held_call_is_transferred_as_it_is_and_stays_held_on_failure(
+        session: PhoneSession, control: RecordingControl) -> None:
+    connected(session)
+    state(session, 1, CallState.HELD)
+    control.commands.clear()
+    assert session.transfer(1, "+358501112222").ok
+    assert control.commands == [("transfer", 1, "+358501112222")]
+    progress(session, 1, TransferState.FAILED, 603, "Decline", final=True)
+    assert control.commands == [("transfer", 1, "+358501112222")]  # held by the agent
+
+
+def test_transfer_refusals(session: PhoneSession, control: RecordingControl) -> None:
+    ring(session, 1)
+    assert session.transfer(1, "+358501112222").error  # still ringing
+    assert session.transfer(9, "+358501112222").error  # no such call
+    state(session, 1, CallState.CONNECTED)
+    control.commands.clear()
+    assert session.transfer(1, "not a number").error
+    assert control.commands == []
+    assert session.transfer(1, "+358501112222").ok
+    assert session.transfer(1, "+358501112223").error == "This call is already being " \
+        "transferred"
+
+
+def test_engine_refusing_a_transfer_is_shown_and_changes_nothing(
+        session: PhoneSession, control: RecordingControl) -> None:
+    connected(session)
+    control.commands.clear()
+    control.fail = "transfer"
+    outcome = session.transfer(1, "+358501112222")
+    assert not outcome.ok and "could not be transferred" in outcome.error
+    assert control.commands == []
+    call = session.get(1)
+    assert call is not None and call.transfer is None
+
+
+def test_being_transferred_starts_the_new_call_and_holds_the_old(
+        session: PhoneSession, control: RecordingControl) -> None:
+    connected(session)
+    control.commands.clear()
+    session.handle(TransferRequested(1, 7, "sip:+358501112222@pbx", "+358501112222"))
+    assert control.commands == [("hold", 1, True)]
+    session.handle(OutgoingCallStarted(7, "x7", "sip:+358501112222@pbx", "+358501112222",
+                                       "201"))
+    old = session.get(1)
+    assert old is not None and old.transferred_to == "+358501112222"
+    state(session, 7, CallState.CONNECTED)
+    state(session, 1, CallState.HELD)
+    state(session, 1, CallState.ENDED, code=200, side=HangupSide.REMOTE)
+    assert session.active is not None and session.active.handle == 7

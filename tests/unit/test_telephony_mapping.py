@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.calls import LEGAL_TRANSITIONS, CallState, HangupSide
+from app.core.calls import LEGAL_TRANSITIONS, CallState, HangupSide, TransferState
 from app.telephony.mapping import (
     InvState,
     MediaStatus,
@@ -14,6 +14,7 @@ from app.telephony.mapping import (
     next_state,
     retry_delay,
     state_for_inv,
+    transfer_state,
 )
 
 
@@ -112,3 +113,19 @@ def test_retry_delay_doubles_and_caps() -> None:
     assert retry_delay(10_000, 2.0, 300.0) == 300.0
     assert retry_delay(-1, 2.0, 300.0) == 2.0
     assert retry_delay(3, 5.0, 1.0) == 5.0  # a max below the min never shortens the wait
+
+
+@pytest.mark.parametrize(("code", "final", "expected"), [
+    (100, False, TransferState.TRYING),  # pjsua's "100 Accepted" for the REFER's 202
+    (183, False, TransferState.RINGING),
+    (180, False, TransferState.RINGING),
+    (200, True, TransferState.ACCEPTED),
+    (200, False, TransferState.ACCEPTED),  # NOTIFY 200 with the subscription still active
+    (486, True, TransferState.FAILED),
+    (603, False, TransferState.FAILED),
+    (405, True, TransferState.FAILED),  # the REFER itself was refused
+    (100, True, TransferState.FAILED),  # ended without ever reaching the target
+    (180, True, TransferState.FAILED),
+])
+def test_transfer_state(code: int, final: bool, expected: TransferState) -> None:
+    assert transfer_state(code, final) is expected
