@@ -45,6 +45,15 @@ class SipSettings:
     listen_address: str = _opt("0.0.0.0", "Local address to bind SIP and RTP to.")
     port: int = _opt(0, "Local SIP port; 0 picks a free one (direct mode wants a fixed one).",
                      lo=0, hi=65535)
+    codecs: list[str] = _opt(["G722", "PCMA", "PCMU"], "Audio codecs to offer, best first; "
+                             "any other codec is switched off. Available: G722 (wideband), "
+                             "PCMA, PCMU, GSM, iLBC, speex (the default list is what phone "
+                             "systems carry; speex distorts music and tones).")
+    rtp_port: int = _opt(4000, "First local UDP port for call audio (RTP, with RTCP on the "
+                         "next port); a firewall opens `rtp_port` to `rtp_port + "
+                         "rtp_port_range`.", lo=1024, hi=65000)
+    rtp_port_range: int = _opt(2000, "How many ports above `rtp_port` calls may use.", lo=8,
+                               hi=30000)
     register_expiry: int = _opt(300, "Registration lifetime in seconds.", lo=30, hi=86400)
     retry_min_seconds: float = _opt(2.0, "First retry delay after a failed registration; "
                                     "doubles each time.", lo=0.1, hi=3600)

@@ -27,6 +27,7 @@ from app.audio.path import AudioPath, pcm_format, peak_level
 from app.audio.tones import TonePlayer
 from app.config import AudioSettings
 from app.core.tones import Tone
+from app.logs import call_event
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +56,43 @@ class AudioController(QObject):
         self.tones = tones
         self._save = save
         self._missing: set[str] = set()  # names already reported missing
+        self._gone: dict[str, str] = {}  # kind → name of a device that stopped working
         self._said_no_sound = False
         self._test_source: QAudioSource | None = None
         self._test_sink: QAudioSink | None = None
         self._test_buffer: QBuffer | None = None
         self._test_level = 0.0
         self.resolved: dict[str, Resolved] = {}
-        devices.changed.connect(self.apply)
+        devices.changed.connect(self._plugged)
+        path.failed.connect(self._device_failed)
 
     # -- devices ------------------------------------------------------------------------
 
+    def _plugged(self) -> None:
+        self._gone.clear()  # something came (back): try the agent's choices again
+        self.apply()
+
+    def _device_failed(self, kind: str, error: str) -> None:
+        resolved = self.resolved.get(kind)
+        name = device_name(resolved.device) if resolved and not resolved.device.isNull() \
+            else ""
+        log.warning("%s %r failed (%s)", kind, name, error)
+        if name:
+            self._gone[kind] = name
+        self.apply()
+
+    def _choice(self, kind: str) -> str:
+        """The agent's choice; while that device has gone away, one that matches nothing
+        (so the system default is used and the agent is told)."""
+        name = str(getattr(self.settings, kind))
+        return "\0gone" if name and self._gone.get(kind) == name else name
+
     def apply(self) -> None:
         """Resolve the three choices against what is plugged in and use the result."""
+        self.resolved = {"microphone": self.devices.input(self._choice("microphone")),
+                         "speaker": self.devices.output(self._choice("speaker")),
+                         "ringer": self.devices.output(self._choice("ringer"))}
         s = self.settings
-        self.resolved = {"microphone": self.devices.input(s.microphone),
-                         "speaker": self.devices.output(s.speaker),
-                         "ringer": self.devices.output(s.ringer)}
         for kind in KINDS:
             self._report(kind, getattr(s, kind), self.resolved[kind])
         mic, speaker = self.resolved["microphone"].device, self.resolved["speaker"].device
@@ -78,10 +100,12 @@ class AudioController(QObject):
         self.path.set_volumes(s.speaker_volume, s.microphone_volume)
         self.tones.set_devices(self.resolved["ringer"].device, speaker)
         self.tones.set_volumes(s.ringer_volume, s.speaker_volume)
+        call_event("audio_devices", **{k: device_name(r.device) if not r.device.isNull()
+                                          else None for k, r in self.resolved.items()})
         if not self.devices.have_sound():
             if not self._said_no_sound:
                 self._said_no_sound = True
-                log.warning("no sound devices: calls connect but are silent")
+                call_event("audio_devices_missing")
                 self.notice.emit(_tr(
                     "No microphone or speaker found. Calls still connect, but you will not "
                     "hear the caller. Plug in a headset; Switchboard picks it up at once."))
@@ -127,6 +151,16 @@ class AudioController(QObject):
     def set_keypad_tones(self, on: bool) -> None:
         self.settings.keypad_tones = on
         self._save()
+
+    def log_counters(self, call_id: str) -> None:
+        """What the audio path went through so far: in the log for support staff."""
+        c = self.path.counters
+        call_event("audio_stats", call_id=call_id,
+                   speaker_underruns=c.playback.underruns,
+                   speaker_overruns=c.playback.overruns,
+                   late_frames=c.playback.late_writes,
+                   mic_underruns=c.capture.underruns, mic_overruns=c.capture.overruns,
+                   drift_samples=c.playback.dropped_samples + c.playback.inserted_samples)
 
     @property
     def mic_level(self) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import array
 import logging
+import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -27,7 +28,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink, QAudioSource
+from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QAudioSource
 
 from app.audio.ring import AudioRing, RingCounters
 
@@ -36,8 +37,11 @@ log = logging.getLogger(__name__)
 RATE = 16_000  # the bridge's clock rate with sound (see app.telephony.endpoint)
 BYTES_PER_MS = RATE * 2 // 1000
 DEVICE_FILL_MS = 30  # what the speaker's buffer is kept at
+SINK_BUFFER_MS = 60
 FILL_TICK_MS = 5
 CAPTURE_BUFFER_MS = 100
+STALL_SECONDS = 0.5  # a running device that moves no audio this long has gone away
+_HARMLESS = ("NoError", "UnderrunError")  # compared by name: QAudio became QtAudio in 6.7
 
 
 def pcm_format() -> QAudioFormat:
@@ -79,6 +83,9 @@ class _Worker(QObject):
         self._source_io: QIODevice | None = None
         self._timer: QTimer | None = None
         self._running = False
+        self._sink_started = self._sink_primed = self._mic_started = False
+        self._consumed_at = self._mic_at = 0.0
+        self._last_queued = 0
         self._speaker_volume = 1.0
         self._mic_volume = 1.0
         self.mic_level = 0.0  # read from the GUI thread (a float store is atomic)
@@ -93,7 +100,7 @@ class _Worker(QObject):
         if self._timer is None:
             self._timer = QTimer(self)
             self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-            self._timer.timeout.connect(self._fill)
+            self._timer.timeout.connect(self._tick)
         self._open_sink()
         self._open_source()
         self._timer.start(FILL_TICK_MS)
@@ -105,8 +112,6 @@ class _Worker(QObject):
             self._timer.stop()
         self._close_sink()
         self._close_source()
-        self._playback.clear()
-        self._capture.clear()
         self.mic_level = 0.0
 
     @Slot(object)
@@ -137,16 +142,15 @@ class _Worker(QObject):
         if self._out_device.isNull():
             return
         sink = QAudioSink(self._out_device, pcm_format(), self)
-        sink.setBufferSize(2 * DEVICE_FILL_MS * BYTES_PER_MS)
+        sink.setBufferSize(SINK_BUFFER_MS * BYTES_PER_MS)
         sink.setVolume(self._speaker_volume)
-        sink.stateChanged.connect(self._sink_state)
         self._sink = sink
         self._sink_io = sink.start()
+        self._sink_started = self._sink_primed = False
         self._fill()
 
     def _close_sink(self) -> None:
         if self._sink is not None:
-            self._sink.stateChanged.disconnect(self._sink_state)
             self._sink.stop()
             self._sink.deleteLater()
         self._sink = None
@@ -160,15 +164,14 @@ class _Worker(QObject):
         # delivers up to 64 ms at once): a smaller buffer loses microphone audio.
         source.setBufferSize(CAPTURE_BUFFER_MS * BYTES_PER_MS)
         source.setVolume(self._mic_volume)
-        source.stateChanged.connect(self._source_state)
         self._source = source
+        self._mic_started = False
         io = source.start()
         io.readyRead.connect(self._mic_ready)
         self._source_io = io
 
     def _close_source(self) -> None:
         if self._source is not None:
-            self._source.stateChanged.disconnect(self._source_state)
             self._source.stop()
             self._source.deleteLater()
         self._source = None
@@ -176,13 +179,47 @@ class _Worker(QObject):
 
     # -- the two directions ----------------------------------------------------------------
 
+    def _check_mic(self) -> None:
+        if self._source is not None and self._mic_started and \
+                time.monotonic() - self._mic_at > STALL_SECONDS:
+            self._close_source()
+            self.failed.emit("microphone", "stopped capturing")
+
+    @Slot()
+    def _tick(self) -> None:
+        self._check_errors()
+        self._fill()
+        self._check_mic()
+
     @Slot()
     def _fill(self) -> None:
         sink, io = self._sink, self._sink_io
         if sink is None or io is None:
             return
         queued = sink.bufferSize() - sink.bytesFree()
-        want = DEVICE_FILL_MS * BYTES_PER_MS - queued
+        fill = DEVICE_FILL_MS * BYTES_PER_MS
+        if not self._sink_started:
+            # Prime the device with silence; once it has taken some, it runs, and from
+            # then on the far end's audio is fresh when it plays.
+            if queued >= fill or not self._sink_primed:
+                if not self._sink_primed:
+                    io.write(bytes(fill))
+                    self._sink_primed = True
+                return
+            self._sink_started = True
+            self._consumed_at = time.monotonic()
+            self._playback.set_open(True)
+        now = time.monotonic()
+        if queued < self._last_queued or queued == 0:
+            self._consumed_at = now
+        self._last_queued = queued
+        if now - self._consumed_at > STALL_SECONDS:
+            # The device took nothing for half a second: unplugged, or its stream was
+            # killed. Qt does not always say so (PulseAudio sink removal goes unnoticed).
+            self._close_sink()
+            self.failed.emit("speaker", "stopped playing")
+            return
+        want = fill - queued
         if want >= FILL_TICK_MS * BYTES_PER_MS:
             want = min(want, sink.bytesFree())
             io.write(self._playback.read(want))
@@ -194,22 +231,25 @@ class _Worker(QObject):
             return
         data = bytes(io.readAll().data())
         if data:
+            self._mic_at = time.monotonic()
+            if not self._mic_started:
+                self._mic_started = True
+                self._capture.set_open(True)
             self._capture.write(data)
             self.mic_level = peak_level(data)
 
-    @Slot(QAudio.State)
-    def _sink_state(self, state: QAudio.State) -> None:
-        sink = self._sink
-        if sink is not None and sink.error() not in (QAudio.Error.NoError,
-                                                     QAudio.Error.UnderrunError):
-            self.failed.emit("speaker", sink.error().name)
-
-    @Slot(QAudio.State)
-    def _source_state(self, state: QAudio.State) -> None:
-        source = self._source
-        if source is not None and source.error() not in (QAudio.Error.NoError,
-                                                         QAudio.Error.UnderrunError):
-            self.failed.emit("microphone", source.error().name)
+    def _check_errors(self) -> None:
+        # Polled, not connected to stateChanged: PySide cannot pass QAudio::State across
+        # to a slot on this thread.
+        sink, source = self._sink, self._source
+        if sink is not None and sink.error().name not in _HARMLESS:
+            error = sink.error().name
+            self._close_sink()
+            self.failed.emit("speaker", error)
+        if source is not None and source.error().name not in _HARMLESS:
+            error = source.error().name
+            self._close_source()
+            self.failed.emit("microphone", error)
 
 
 class AudioPath(QObject):
@@ -242,6 +282,8 @@ class AudioPath(QObject):
         self._volumes.connect(self._worker.set_volumes)
         self._thread.start(QThread.Priority.TimeCriticalPriority)
         self.active = False
+        self.playback.set_open(False)
+        self.capture.set_open(False)
 
     def set_devices(self, output: QAudioDevice, input_: QAudioDevice) -> None:
         self._output.emit(output)
@@ -259,6 +301,8 @@ class AudioPath(QObject):
     def open(self) -> None:
         """Start playing and capturing (a call's media is up)."""
         if not self.active:
+            # The rings open when the devices really run (see _Worker): a sound card
+            # takes up to a second to start, and audio queued for it meanwhile is stale.
             self.active = True
             self._start.emit()
 
@@ -267,10 +311,17 @@ class AudioPath(QObject):
         if self.active:
             self.active = False
             self._stop.emit()
+            self.playback.set_open(False)
+            self.capture.set_open(False)
 
     @property
     def mic_level(self) -> float:
         return self._worker.mic_level
+
+    @property
+    def speaker_running(self) -> bool:
+        """The speaker device has started taking the call's audio."""
+        return self.active and self._worker._sink_started
 
     @property
     def counters(self) -> PathCounters:

@@ -38,6 +38,8 @@ class TonePlayer(QObject):
         self._ringer_volume = 1.0
         self._speaker_volume = 1.0
         self.playing: Tone | None = None  # the looping tone now, for the UI and tests
+        for tone in Tone:  # load now: the first ring must not wait for a file
+            self._effect(tone.value)
 
     def _effect(self, name: str) -> QSoundEffect:
         effect = self._effects.get(name)
@@ -79,7 +81,9 @@ class TonePlayer(QObject):
     def stop(self) -> None:
         for tone in Tone:
             effect = self._effects.get(tone.value)
-            if effect is not None and effect.isPlaying():
+            if effect is not None:
+                # Also when not playing yet: a play() asked for while the file was still
+                # loading would otherwise start after this stop.
                 effect.stop()
         self.playing = None
 

@@ -44,9 +44,10 @@ def tone_for(calls: Iterable[Call]) -> Tone | None:
 
 
 def needs_audio(calls: Iterable[Call]) -> bool:
-    """Should the sound card be open: a call is (being) connected or sends early media."""
-    return any(c.state in _IN_CALL or (c.state is CallState.ALERTING and c.early_media)
-               for c in calls if not c.ended)
+    """Should the call's sound path be open: while any call is live. It opens when a call
+    starts ringing or dialling, because a sound card takes most of a second to start
+    playing and the first words after answering must not be lost."""
+    return any(not c.ended for c in calls)
 
 
 def tone_after(record: CallRecord) -> Tone | None:

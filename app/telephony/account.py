@@ -77,8 +77,8 @@ def account_config(settings: SipSettings, *, password: str | None, transport_id:
     if bound and bound != "0.0.0.0":
         cfg.mediaConfig.transportConfig.boundAddress = bound
         cfg.mediaConfig.transportConfig.publicAddress = bound
-    cfg.mediaConfig.transportConfig.port = 4000
-    cfg.mediaConfig.transportConfig.portRange = 2000
+    cfg.mediaConfig.transportConfig.port = settings.rtp_port
+    cfg.mediaConfig.transportConfig.portRange = settings.rtp_port_range
     return cfg
 
 

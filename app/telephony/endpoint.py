@@ -32,6 +32,20 @@ def endpoint_config(settings: SipSettings, *, log_sip: bool,
     return cfg
 
 
+def set_codecs(ep: pj.Endpoint, wanted: list[str]) -> list[str]:
+    """Offer `wanted` (names like "G722", "PCMA"), best first; switch every other codec off.
+
+    Returns the names that matched no codec of this build, for a warning."""
+    available = [info.codecId for info in ep.codecEnum2()]
+    order = {name.lower(): rank for rank, name in enumerate(wanted)}
+    for codec_id in available:
+        rank = order.get(codec_id.split("/", 1)[0].lower())
+        # pjsua's own default puts speex first; 0 disables a codec.
+        ep.codecSetPriority(codec_id, 0 if rank is None else 250 - rank)
+    found = {c.split("/", 1)[0].lower() for c in available}
+    return [name for name in wanted if name.lower() not in found]
+
+
 def create_transport(ep: pj.Endpoint, settings: SipSettings) -> tuple[int, str]:
     """(transport id, "host:port" it listens on); raises pj.Error when it cannot bind."""
     tcfg = pj.TransportConfig()

@@ -43,7 +43,7 @@ from app.core.calls import (
 from app.telephony.account import EngineAccount, EngineBuddy, account_config, domain_of
 from app.telephony.audio import AudioPipe, AudioRouter, choose_device
 from app.telephony.call import ANONYMOUS, EngineCall, MediaStats, dial_param
-from app.telephony.endpoint import create_transport, endpoint_config
+from app.telephony.endpoint import create_transport, endpoint_config, set_codecs
 from app.telephony.sipmsg import (
     auto_answer_after,
     normalised,
@@ -186,6 +186,22 @@ class Engine:
         uri, _number = target_uri(target, domain=domain_of(self.settings),
                                   transport=self.settings.transport, region=self._region)
         self._submit(lambda: self._with_call(handle, lambda c: c.transfer(uri)))
+
+    def transfer_to_call(self, handle: int, other: int) -> None:
+        """Consulted transfer: the caller on `handle` takes over our call `other` (REFER
+        with Replaces); held first like `transfer`. Both calls end once it is accepted."""
+        self._submit(lambda: self._with_call(handle, lambda c: self._transfer_to(c, other)))
+
+    def _transfer_to(self, call: EngineCall, other: int) -> None:
+        target = self._calls.get(other)
+        if target is None or target is call:
+            call.transfer_target = ""
+            call.fail_transfer("no such call to transfer to")
+            return
+        call.transfer_to(target)
+
+    def find_call(self, handle: int) -> EngineCall | None:
+        return self._calls.get(handle)
 
     def set_mute(self, handle: int, muted: bool) -> None:
         self._submit(lambda: self._with_call(handle, lambda c: c.set_mute(muted)))
@@ -338,6 +354,9 @@ class Engine:
                 f"{st.listen_address} ({exc.reason}); another program may be using it: set "
                 "sip.port to 0 or to a free port") from None
         ep.libStart()
+        unknown = set_codecs(ep, self.settings.codecs)
+        if unknown:
+            log.warning("sip.codecs: no codec named %s in this build", ", ".join(unknown))
         choose_device(ep)
         try:
             self.router = AudioRouter(ep, self._audio, self._capture_file, self._record_file)
@@ -528,6 +547,23 @@ class Engine:
         # once); if it could not, the new call never reports a state and must not be
         # left behind. The margin only delays that clean-up.
         self.schedule(5.0, lambda: self._check_transfer_call(handle))
+        return new
+
+    def replace_requested(self, call: EngineCall, invite: str) -> EngineCall:
+        """EngineCall.onCallReplaceRequest: the call that takes over `call`."""
+        assert self._account is not None
+        handle = self._next_handle()
+        new = EngineCall(self, self._account, handle, outgoing=False)
+        self._calls[handle] = new
+        facts = normalised(read_invite(invite, queue_header=self.settings.queue_header,
+                                       region=None), self._region)
+        log.info("call %d is replaced by call %d from %s", call.handle, handle,
+                 facts.remote_uri)
+        # No ring policy and no ringing: pjsua2 answers a call that replaces a connected
+        # one by itself (and ends the replaced call).
+        self.emit(IncomingCall(handle, facts.call_id, facts.remote_uri, facts.remote_number,
+                               facts.display_name, facts.queue, facts.local_number, 0.0,
+                               waiting=False, replaces=call.handle))
         return new
 
     def _check_transfer_call(self, handle: int) -> None:

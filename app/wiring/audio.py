@@ -57,6 +57,7 @@ class AudioWiring(QObject):
             self.controller.path.close()
 
     def _call_ended(self, record: CallRecord) -> None:
+        self.controller.log_counters(record.call_id)
         calls = [c for c in self.session.calls if not c.ended]
         if not calls:
             self.controller.path.close()

@@ -64,6 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--auto-answer", action="store_true")
     p.add_argument("--dtmf", default="rfc4733", choices=("rfc4733", "info"))
     p.add_argument("--capture-file", default=None, help="WAV file looped as the microphone")
+    p.add_argument("--rtp-port", type=int, default=4000, help="first local RTP port")
     p.add_argument("--record-file", default=None,
                    help="WAV file that records what calls hear (complete after quit)")
     p.add_argument("--srtp", default="disabled", choices=("disabled", "optional", "mandatory"))
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         mode="registrar" if args.server else "direct", server=args.server,
         domain=args.server.split(":")[0] if args.server else "", username=args.user,
         listen_address="127.0.0.1", port=args.port, auto_answer=args.auto_answer,
-        dtmf_method=args.dtmf, srtp=args.srtp, retry_min_seconds=0.5,
+        dtmf_method=args.dtmf, srtp=args.srtp, rtp_port=args.rtp_port, retry_min_seconds=0.5,
         retry_max_seconds=5.0)
     engine = Engine(settings, password=args.password, policy=basic_policy,
                     on_event=proto.event, capture_file=args.capture_file,
