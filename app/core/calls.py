@@ -93,6 +93,9 @@ class IncomingCall:
     auto_answer_after: float | None  # seconds, when the INVITE or settings ask for it
     waiting: bool  # another call is already in progress (call waiting)
     at: datetime = field(default_factory=utcnow)
+    # An INVITE with Replaces: this call takes over call `replaces` (we were consulted and
+    # the consulting agent completed the transfer). The engine answers it by itself.
+    replaces: int | None = None
 
 
 @dataclass(frozen=True)
@@ -339,6 +342,9 @@ class Call:
     transfer_target: str = ""
     transfer_reason: str = ""  # e.g. "486 Busy Here" when it failed
     transferred_to: str = ""  # the far end moved us (REFER) to this target, as a new call
+    consultation_for: int | None = None  # this call consults about that (held) call
+    replaces: int | None = None  # took over this call (INVITE with Replaces)
+    replaced_by: int | None = None  # was taken over by this call
 
     @property
     def transferring(self) -> bool:
@@ -363,6 +369,7 @@ class Call:
             queue=ev.queue,
             arrived_at=ev.at,
             state=CallState.RINGING,
+            replaces=ev.replaces,
         )
 
     @classmethod

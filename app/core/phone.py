@@ -17,7 +17,14 @@ engine's command methods (`CallControl`) and a history store, and it holds the r
   call by then (then it stays held for the agent to resume) or had held it before
   transferring. When it is accepted the engine hangs up;
 - when the far end transfers us (REFER), the call to the target starts like a dialled
-  one: the other connected calls are held, and the old call shows `transferred_to`.
+  one: the other connected calls are held, and the old call shows `transferred_to`;
+- a consultation (`consult`) holds the customer and dials the colleague; the agent may
+  swap between the two (`set_hold`), complete (`complete_transfer`: the customer takes
+  over the consultation, both our calls end) or cancel (`cancel_consultation`). When the
+  consultation ends without being completed (cancelled, busy, declined, hung up by the
+  colleague), the customer is taken off hold unless the agent is on another call;
+- a call that takes over another (INVITE with Replaces: we were consulted and the other
+  agent completed) is answered by the engine; `Call.replaces` / `replaced_by` link them.
 
 Listeners are plain callables registered with `subscribe`; a failing listener is logged
 and never stops the others or the session.
@@ -79,6 +86,7 @@ class CallControl(Protocol):
     def set_hold(self, handle: int, held: bool) -> None: ...
     def send_dtmf(self, handle: int, digits: str) -> None: ...
     def transfer(self, handle: int, target: str) -> None: ...
+    def transfer_to_call(self, handle: int, other: int) -> None: ...
 
 
 class HistoryStore(Protocol):
@@ -136,6 +144,8 @@ class PhoneSession:
         self._calls: dict[int, Call] = {}
         self._auto_answer: dict[int, float] = {}
         self._held_for_transfer: set[int] = set()
+        # consultation handle → customer handle, until its OutgoingCallStarted arrives
+        self._pending_consultations: dict[int, int] = {}
         self.registration: RegistrationChanged | None = None
         self._on_call_updated: list[Callable[[Call], None]] = []
         self._on_call_ended: list[Callable[[CallRecord], None]] = []
@@ -247,6 +257,10 @@ class PhoneSession:
             return
         call = Call.inbound(ev)
         self._calls[ev.handle] = call
+        replaced = self._calls.get(ev.replaces) if ev.replaces is not None else None
+        if replaced is not None:
+            replaced.replaced_by = ev.handle
+            self._notify(self._on_call_updated, replaced)
         if ev.auto_answer_after is not None:
             self._auto_answer[ev.handle] = max(0.0, ev.auto_answer_after)
         self._notify(self._on_call_updated, call)
@@ -256,6 +270,7 @@ class PhoneSession:
             log.warning("duplicate OutgoingCallStarted for handle %d ignored", ev.handle)
             return
         call = Call.outbound(ev)
+        call.consultation_for = self._pending_consultations.pop(ev.handle, None)
         self._calls[ev.handle] = call
         self._notify(self._on_call_updated, call)
 
@@ -276,6 +291,7 @@ class PhoneSession:
             self._held_for_transfer.discard(ev.handle)
             self._notify(self._on_call_updated, call)  # the UI drops the call by handle
             self._finish(call.record())
+            self._consultation_ended(call)
         else:
             self._notify(self._on_call_updated, call)
 
@@ -310,6 +326,18 @@ class PhoneSession:
             self._notify(self._on_call_updated, call)
         # The new call is the one the agent is on now, as if dialled.
         self._hold_others(keep=ev.new_handle)
+
+    def _consultation_ended(self, consultation: Call) -> None:
+        """The customer comes back off hold when a consultation ends without a transfer."""
+        if consultation.consultation_for is None:
+            return
+        customer = self._calls.get(consultation.consultation_for)
+        if customer is None or customer.state is not CallState.HELD or \
+                customer.transfer in (TransferState.TRYING, TransferState.RINGING,
+                                      TransferState.ACCEPTED) or self.active is not None:
+            return
+        self._command("take the call off hold", self._control.set_hold, customer.handle,
+                      False)
 
     def _finish(self, record: CallRecord) -> None:
         if self._history is not None:
@@ -434,6 +462,52 @@ class PhoneSession:
         call.transfer_reason = ""
         self._notify(self._on_call_updated, call)
         return DialOutcome(target=target, handle=handle)
+
+    def consult(self, handle: int, text: str) -> DialOutcome:
+        """Hold the customer on `handle` and call a colleague (number, address, queue)."""
+        call = self._calls.get(handle)
+        if call is None or call.state not in (CallState.CONNECTED, CallState.HELD):
+            return DialOutcome(error="Only a call in progress can be transferred")
+        if call.transferring:
+            return DialOutcome(error="This call is already being transferred")
+        if any(c.consultation_for == handle for c in self._calls.values()):
+            return DialOutcome(error="A consultation for this call is already going on")
+        outcome = self.dial(text)  # holds the customer as the consultation starts
+        if outcome.handle is not None:
+            self._pending_consultations[outcome.handle] = handle
+            consultation = self._calls.get(outcome.handle)
+            if consultation is not None:  # the engine reported it already
+                consultation.consultation_for = handle
+        return outcome
+
+    def consultation_of(self, handle: int) -> Call | None:
+        """The consultation call going on for the customer call `handle`, if any."""
+        return next((c for c in self.calls if c.consultation_for == handle), None)
+
+    def complete_transfer(self, consultation: int) -> bool:
+        """Hand the customer to the consulted colleague (REFER with Replaces)."""
+        call = self._calls.get(consultation)
+        customer = self._calls.get(call.consultation_for) if call and \
+            call.consultation_for is not None else None
+        if call is None or customer is None or call.state not in (CallState.CONNECTED,
+                                                                   CallState.HELD):
+            return False
+        if customer.transferring:
+            return False
+        customer.transfer = TransferState.TRYING
+        customer.transfer_target = call.remote_number
+        customer.transfer_reason = ""
+        self._command("transfer the call", self._control.transfer_to_call,
+                      customer.handle, call.handle)
+        self._notify(self._on_call_updated, customer)
+        return True
+
+    def cancel_consultation(self, consultation: int) -> bool:
+        """End the consultation; the customer comes back off hold when it has ended."""
+        call = self._calls.get(consultation)
+        if call is None or call.consultation_for is None:
+            return False
+        return self.hangup(consultation)
 
     def send_dtmf(self, handle: int, digits: str) -> bool:
         call = self._calls.get(handle)

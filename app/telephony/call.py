@@ -79,6 +79,10 @@ class CallHost(Protocol):
 
     def transfer_requested(self, call: EngineCall, target: str) -> EngineCall: ...
 
+    def replace_requested(self, call: EngineCall, invite: str) -> EngineCall: ...
+
+    def find_call(self, handle: int) -> EngineCall | None: ...
+
 
 @dataclass(frozen=True)
 class MediaStats:
@@ -115,7 +119,10 @@ class EngineCall(pj.Call):
         self.answering = False  # 200 sent, CONNECTING not reported yet
         self.auto_answer_due: float | None = None  # monotonic time; None: never by itself
         self.transfer_target = ""  # the URI of a blind transfer we started
-        self._refer_when_held = ""  # a transfer waiting for its hold re-INVITE to finish
+        # A transfer waiting for its hold re-INVITE to finish: (target URI, the handle of
+        # the call it replaces for a consulted transfer, else None).
+        self._pending_refer: tuple[str, int | None] | None = None
+        self._consulted: int | None = None  # the call a sent REFER with Replaces names
         # A call pjsua2 places for an incoming REFER: (uri, number, local number) for the
         # OutgoingCallStarted sent once pjsua2 gives it its Call-ID.
         self.pending_start: tuple[str, str, str] | None = None
@@ -202,14 +209,14 @@ class EngineCall(pj.Call):
         if change is not None:
             self._report(change, from_media=True)
         self._emit_media()
-        if self._refer_when_held and status == MediaStatus.LOCAL_HOLD:
+        if self._pending_refer and status == MediaStatus.LOCAL_HOLD:
             # Next engine round: the ACK of the hold re-INVITE goes out first.
             self.host.schedule(0, self._refer)
 
     @guarded
     def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:
         self.host.assert_engine_thread()
-        if not self._refer_when_held or prm.e.type != pj.PJSIP_EVENT_TSX_STATE:
+        if not self._pending_refer or prm.e.type != pj.PJSIP_EVENT_TSX_STATE:
             return
         tsx = prm.e.body.tsxState.tsx
         if tsx.role == pj.PJSIP_ROLE_UAC and str(tsx.method) == "INVITE" and \
@@ -241,6 +248,11 @@ class EngineCall(pj.Call):
             # handled (queued for the next engine round): a BYE sent while the REFER
             # subscription is still being processed is a known pjsip crash.
             self.host.hangup(self.handle)
+            consulted = self._consulted
+            if consulted is not None:
+                # The target ends the replaced call itself (RFC 3891); should it not,
+                # ours must not stay up talking to nobody.
+                self.host.schedule(5.0, lambda: self.host.hangup(consulted))
 
     @guarded
     def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
@@ -248,6 +260,18 @@ class EngineCall(pj.Call):
         (without one, pjsua2 lets this object serve both calls)."""
         self.host.assert_engine_thread()
         prm.newCall = self.host.transfer_requested(self, str(prm.dstUri))
+
+    @guarded
+    def onCallReplaceRequest(self, prm: pj.OnCallReplaceRequestParam) -> None:
+        """An INVITE with Replaces for this call (we were consulted, and the consulting
+        agent completed the transfer): the new call gets a fresh Call object; pjsua2
+        answers it by itself and ends this call."""
+        self.host.assert_engine_thread()
+        self.local_hangup = True  # ended on our side, on purpose
+        prm.newCall = self.host.replace_requested(self, str(prm.rdata.wholeMsg))
+
+    def fail_transfer(self, reason: str) -> None:
+        self._transfer_status(TransferState.FAILED, 0, reason, True)
 
     def _transfer_status(self, state: TransferState, code: int, reason: str,
                          final: bool) -> None:
@@ -316,18 +340,28 @@ class EngineCall(pj.Call):
         self.hangup(pj.CallOpParam())
 
     def transfer(self, uri: str) -> None:
-        """Blind transfer (REFER) to `uri`; progress comes back in onCallTransferStatus.
+        """Blind transfer (REFER) to `uri`; progress comes back in onCallTransferStatus."""
+        self._start_refer(uri, None)
 
-        A connected call is put on hold first and referred once the hold is answered:
+    def transfer_to(self, other: EngineCall) -> None:
+        """Consulted transfer: REFER with Replaces, so our caller takes over `other`."""
+        try:
+            target = str(other.getInfo().remoteUri)
+        except pj.Error:
+            target = ""
+        self._start_refer(target, other.handle)
+
+    def _start_refer(self, target: str, replaces: int | None) -> None:
+        """A connected call is put on hold first and referred once the hold is answered:
         sent back to back, the REFER can overtake the re-INVITE through a proxy, and the
         far end must then refuse the re-INVITE (500 Invalid CSeq, RFC 3261 12.2.2).
         """
-        self.transfer_target = uri
+        self.transfer_target = target
         if self.state not in (CallState.CONNECTED, CallState.HELD):
             self._transfer_status(TransferState.FAILED, 0,
                                   f"cannot transfer a call that is {self.state.value}", True)
             return
-        self._refer_when_held = uri
+        self._pending_refer = (target, replaces)
         if self.state is CallState.CONNECTED and \
                 self._audio_status != MediaStatus.LOCAL_HOLD:
             try:
@@ -339,11 +373,21 @@ class EngineCall(pj.Call):
         self._refer()
 
     def _refer(self) -> None:
-        uri, self._refer_when_held = self._refer_when_held, ""
-        if not uri or self.state is CallState.ENDED:
+        pending, self._pending_refer = self._pending_refer, None
+        if pending is None or self.state is CallState.ENDED:
             return  # already sent, or the call ended while the hold was under way
+        uri, replaces = pending
         try:
-            self.xfer(uri, pj.CallOpParam(True))
+            if replaces is None:
+                self.xfer(uri, pj.CallOpParam(True))
+                return
+            other = self.host.find_call(replaces)
+            if other is None or other.state not in (CallState.CONNECTED, CallState.HELD):
+                self._transfer_status(TransferState.FAILED, 0,
+                                      "the consultation call has ended", True)
+                return
+            self.xferReplaces(other, pj.CallOpParam(True))
+            self._consulted = other.handle
         except pj.Error as exc:
             self._transfer_status(TransferState.FAILED, 0, str(exc.reason), True)
 

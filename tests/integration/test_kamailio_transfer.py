@@ -180,3 +180,81 @@ def test_colleague_declines_and_the_customer_is_back_with_the_agent(make_engine,
                           agent_stats(customer, dialled))
     desk.session.hangup(ring.handle)
     desk.wait(CallStateChanged, handle=ring.handle, state=CallState.ENDED)
+
+
+def test_agent_consults_a_colleague_and_completes_the_transfer(make_engine, kamailio,
+                                                               agent) -> None:
+    customer = registered_agent(agent, kamailio, "alice")
+    colleague = registered_agent(agent, kamailio, "carol")
+    bob = registered_engine(make_engine, kamailio, "bob")
+    desk = Desk(bob)
+
+    customer.send("dial sip:bob@127.0.0.1")
+    ring = desk.wait(IncomingCall)
+    desk.session.answer(ring.handle)
+    desk.wait(CallStateChanged, handle=ring.handle, state=CallState.CONNECTED)
+
+    consult = desk.session.consult(ring.handle, "sip:carol@127.0.0.1")
+    assert consult.ok and consult.handle is not None
+    offered = colleague.wait("IncomingCall")
+    assert offered["remote_number"] == "bob"  # Carol first talks to Bob
+    colleague.send(f"answer {offered['handle']}")
+    desk.wait(CallStateChanged, handle=consult.handle, state=CallState.CONNECTED)
+    desk.wait(CallStateChanged, handle=ring.handle, state=CallState.HELD)
+    assert desk.session.consultation_of(ring.handle) is desk.session.get(consult.handle)
+    media_flows_both_ways(engine_stats(bob.engine, consult.handle),
+                          agent_stats(colleague, offered["handle"]))
+
+    assert desk.session.complete_transfer(consult.handle)
+    moved = customer.wait("TransferRequested")
+    assert moved["target_uri"] == "sip:carol@127.0.0.1"
+    takeover = colleague.wait("IncomingCall", replaces=offered["handle"])
+    assert takeover["remote_number"] == "alice"  # Carol now has the customer
+    colleague.wait("CallStateChanged", handle=offered["handle"], state="ended")
+    colleague.wait("CallStateChanged", handle=takeover["handle"], state="connected")
+    customer.wait("CallStateChanged", handle=moved["new_handle"], state="connected")
+
+    desk.wait(TransferStatus, handle=ring.handle, state=TransferState.ACCEPTED)
+    first = desk.wait(CallStateChanged, handle=ring.handle, state=CallState.ENDED)
+    second = desk.wait(CallStateChanged, handle=consult.handle, state=CallState.ENDED)
+    assert first.hangup_side is HangupSide.LOCAL
+    assert second.hangup_side is HangupSide.REMOTE  # Carol ended the replaced call
+    media_flows_both_ways(agent_stats(customer, moved["new_handle"]),
+                          agent_stats(colleague, takeover["handle"]))
+    desk.pump()
+    assert desk.session.calls == []
+    assert bob.engine.call_handles() == []
+    assert [r.result for r in desk.history.records] == [CallResult.ANSWERED] * 2
+    customer.send(f"hangup {moved['new_handle']}")
+    colleague.wait("CallStateChanged", handle=takeover["handle"], state="ended")
+
+
+@pytest.mark.parametrize("colleague_does", ["declines", "is busy"])
+def test_consultation_declined_gives_the_customer_back(make_engine, kamailio, agent,
+                                                       colleague_does: str) -> None:
+    customer = registered_agent(agent, kamailio, "alice")
+    colleague = registered_agent(agent, kamailio, "carol")
+    bob = registered_engine(make_engine, kamailio, "bob")
+    desk = Desk(bob)
+
+    dialled = int(customer.query("dial sip:bob@127.0.0.1", "Dialled")["handle"])
+    ring = desk.wait(IncomingCall)
+    desk.session.answer(ring.handle)
+    desk.wait(CallStateChanged, handle=ring.handle, state=CallState.CONNECTED)
+    consult = desk.session.consult(ring.handle, "sip:carol@127.0.0.1")
+    assert consult.handle is not None
+    offered = colleague.wait("IncomingCall")
+    held = desk.wait(CallStateChanged, handle=ring.handle, state=CallState.HELD)
+    code = 603 if colleague_does == "declines" else 486
+    colleague.send(f"decline {offered['handle']} {code}")
+
+    ended = desk.wait(CallStateChanged, handle=consult.handle, state=CallState.ENDED)
+    assert ended.sip_code == code
+    bob.events.wait(CallStateChanged, handle=ring.handle, state=CallState.CONNECTED,
+                    where=lambda e: e.at > held.at)
+    desk.pump()
+    assert [c.handle for c in desk.session.calls] == [ring.handle]
+    media_flows_both_ways(engine_stats(bob.engine, ring.handle),
+                          agent_stats(customer, dialled))
+    desk.session.hangup(ring.handle)
+    desk.wait(CallStateChanged, handle=ring.handle, state=CallState.ENDED)

@@ -75,6 +75,9 @@ class RecordingControl:
     def transfer(self, handle: int, target: str) -> None:
         self._rec("transfer", handle, target)
 
+    def transfer_to_call(self, handle: int, other: int) -> None:
+        self._rec("transfer_to_call", handle, other)
+
 
 class FailingHistory:
     def __init__(self) -> None:
@@ -515,3 +518,104 @@ def test_being_transferred_starts_the_new_call_and_holds_the_old(
     state(session, 1, CallState.HELD)
     state(session, 1, CallState.ENDED, code=200, side=HangupSide.REMOTE)
     assert session.active is not None and session.active.handle == 7
+
+
+# -- consulted transfer -----------------------------------------------------------------
+
+
+def consulting(session: PhoneSession, control: RecordingControl) -> int:
+    """Customer on call 1 held, consultation dialled (handle 100) and connected."""
+    connected(session)
+    outcome = session.consult(1, "050 111 2222")
+    assert outcome.ok and outcome.handle == 100
+    session.handle(OutgoingCallStarted(100, "x100", "sip:+358501112222@pbx",
+                                       "+358501112222", "201"))
+    state(session, 1, CallState.HELD)
+    state(session, 100, CallState.CONNECTED)
+    return 100
+
+
+def test_consultation_holds_the_customer_and_calls_the_colleague(
+        session: PhoneSession, control: RecordingControl) -> None:
+    consult = consulting(session, control)
+    assert control.commands == [("dial", "+358501112222", "+358912345"), ("hold", 1, True)]
+    assert session.get(consult).consultation_for == 1  # type: ignore[union-attr]
+    assert session.consultation_of(1) is session.get(consult)
+    assert session.consult(1, "050 111 3333").error  # one consultation at a time
+
+
+def test_swapping_between_customer_and_colleague(session: PhoneSession,
+                                                 control: RecordingControl) -> None:
+    consult = consulting(session, control)
+    control.commands.clear()
+    session.set_hold(1, False)
+    assert control.commands == [("hold", consult, True), ("hold", 1, False)]
+
+
+def test_completing_hands_the_customer_over_and_ends_both_calls(
+        session: PhoneSession, control: RecordingControl, seen: Seen) -> None:
+    consult = consulting(session, control)
+    control.commands.clear()
+    assert session.complete_transfer(consult)
+    assert control.commands == [("transfer_to_call", 1, consult)]
+    customer = session.get(1)
+    assert customer is not None and customer.transferring
+    assert customer.transfer_target == "+358501112222"
+    # The colleague ends the replaced consultation before the final NOTIFY reaches us:
+    # the customer must not be taken off hold then.
+    state(session, consult, CallState.ENDED, t=9, code=200, side=HangupSide.REMOTE)
+    progress(session, 1, TransferState.ACCEPTED, 200, "OK", final=True)
+    state(session, 1, CallState.ENDED, t=10, code=200, side=HangupSide.LOCAL)
+    assert control.commands == [("transfer_to_call", 1, consult)]
+    assert session.calls == []
+    assert [r.result for r in seen.ended] == [CallResult.ANSWERED, CallResult.ANSWERED]
+
+
+@pytest.mark.parametrize("how", ["cancelled", "declined", "colleague hung up"])
+def test_a_consultation_that_ends_gives_the_customer_back(
+        session: PhoneSession, control: RecordingControl, how: str) -> None:
+    connected(session)
+    session.consult(1, "050 111 2222")
+    session.handle(OutgoingCallStarted(100, "x100", "sip:+358501112222@pbx",
+                                       "+358501112222", "201"))
+    state(session, 1, CallState.HELD)
+    if how == "declined":
+        state(session, 100, CallState.ENDED, code=603, side=HangupSide.REMOTE)
+    else:
+        state(session, 100, CallState.CONNECTED)
+        if how == "cancelled":
+            assert session.cancel_consultation(100)
+        state(session, 100, CallState.ENDED, t=5, code=200,
+              side=HangupSide.LOCAL if how == "cancelled" else HangupSide.REMOTE)
+    assert control.commands[-1] == ("hold", 1, False)
+
+
+def test_a_consultation_ending_while_on_another_call_leaves_the_customer_held(
+        session: PhoneSession, control: RecordingControl) -> None:
+    consult = consulting(session, control)
+    ring(session, 2)
+    session.answer(2)
+    state(session, consult, CallState.HELD)
+    state(session, 2, CallState.CONNECTED)
+    control.commands.clear()
+    state(session, consult, CallState.ENDED, t=5, code=200, side=HangupSide.REMOTE)
+    assert control.commands == []
+
+
+def test_complete_and_cancel_refusals(session: PhoneSession,
+                                      control: RecordingControl) -> None:
+    connected(session)
+    assert not session.complete_transfer(1)  # not a consultation
+    assert not session.cancel_consultation(1)
+    assert not session.complete_transfer(42)
+    assert session.consult(42, "050 111 2222").error
+
+
+def test_a_call_that_replaces_another_is_linked_to_it(session: PhoneSession) -> None:
+    connected(session)
+    session.handle(IncomingCall(
+        handle=5, call_id="r5", remote_uri="sip:+358401234567@pbx",
+        remote_number="+358401234567", display_name="", queue=None, local_number="201",
+        auto_answer_after=0.0, waiting=False, at=T0, replaces=1))
+    assert session.get(5).replaces == 1  # type: ignore[union-attr]
+    assert session.get(1).replaced_by == 5  # type: ignore[union-attr]
