@@ -187,6 +187,22 @@ class Engine:
                                   transport=self.settings.transport, region=self._region)
         self._submit(lambda: self._with_call(handle, lambda c: c.transfer(uri)))
 
+    def transfer_to_call(self, handle: int, other: int) -> None:
+        """Consulted transfer: the caller on `handle` takes over our call `other` (REFER
+        with Replaces); held first like `transfer`. Both calls end once it is accepted."""
+        self._submit(lambda: self._with_call(handle, lambda c: self._transfer_to(c, other)))
+
+    def _transfer_to(self, call: EngineCall, other: int) -> None:
+        target = self._calls.get(other)
+        if target is None or target is call:
+            call.transfer_target = ""
+            call.fail_transfer("no such call to transfer to")
+            return
+        call.transfer_to(target)
+
+    def find_call(self, handle: int) -> EngineCall | None:
+        return self._calls.get(handle)
+
     def set_mute(self, handle: int, muted: bool) -> None:
         self._submit(lambda: self._with_call(handle, lambda c: c.set_mute(muted)))
 
@@ -531,6 +547,23 @@ class Engine:
         # once); if it could not, the new call never reports a state and must not be
         # left behind. The margin only delays that clean-up.
         self.schedule(5.0, lambda: self._check_transfer_call(handle))
+        return new
+
+    def replace_requested(self, call: EngineCall, invite: str) -> EngineCall:
+        """EngineCall.onCallReplaceRequest: the call that takes over `call`."""
+        assert self._account is not None
+        handle = self._next_handle()
+        new = EngineCall(self, self._account, handle, outgoing=False)
+        self._calls[handle] = new
+        facts = normalised(read_invite(invite, queue_header=self.settings.queue_header,
+                                       region=None), self._region)
+        log.info("call %d is replaced by call %d from %s", call.handle, handle,
+                 facts.remote_uri)
+        # No ring policy and no ringing: pjsua2 answers a call that replaces a connected
+        # one by itself (and ends the replaced call).
+        self.emit(IncomingCall(handle, facts.call_id, facts.remote_uri, facts.remote_number,
+                               facts.display_name, facts.queue, facts.local_number, 0.0,
+                               waiting=False, replaces=call.handle))
         return new
 
     def _check_transfer_call(self, handle: int) -> None:
