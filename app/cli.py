@@ -190,7 +190,29 @@ def _cmd_doctor(args: argparse.Namespace, profile: Profile) -> int:
         ok = False
         print(f"sip:      pjsua2 does not load ({exc}); reinstall with "
               "`pip install pjsua2-python` on Python 3.10–3.12")
+    if settings.phone.audio == "null":
+        print("audio:    off (phone.audio = \"null\"): calls are silent")
+    else:
+        ok = _doctor_audio(settings, profile) and ok
     return 0 if ok else 1
+
+
+def _doctor_audio(settings: config.Settings, profile: Profile) -> bool:
+    from PySide6.QtCore import QCoreApplication
+
+    from app.audio.report import device_report, last_counters
+
+    _app = QCoreApplication.instance() or QCoreApplication([])  # Qt Multimedia needs one
+    lines, ok = device_report(settings.audio)
+    for line in lines:
+        print(f"audio:    {line}")
+    counters = last_counters(profile.log_dir / "switchboard.log")
+    if counters is None:
+        print("audio:    no call with sound logged yet")
+    else:
+        shown = ", ".join(f"{k} {v}" for k, v in counters.items() if k != "ts")
+        print(f"audio:    last call ({counters.get('ts')}): {shown}")
+    return ok
 
 
 def _cmd_config_reference(args: argparse.Namespace, profile: Profile) -> int:

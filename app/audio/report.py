@@ -1,0 +1,66 @@
+"""What `switchboard doctor` says about sound: the devices the OS offers, what each saved
+choice resolves to, and the audio path's counters from the last call in the log."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from app.config import AudioSettings
+
+COUNTERS = ("speaker_underruns", "speaker_overruns", "late_frames", "mic_underruns",
+            "mic_overruns", "drift_samples")
+
+
+def device_report(audio: AudioSettings) -> tuple[list[str], bool]:
+    """Lines for the doctor and whether a call can carry sound. Needs a Qt application."""
+    from app.audio.devices import AudioDevices, device_name
+
+    devices = AudioDevices()
+    outputs = [device_name(d) for d in devices.outputs()]
+    inputs = [device_name(d) for d in devices.inputs()]
+    lines = [f"speakers: {', '.join(outputs) or 'none'}",
+             f"mics:     {', '.join(inputs) or 'none'}"]
+    for kind, resolved in (("microphone", devices.input(audio.microphone)),
+                           ("speaker", devices.output(audio.speaker)),
+                           ("ringer", devices.output(audio.ringer))):
+        chosen = getattr(audio, kind) or "system default"
+        using = device_name(resolved.device) if not resolved.device.isNull() else "nothing"
+        note = " (not connected: the system default is used)" if resolved.missing else ""
+        lines.append(f"{kind + ':':<12}{chosen} -> {using}{note}")
+    ok = bool(outputs) and bool(inputs)
+    if not ok:
+        lines.append("no sound device: calls connect but are silent; plug in a headset or "
+                     "check that the sound system (PulseAudio/PipeWire, Windows audio) runs")
+    return lines, ok
+
+
+_TEXT_FIELD = re.compile(r"(\w+)=(\d+)")
+
+
+def last_counters(log_file: Path) -> dict[str, Any] | None:
+    """The counters of the last `audio_stats` line in the log (JSON or text format)."""
+    try:
+        text = log_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in reversed(text.splitlines()):
+        if "audio_stats" not in line:
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if obj.get("event") == "audio_stats":
+                return {k: obj.get(k) for k in ("ts", *COUNTERS)}
+            continue
+        fields = dict(_TEXT_FIELD.findall(line))
+        if "speaker_underruns" in fields:
+            return {"ts": line[:23], **{k: int(fields[k]) for k in COUNTERS if k in fields}}
+    return None
+
+
+__all__ = ["COUNTERS", "device_report", "last_counters"]
