@@ -1,8 +1,11 @@
-"""Blind transfer against SIPp: the engine transfers a caller (REFER out), and is transferred.
+"""Transfers against SIPp: the engine transfers a caller (REFER out), is transferred (REFER
+in), and is taken over by an INVITE with Replaces.
 
-As transferor the engine holds the caller, sends REFER once the hold is answered, reports the transferee's NOTIFY sipfrags as
-TransferStatus events; it hangs up only after the final NOTIFY, and keeps the call when
-the transfer fails. As transferee it honours an incoming REFER with a new call of its own.
+As transferor the engine holds the caller, sends REFER once the hold is answered, reports
+the transferee's NOTIFY sipfrags as TransferStatus events, hangs up only after the final
+NOTIFY, and keeps the call when the transfer fails. As transferee it honours an incoming
+REFER with a new call of its own. As the consulted party it answers an INVITE with Replaces
+by itself and ends the replaced call.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from app.core.calls import (
     TransferState,
     TransferStatus,
 )
-from tests.integration.conftest import scenario
+from tests.integration.conftest import scenario, until
+from tests.integration.desk import replayed
 
 pytestmark = pytest.mark.sip
 
@@ -152,3 +156,39 @@ def test_incoming_refer_places_a_new_call_to_the_target(make_engine, sipp,
     assert isinstance(new_events[0], OutgoingCallStarted)
     assert [e.state for e in new_events if isinstance(e, CallStateChanged)][-1] \
         is CallState.ENDED
+
+
+def test_invite_with_replaces_takes_over_a_call(make_engine, sipp, tmp_path: Path) -> None:
+    """We were consulted (SIPp 1); the consulting agent completed the transfer, so the
+    customer (SIPp 2) sends INVITE with Replaces for our call: answered by itself, and
+    the replaced call is ended by us."""
+    eut = make_engine()
+    target = f"127.0.0.1:{eut.engine.local_port}"
+    consulting = sipp(scenario(tmp_path, "uac_replaced"), target)
+    first = eut.events.wait(IncomingCall)
+    eut.engine.answer(first.handle)
+    eut.events.wait(CallStateChanged, handle=first.handle, state=CallState.CONNECTED)
+    actions = consulting.log_dir / "actions.log"
+    line = until(lambda: actions.read_text() if actions.exists() else "",
+                 lambda text: "our dialog: tag=" in text)
+    our_tag = line.split("our dialog: tag=", 1)[1].split()[0]
+    # RFC 3891: to-tag is the tag of the dialog at the UA receiving the Replaces (ours).
+    replaces = (f"{first.call_id};to-tag={our_tag};"
+                f"from-tag={consulting.proc.pid}SIPpTag001")
+    customer = sipp(scenario(tmp_path, "uac_replaces", REPLACES=replaces, HOLD_MS="500"),
+                    target)
+
+    takeover = eut.events.wait(IncomingCall, replaces=first.handle)
+    assert takeover.remote_number == "+358409876543"
+    # Nobody calls answer(): the engine takes the replacing call by itself.
+    eut.events.wait(CallStateChanged, handle=takeover.handle, state=CallState.CONNECTED)
+    old = eut.events.wait(CallStateChanged, handle=first.handle, state=CallState.ENDED)
+    assert old.hangup_side is HangupSide.LOCAL
+    assert consulting.wait() == 0, consulting.output()  # it got our BYE
+    assert customer.wait() == 0, customer.output()  # answered, then it hung up
+    eut.events.wait(CallStateChanged, handle=takeover.handle, state=CallState.ENDED)
+    desk = replayed(eut)
+    assert desk.session.calls == []
+    assert [r.remote_number for r in desk.history.records] == ["+358401234567",
+                                                               "+358409876543"]
+
