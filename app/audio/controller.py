@@ -152,6 +152,11 @@ class AudioController(QObject):
         self.settings.keypad_tones = on
         self._save()
 
+    def set_echo_cancellation(self, on: bool) -> None:
+        """Saved for the next start: the sound system reads the request when we connect."""
+        self.settings.echo_cancellation = "system" if on else "off"
+        self._save()
+
     def log_counters(self, call_id: str) -> None:
         """What the audio path went through so far: in the log for support staff."""
         c = self.path.counters

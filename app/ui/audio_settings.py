@@ -49,6 +49,7 @@ class AudioSettingsPage(QWidget):
     volume_changed = Signal(str, float)  # kind, 0.0-1.0
     test_requested = Signal(str)  # kind
     keypad_tones_changed = Signal(bool)
+    echo_cancellation_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +98,16 @@ class AudioSettingsPage(QWidget):
         self.keypad.setObjectName("keypad_tones")
         self.keypad.toggled.connect(self.keypad_tones_changed)
         form.addRow("", self.keypad)
+        self.echo = QCheckBox(self.tr("Cancel echo from laptop speakers (after a restart)"),
+                              self)
+        self.echo.setObjectName("echo_cancellation")
+        self.echo.setToolTip(self.tr("Uses the sound system's own echo canceller. A "
+                                     "headset needs none."))
+        self.echo.toggled.connect(self.echo_cancellation_changed)
+        form.addRow("", self.echo)
+        width = max(b.sizeHint().width() for b in self.tests.values())
+        for button in self.tests.values():
+            button.setMinimumWidth(width)  # the sliders line up
         self.note = QLabel("", self)
         self.note.setObjectName("audio_note")
         self.note.setWordWrap(True)
@@ -141,6 +152,11 @@ class AudioSettingsPage(QWidget):
         self.keypad.blockSignals(True)
         self.keypad.setChecked(on)
         self.keypad.blockSignals(False)
+
+    def set_echo_cancellation(self, on: bool) -> None:
+        self.echo.blockSignals(True)
+        self.echo.setChecked(on)
+        self.echo.blockSignals(False)
 
     def set_level_source(self, level: Callable[[], float]) -> None:
         self._level = level

@@ -35,6 +35,7 @@ class AudioWiring(QObject):
         page.device_chosen.connect(controller.choose)
         page.volume_changed.connect(controller.set_volume)
         page.keypad_tones_changed.connect(controller.set_keypad_tones)
+        page.echo_cancellation_changed.connect(controller.set_echo_cancellation)
         page.test_requested.connect(self._test)
         page.set_level_source(lambda: controller.mic_level)
 
@@ -43,6 +44,7 @@ class AudioWiring(QObject):
         s = self.controller.settings
         self.page.set_volumes({k: getattr(s, f"{k}_volume") for k in KINDS})
         self.page.set_keypad_tones(s.keypad_tones)
+        self.page.set_echo_cancellation(s.echo_cancellation == "system")
 
     def stop(self) -> None:
         self.controller.tones.stop()
