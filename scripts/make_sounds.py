@@ -56,6 +56,13 @@ def main() -> None:
     write("failed", (tone((425,), 0.25, 0.25) + silence(0.25)) * 4)
     write("waiting", tone((425,), 0.2, 0.2) + silence(0.2) + tone((425,), 0.2, 0.2)
           + silence(3.0))
+    # The demo's simulated customer "talks" in a little tune, so a new user hears the far
+    # end of a call (pjmedia plays it at 8-16 kHz; keep it in the telephone band).
+    notes = (523, 659, 784, 659, 587, 698, 880, 698)
+    tune: list[float] = []
+    for f in notes:
+        tune += tone((f,), 0.25, 0.25) + silence(0.05)
+    write("demo-caller", tune + silence(1.0))
     for key, pair in DTMF.items():
         write(f"dtmf-{FILE_NAMES.get(key, key.lower())}", tone(pair, 0.12, 0.2))
 

@@ -15,6 +15,7 @@ import queue
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.config import SipSettings
 from app.core.calls import CallState, CallStateChanged, EngineEvent, basic_policy
@@ -54,8 +55,10 @@ class Caller:
         settings = SipSettings(mode="direct", username="customer", listen_address="127.0.0.1",
                                port=0, srtp="disabled", caller_id_method="from-user",
                                user_agent="Switchboard demo caller")
+        voice = Path(__file__).resolve().parents[1] / "resources" / "sounds" / "demo-caller.wav"
         self.engine = Engine(settings, password=None, policy=basic_policy,
-                             on_event=self.events.put)
+                             on_event=self.events.put,
+                             capture_file=str(voice) if voice.exists() else None)
 
     def parent_alive(self) -> bool:
         return not self.args.parent_pid or os.getppid() == self.args.parent_pid
