@@ -9,11 +9,17 @@ target and never above a bound:
   (an underrun, counted);
 - a writer that would push the level past `max_ms` drops the oldest audio (an overrun,
   counted) so the delay stays bounded;
-- between those, drift is absorbed a few samples at a time: above the high-water mark a
-  read leaves out evenly spaced samples, below the low-water mark it repeats some, more
-  the further the level is off (at most 1 in 32). Real sound cards drift by hundredths
-  of a percent; virtual ones and loaded machines by a few percent, which this still
-  absorbs without a gap.
+- between those, drift is absorbed a few samples at a time: while the level, smoothed
+  over about 100 ms, is above the target a read leaves out evenly spaced samples, while
+  it is below it repeats some. How many grows with the distance from the target (none
+  within a quarter of `drift_band_ms`) and reaches `max_drift` (1 in 20) at
+  `drift_band_ms` off. Real sound cards drift by
+  hundredths of a percent; virtual ones and loaded machines by a few percent, which this
+  still absorbs without a gap.
+
+The level is smoothed because both sides move audio in blocks (the bridge 20 ms, the OS
+10-64 ms): the level right now saws up and down by a block, and steering by it made the
+correction depend on when a read happened to fall, not on the drift.
 
 Plain Python with a lock held only to copy bytes: safe to call from a pjmedia thread.
 """
@@ -21,11 +27,15 @@ Plain Python with a lock held only to copy bytes: safe to call from a pjmedia th
 from __future__ import annotations
 
 import array
+import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SAMPLE_BYTES = 2  # signed 16-bit little-endian, mono
+SMOOTHING_MS = 100.0  # time constant of the level the drift correction steers by
+DEAD_BAND = 0.25  # of drift_band_ms around the target: no correction (measured: 10x fewer)
 
 
 @dataclass(frozen=True)
@@ -53,29 +63,37 @@ def _resize(pcm: bytes, samples: int) -> bytes:
 
 
 class AudioRing:
-    """See the module docstring. `rate` in Hz; all sizes in milliseconds."""
+    """See the module docstring. `rate` in Hz; all sizes in milliseconds. `clock` (seconds,
+    monotonic) times the writer when `writer_period_ms` is given."""
 
     def __init__(self, rate: int, *, prefill_ms: float = 20.0, target_ms: float = 30.0,
                  max_ms: float = 60.0, drift_band_ms: float = 10.0,
-                 writer_period_ms: float | None = None) -> None:
+                 max_drift: float = 1 / 20, writer_period_ms: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if not 0 < prefill_ms <= target_ms < max_ms:
             raise ValueError("need 0 < prefill_ms <= target_ms < max_ms")
+        if drift_band_ms <= 0 or not 0 < max_drift < 0.5:
+            raise ValueError("need drift_band_ms > 0 and 0 < max_drift < 0.5")
         self.rate = rate
         self._bytes_per_ms = rate * SAMPLE_BYTES / 1000.0
         self._prefill = self._ms_to_bytes(prefill_ms)
+        self._target = self._ms_to_bytes(target_ms)
         self._max = self._ms_to_bytes(max_ms)
-        self._high = self._ms_to_bytes(target_ms + drift_band_ms)
-        self._low = self._ms_to_bytes(max(target_ms - drift_band_ms, prefill_ms / 2))
-        self._step = self._ms_to_bytes(2.0) or SAMPLE_BYTES  # one more sample per 2 ms off
+        self._band = self._ms_to_bytes(drift_band_ms) or SAMPLE_BYTES
+        self._max_drift = max_drift
+        self._smoothing = SMOOTHING_MS * rate / 1000.0  # in samples read
         self._buf = bytearray()
         self._lock = threading.Lock()
         self._playing = False
         self._open = True
+        self._smoothed = 0.0  # the level in bytes, averaged over the reads
+        self._credit = 0.0  # samples owed to drift: > 0 to leave out, < 0 to repeat
         self._written = self._read = self._underruns = self._overruns = 0
         self._dropped = self._inserted = self._late = 0
         # A writer with a steady clock (the bridge: a frame every 20 ms) is timed.
         self._late_after = writer_period_ms * 1.5 / 1000 if writer_period_ms else None
-        self._last_write = 0.0
+        self._clock = clock
+        self._last_write: float | None = None
 
     def _ms_to_bytes(self, ms: float) -> int:
         n = int(ms * self._bytes_per_ms)
@@ -88,12 +106,12 @@ class AudioRing:
         usable = len(data) - len(data) % SAMPLE_BYTES
         if not usable:
             return
-        now = time.monotonic() if self._late_after is not None else 0.0
+        now = self._clock() if self._late_after is not None else 0.0
         with self._lock:
             if not self._open:
                 return
             if self._late_after is not None:
-                if self._last_write and now - self._last_write > self._late_after:
+                if self._last_write is not None and now - self._last_write > self._late_after:
                     self._late += 1
                 self._last_write = now
             self._buf += data[:usable] if usable != len(data) else data
@@ -102,11 +120,12 @@ class AudioRing:
             if excess > 0:
                 # Keep the newest audio: drop the oldest down to the target, not just to
                 # the bound, or every following write would overrun again.
-                cut = len(self._buf) - (self._high + self._low) // 2
-                cut -= cut % SAMPLE_BYTES
+                cut = len(self._buf) - self._target
                 del self._buf[:cut]
                 self._overruns += 1
                 self._dropped += cut // SAMPLE_BYTES
+                self._smoothed = float(self._target)
+                self._credit = 0.0
 
     def read(self, size: int) -> bytes:
         """Exactly `size` bytes (rounded down to whole samples): audio, then silence."""
@@ -120,26 +139,39 @@ class AudioRing:
                 if level < self._prefill:
                     return bytes(size)
                 self._playing = True
+                self._smoothed = float(level)
+                self._credit = 0.0
             samples = size // SAMPLE_BYTES
-            if level > self._high and samples >= 8:
-                # Too much queued: take a few more samples than asked and leave out evenly
-                # spaced ones, more the further above the band (at most 1 in 32, 3 %).
-                extra = min(1 + (level - self._high) // self._step, samples // 32,
-                            (level - size) // SAMPLE_BYTES)
-                if extra > 0:
-                    out = _resize(bytes(self._buf[:size + extra * SAMPLE_BYTES]), samples)
-                    del self._buf[:size + extra * SAMPLE_BYTES]
-                    self._dropped += extra
-                    return out
-            if level < self._low and samples >= 8:
-                # Running low: stretch fewer samples to the size asked (repeat a few).
-                short = min(1 + (self._low - level) // self._step, samples // 32)
-                take = (samples - short) * SAMPLE_BYTES
-                if level >= take:
-                    out = _resize(bytes(self._buf[:take]), samples)
-                    del self._buf[:take]
-                    self._inserted += short
-                    return out
+            if samples:
+                weight = samples / (samples + self._smoothing)
+                self._smoothed += (level - self._smoothed) * weight
+                off = (self._smoothed - self._target) / self._band
+                limit = math.ceil(samples * self._max_drift)
+                if abs(off) < DEAD_BAND:
+                    off = 0.0  # close enough: noise in the level is not drift
+                self._credit += samples * self._max_drift * max(-1.0, min(1.0, off))
+                self._credit = max(-limit, min(limit, self._credit))
+                if self._credit >= 1:
+                    # Too much queued: take a few more samples than asked and leave out
+                    # evenly spaced ones.
+                    extra = min(int(self._credit), (level - size) // SAMPLE_BYTES)
+                    if extra > 0:
+                        take = size + extra * SAMPLE_BYTES
+                        out = _resize(bytes(self._buf[:take]), samples)
+                        del self._buf[:take]
+                        self._credit -= extra
+                        self._dropped += extra
+                        return out
+                elif self._credit <= -1:
+                    # Running low: stretch fewer samples to the size asked (repeat a few).
+                    short = int(-self._credit)
+                    take = (samples - short) * SAMPLE_BYTES
+                    if level >= take:
+                        out = _resize(bytes(self._buf[:take]), samples)
+                        del self._buf[:take]
+                        self._credit += short
+                        self._inserted += short
+                        return out
             if level >= size:
                 out = bytes(self._buf[:size])
                 del self._buf[:size]
@@ -158,7 +190,7 @@ class AudioRing:
             self._open = is_open
             self._buf.clear()
             self._playing = False
-            self._last_write = 0.0
+            self._last_write = None
 
     @property
     def counters(self) -> RingCounters:
