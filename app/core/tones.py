@@ -3,9 +3,11 @@
 - An incoming call rings on the ringer device, unless the agent is already in a call:
   then a short call-waiting beep plays in the headset instead of a second ringtone.
 - An outgoing call that alerts (180) with no early media plays ringback; with early
-  media the far end's own audio (ringback, announcements) is heard instead.
+  media the far end's own audio (ringback, announcements) is heard instead. A held call
+  does not silence it: dialling a colleague holds the customer first.
 - An outgoing call that ends unanswered plays a busy tone (486/600) or a failure tone
-  (anything else but the agent's own cancel) once.
+  (any other error) once; not when nobody answered (408/480/487) nor after the agent's
+  own hang-up or cancel.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Tone(enum.Enum):
 
 
 _IN_CALL = (CallState.CONNECTING, CallState.CONNECTED, CallState.HELD)
+_TALKING = (CallState.CONNECTING, CallState.CONNECTED)
 
 
 def tone_for(calls: Iterable[Call]) -> Tone | None:
@@ -35,7 +38,7 @@ def tone_for(calls: Iterable[Call]) -> Tone | None:
     in_call = any(c.state in _IN_CALL for c in live)
     if ringing:
         return Tone.WAITING if in_call else Tone.RING
-    if in_call:
+    if any(c.state in _TALKING for c in live):
         return None
     if any(c.direction is Direction.OUTBOUND and c.state is CallState.ALERTING
            and not c.early_media for c in live):
