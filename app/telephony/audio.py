@@ -134,20 +134,32 @@ class AudioRouter:
     def __init__(self, ep: pj.Endpoint, pipe: AudioPipe | None = None,
                  capture_file: str | None = None, record_file: str | None = None) -> None:
         adm = ep.audDevManager()
+        self._pipe = pipe
         self._player: pj.AudioMediaPlayer | None = None
-        self.port: BridgePort | None = BridgePort(pipe) if pipe is not None else None
-        self._capture: pj.AudioMedia = self.port or adm.getCaptureDevMedia()
-        self._playback: pj.AudioMedia = self.port or adm.getPlaybackDevMedia()
+        # The port exists only while a call does: the bridge calls into Python 50 times
+        # a second for it even when nothing is connected.
+        self.port: BridgePort | None = None
+        self._null_capture: pj.AudioMedia = adm.getCaptureDevMedia()
+        self._null_playback: pj.AudioMedia = adm.getPlaybackDevMedia()
         if capture_file:
             self._player = pj.AudioMediaPlayer()
             self._player.createPlayer(capture_file, 0)  # 0: loop
-            self._capture = self._player
         self._recorder: pj.AudioMediaRecorder | None = None
         if record_file:
             self._recorder = pj.AudioMediaRecorder()
             self._recorder.createRecorder(record_file)
 
+    @property
+    def _capture(self) -> pj.AudioMedia:
+        return self._player or self.port or self._null_capture
+
+    @property
+    def _playback(self) -> pj.AudioMedia:
+        return self.port or self._null_playback
+
     def connect(self, call_audio: pj.AudioMedia, *, muted: bool) -> None:
+        if self._pipe is not None and self.port is None:
+            self.port = BridgePort(self._pipe)
         call_audio.startTransmit(self._playback)
         if self._recorder is not None:
             call_audio.startTransmit(self._recorder)
@@ -164,10 +176,14 @@ class AudioRouter:
     def unmute(self, call_audio: pj.AudioMedia) -> None:
         self._capture.startTransmit(call_audio)
 
+    def idle(self) -> None:
+        """No call is left: take the port off the bridge (destroyed with its wrapper)."""
+        self.port = None
+
     def close(self) -> None:
-        # Drop the wrappers before libDestroy; the port is destroyed with its wrapper.
-        del self._capture
-        del self._playback
+        # Drop the wrappers before libDestroy; they do not own the null device's port.
+        del self._null_capture
+        del self._null_playback
         self._player = None
         self._recorder = None
         self.port = None

@@ -337,6 +337,8 @@ class Engine:
             for handle in self._finished:
                 self._calls.pop(handle, None)
             self._finished.clear()
+            if not self._calls and self.router is not None:
+                self.router.idle()
             self._auto_answer_due()  # a call ended: the line may be free for a waiting one
 
     def _setup(self) -> None:

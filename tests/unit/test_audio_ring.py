@@ -327,5 +327,7 @@ def test_a_sound_card_3_percent_fast_or_slow_plays_five_minutes_without_a_gap(
     # and every sample written came out once (or twice, or not, for drift), in order.
     assert played == written * FRAME + end.inserted_samples - end.dropped_samples \
         - round(end.level_ms * MS)
-    steps = {(b - a) % 32_000 for a, b in pairwise(out) if a and b}
+    # (Drift is resampled by interpolation, so a pair across the ramp's wrap-around at
+    # 32,000 gets a value in between: those pairs say nothing about order.)
+    steps = {b - a for a, b in pairwise(out) if 2_000 < a < 30_000 and 2_000 < b < 30_000}
     assert steps <= {0, 1, 2}
