@@ -27,6 +27,7 @@ from app.audio.path import AudioPath
 from app.audio.tones import TonePlayer
 from app.core.phone import CallControl, PhoneSession
 from app.core.tones import Tone
+from app.i18n import install_translator, remove_translators
 from app.paths import Profile
 from app.ui.audio_settings import AudioSettingsDialog, AudioSettingsPage
 from app.ui.main_window import MainWindow
@@ -299,3 +300,18 @@ def test_the_level_meter_rises_while_the_microphone_hears_a_tone(
     qtbot.waitUntil(lambda: meter.value() >= 30, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: meter.value() <= 2, timeout=WAIT_MS)  # the tone ended
     audio.controller.path.close()
+
+
+def test_the_page_speaks_finnish(make_audio: Make, qapp: QApplication) -> None:
+    assert install_translator(qapp, "fi") == "fi"
+    try:
+        audio = make_audio(speaker="Jabra Evolve 40")
+    finally:
+        remove_translators(qapp)
+    page = audio.page
+    assert audio.wiring.dialog.windowTitle() == "Ääniasetukset"
+    assert page.tests["microphone"].text() == "Testaa mikrofoni"
+    assert items(page.combos["ringer"])[0] == f"Järjestelmän oletus ({HEADSET})"
+    assert items(page.combos["speaker"])[-1] == "Jabra Evolve 40 (ei kytkettynä)"
+    assert audio.window.audio_button.text() == "Ääni…"
+    assert 'Kaiutin "Jabra Evolve 40" ei ole kytkettynä' in audio.window.problem_label.text()

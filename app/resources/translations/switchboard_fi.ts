@@ -2,6 +2,107 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fi" sourcelanguage="en">
 <context>
+    <name>AudioController</name>
+    <message>
+        <source>Microphone</source>
+        <translation>Mikrofoni</translation>
+    </message>
+    <message>
+        <source>Speaker</source>
+        <translation>Kaiutin</translation>
+    </message>
+    <message>
+        <source>Ringer</source>
+        <translation>Soittoääni</translation>
+    </message>
+    <message>
+        <source>No microphone to test.</source>
+        <translation>Testattavaa mikrofonia ei ole.</translation>
+    </message>
+    <message>
+        <source>No microphone or speaker found. Calls still connect, but you will not hear the caller. Plug in a headset; Switchboard picks it up at once.</source>
+        <translation>Mikrofonia tai kaiutinta ei löytynyt. Puhelut yhdistyvät silti, mutta et kuule soittajaa. Kytke kuulokkeet; Switchboard ottaa ne käyttöön heti.</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>ei mitään</translation>
+    </message>
+    <message>
+        <source>%1 &quot;%2&quot; is not connected; using the system default (%3) until it is back.</source>
+        <translation>%1 &quot;%2&quot; ei ole kytkettynä; käytetään järjestelmän oletusta (%3), kunnes se palaa.</translation>
+    </message>
+</context>
+<context>
+    <name>AudioSettingsDialog</name>
+    <message>
+        <source>Audio settings</source>
+        <translation>Ääniasetukset</translation>
+    </message>
+</context>
+<context>
+    <name>AudioSettingsPage</name>
+    <message>
+        <source>Microphone</source>
+        <translation>Mikrofoni</translation>
+    </message>
+    <message>
+        <source>Speaker</source>
+        <translation>Kaiutin</translation>
+    </message>
+    <message>
+        <source>Ringer</source>
+        <translation>Soittoääni</translation>
+    </message>
+    <message>
+        <source>Test microphone</source>
+        <translation>Testaa mikrofoni</translation>
+    </message>
+    <message>
+        <source>Test speaker</source>
+        <translation>Testaa kaiutin</translation>
+    </message>
+    <message>
+        <source>Test ringer</source>
+        <translation>Testaa soittoääni</translation>
+    </message>
+    <message>
+        <source>Volume</source>
+        <translation>Äänenvoimakkuus</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>Taso</translation>
+    </message>
+    <message>
+        <source>Play a tone for each key pressed in a call</source>
+        <translation>Soita merkkiääni jokaisesta puhelun aikana painetusta näppäimestä</translation>
+    </message>
+    <message>
+        <source>Cancel echo from laptop speakers (after a restart)</source>
+        <translation>Poista kannettavan kaiuttimien kaiku (uudelleenkäynnistyksen jälkeen)</translation>
+    </message>
+    <message>
+        <source>Uses the sound system&apos;s own echo canceller. A headset needs none.</source>
+        <translation>Käyttää äänijärjestelmän omaa kaiunpoistoa. Kuulokkeet eivät tarvitse sitä.</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>Järjestelmän oletus</translation>
+    </message>
+    <message>
+        <source>%s (not connected)</source>
+        <translation>%s (ei kytkettynä)</translation>
+    </message>
+    <message>
+        <source>Recording… speak now (3 s)</source>
+        <translation>Nauhoitetaan… puhu nyt (3 s)</translation>
+    </message>
+    <message>
+        <source>Playing back what was recorded…</source>
+        <translation>Toistetaan nauhoitettu ääni…</translation>
+    </message>
+</context>
+<context>
     <name>AvailabilityWiring</name>
     <message>
         <source>Upcoming availabilities</source>
@@ -687,6 +788,14 @@
     <message>
         <source>Dismiss</source>
         <translation>Sulje</translation>
+    </message>
+    <message>
+        <source>Audio…</source>
+        <translation>Ääni…</translation>
+    </message>
+    <message>
+        <source>Microphone, speaker, ringer and volumes</source>
+        <translation>Mikrofoni, kaiutin, soittoääni ja äänenvoimakkuudet</translation>
     </message>
     <message>
         <source>Starting the phone…</source>
