@@ -19,7 +19,7 @@ engine's command methods (`CallControl`) and a history store, and it holds the r
 - when the far end transfers us (REFER), the call to the target starts like a dialled
   one: the other connected calls are held, and the old call shows `transferred_to`;
 - a consultation (`consult`) holds the customer and dials the colleague; the agent may
-  swap between the two (`set_hold`), complete (`complete_transfer`: the customer takes
+  swap between the two (`swap`, or `set_hold`), complete (`complete_transfer`: the customer takes
   over the consultation, both our calls end) or cancel (`cancel_consultation`). When the
   consultation ends without being completed (cancelled, busy, declined, hung up by the
   colleague), the customer is taken off hold unless the agent is on another call;
@@ -508,6 +508,18 @@ class PhoneSession:
         if call is None or call.consultation_for is None:
             return False
         return self.hangup(consultation)
+
+    def swap(self, handle: int) -> bool:
+        """Talk to the other party of a consultation (`handle` is either call of the
+        pair): whichever of the two is held is resumed, which holds the other."""
+        call = self._calls.get(handle)
+        if call is None:
+            return False
+        pair = [c for c in self.calls if c.handle == handle
+                or (call.consultation_for is not None and c.handle == call.consultation_for)
+                or c.consultation_for == handle]
+        held = next((c for c in pair if c.state is CallState.HELD), None)
+        return len(pair) == 2 and held is not None and self.set_hold(held.handle, False)
 
     def send_dtmf(self, handle: int, digits: str) -> bool:
         call = self._calls.get(handle)

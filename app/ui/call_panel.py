@@ -1,9 +1,13 @@
 """The calls the agent has: a card per call with the controls that fit its state.
 
 A ringing call shows number, name and queue (or "Direct") with Answer / Decline; a call
-in progress shows Hang up, Mute, Hold and a keypad for DTMF; a second call (call waiting)
-gets its own card under the first. The panel only shows state and emits intents; which
-call to hold when another is answered is the session's business.
+in progress shows Hang up, Mute, Hold and a keypad for DTMF, and Transfer… (blind) and
+Consult… (call a colleague first), which open a target field with the colleagues and
+queues to pick from. A consultation's card offers Complete transfer, Swap and Cancel; a
+transfer's progress (trying, ringing, done, failed) is a line on the card, and when it
+failed the caller is one click (Resume) away. A second call (call waiting) gets its own
+card under the first. The panel only shows state and emits intents; which call to hold
+when another is answered, or what a swap resumes, is the session's business.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.calls import Call, CallState, Direction
+from app.core.calls import Call, CallState, Direction, TransferState
 from app.core.duration import format_duration
 from app.core.numbers import display
+from app.ui.call_extras import TransferBox, transfer_text
 
 LIVE = (CallState.DIALING, CallState.ALERTING, CallState.CONNECTING, CallState.CONNECTED)
 DTMF_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
@@ -48,6 +53,11 @@ class CallCard(QFrame):
     mute_requested = Signal(int, bool)
     hold_requested = Signal(int, bool)
     dtmf_requested = Signal(int, str)
+    transfer_requested = Signal(int, str)  # blind: handle, number or address
+    consult_requested = Signal(int, str)  # hold the caller, call this colleague
+    complete_transfer_requested = Signal(int)  # the consultation's handle
+    cancel_consultation_requested = Signal(int)
+    swap_requested = Signal(int)
 
     def __init__(self, call: Call, region: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +65,7 @@ class CallCard(QFrame):
         self.region = region
         self.call = call
         self.waiting = False
+        self.peer: Call | None = None  # the other call of a consultation pair
         self.setObjectName(f"call_card_{call.handle}")
         self.setProperty("card", True)
         # Never shrink below what the card needs: overlapping buttons are worse than a
@@ -103,6 +114,62 @@ class CallCard(QFrame):
             grid.addWidget(key_button, i // 3, i % 3)
         self.keypad.hide()
 
+        self.transfer_button = _button(self, self.tr("Transfer…"), "transfer_button",
+                                       "toggle", checkable=True)
+        self.consult_button = _button(self, self.tr("Consult…"), "consult_button", "toggle",
+                                      checkable=True)
+        self.transfer_button.clicked.connect(lambda on: self._open_transfer(on, False))
+        self.consult_button.clicked.connect(lambda on: self._open_transfer(on, True))
+        self.transfer_box = TransferBox(self)
+        self.transfer_box.submitted.connect(self._transfer_submitted)
+        self.transfer_box.closed.connect(lambda: self._open_transfer(False, False))
+        self.transfer_box.hide()
+        transfer_row = QHBoxLayout()
+        transfer_row.setContentsMargins(0, 0, 0, 0)
+        transfer_row.addWidget(self.transfer_button)
+        transfer_row.addWidget(self.consult_button)
+        transfer_row.addStretch(1)
+        self.transfer_controls = QWidget(self)
+        self.transfer_controls.setLayout(transfer_row)
+
+        # A consultation: hand the caller over, talk to the caller again, or give up.
+        self.consult_label = QLabel(self)
+        self.consult_label.setObjectName("consult_label")
+        self.consult_label.setWordWrap(True)
+        self.consult_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.complete_button = _button(self, self.tr("Complete transfer"),
+                                       "complete_transfer_button", "answer")
+        self.swap_button = _button(self, self.tr("Swap"), "swap_button", "plain")
+        self.cancel_consult_button = _button(self, self.tr("Cancel"),
+                                             "cancel_consultation_button", "plain")
+        self.complete_button.clicked.connect(
+            lambda: self.complete_transfer_requested.emit(self.handle))
+        self.swap_button.clicked.connect(lambda: self.swap_requested.emit(self.handle))
+        self.cancel_consult_button.clicked.connect(
+            lambda: self.cancel_consultation_requested.emit(self.handle))
+        consult_row = QHBoxLayout()
+        consult_row.setContentsMargins(0, 0, 0, 0)
+        for b in (self.complete_button, self.swap_button, self.cancel_consult_button):
+            consult_row.addWidget(b)
+        self.consult_controls = QWidget(self)
+        self.consult_controls.setLayout(consult_row)
+
+        # How a transfer of this call goes; after a failure, the caller is one click away.
+        self.transfer_status = QLabel(self)
+        self.transfer_status.setObjectName("transfer_status")
+        self.transfer_status.setWordWrap(True)
+        self.transfer_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.resume_button = _button(self, self.tr("Resume"), "transfer_resume_button",
+                                     "answer")
+        self.resume_button.clicked.connect(lambda: self.hold_requested.emit(self.handle,
+                                                                            False))
+        status_row = QHBoxLayout()
+        status_row.setContentsMargins(0, 0, 0, 0)
+        status_row.addWidget(self.transfer_status, 1)
+        status_row.addWidget(self.resume_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.transfer_info = QWidget(self)
+        self.transfer_info.setLayout(status_row)
+
         ringing_row = QHBoxLayout()
         ringing_row.addWidget(self.answer_button)
         ringing_row.addWidget(self.decline_button)
@@ -127,14 +194,22 @@ class CallCard(QFrame):
         layout.addSpacing(6)
         layout.addWidget(self.ringing_controls)
         layout.addWidget(self.call_controls)
+        layout.addWidget(self.consult_label)
+        layout.addWidget(self.consult_controls)
+        layout.addWidget(self.transfer_controls)
+        layout.addWidget(self.transfer_box)
+        layout.addWidget(self.transfer_info)
         layout.addWidget(self.keypad)
         self.show_call(call)
 
     # -- state in --------------------------------------------------------------------
 
-    def show_call(self, call: Call, *, waiting: bool = False) -> None:
+    def show_call(self, call: Call, *, waiting: bool = False,
+                  peer: Call | None = None) -> None:
+        """Show `call`; `peer` is the other call of its consultation pair, if any."""
         self.call = call
         self.waiting = waiting
+        self.peer = peer
         number = display(call.remote_number, self.region) if call.remote_number else ""
         name = call.display_name.strip()
         self.name_label.setText(name or number or self.tr("Unknown caller"))
@@ -163,10 +238,60 @@ class CallCard(QFrame):
         self.hangup_button.setText(self.tr("Cancel") if call.state in
                                    (CallState.DIALING, CallState.ALERTING)
                                    else self.tr("Hang up"))
+        self._show_transfer(call, peer)
         self.setProperty("state", "waiting" if ringing and waiting else call.state.value)
         self.style().unpolish(self)
         self.style().polish(self)
         self.tick()
+
+    def _show_transfer(self, call: Call, peer: Call | None) -> None:
+        connected = call.state in (CallState.CONNECTED, CallState.HELD)
+        consultation = call.consultation_for is not None and peer is not None
+        busy = call.transferring or call.replaced_by is not None
+        # Transfer… and Consult… on a call in progress that is neither a consultation
+        # nor has one going (then the consultation card holds the controls).
+        can_transfer = connected and not busy and peer is None and call.consultation_for \
+            is None
+        self.transfer_controls.setVisible(can_transfer)
+        if not can_transfer and self.transfer_box.isVisible():
+            self._open_transfer(False, False)
+        handing_over = peer is not None and (peer.transferring or peer.transfer is
+                                             TransferState.ACCEPTED)
+        self.consult_controls.setVisible(consultation and not busy and not handing_over)
+        self.complete_button.setEnabled(consultation and connected)
+        self.swap_button.setEnabled(consultation and connected)
+        if peer is not None:
+            who = self._who(peer)
+            self.consult_label.setText(
+                self.tr("Consulting about %s (on hold)") % who
+                if consultation and peer.state is CallState.HELD
+                else self.tr("Consulting about %s") % who if consultation
+                else self.tr("Consulting %s") % who)
+        self.consult_label.setVisible(peer is not None)
+        text, kind = transfer_text(call)
+        self.transfer_status.setText(text)
+        self.transfer_status.setProperty("kind", kind)
+        self.transfer_status.style().unpolish(self.transfer_status)
+        self.transfer_status.style().polish(self.transfer_status)
+        self.transfer_info.setVisible(bool(text))
+        self.resume_button.setVisible(call.transfer is TransferState.FAILED
+                                      and call.state is CallState.HELD)
+
+    def _who(self, call: Call) -> str:
+        number = display(call.remote_number, self.region) if call.remote_number else ""
+        return call.display_name.strip() or number or self.tr("Unknown caller")
+
+    def set_transfer_targets(self, targets: list[tuple[str, str]]) -> None:
+        self.transfer_box.set_targets(targets)
+
+    def show_transfer_error(self, message: str) -> None:
+        """The transfer or consultation could not even start; the field stays open."""
+        self.transfer_box.show()
+        self.transfer_box.show_error(message)
+
+    def transfer_started(self) -> None:
+        """The request was accepted: close the field."""
+        self._open_transfer(False, False)
 
     def tick(self, now: datetime | None = None) -> None:
         """Refresh the status line (with the running time)."""
@@ -210,6 +335,27 @@ class CallCard(QFrame):
     def _show_keypad(self, shown: bool) -> None:
         self.keypad.setVisible(shown)
 
+    def _open_transfer(self, shown: bool, consult: bool) -> None:
+        self.transfer_button.setChecked(shown and not consult)
+        self.consult_button.setChecked(shown and consult)
+        if shown:
+            self.transfer_box.set_mode(consult=consult)
+            self.transfer_box.show()
+            self.transfer_box.target_box.setFocus()
+        else:
+            self.transfer_box.hide()
+            self.transfer_box.reset()
+
+    @Slot(str, bool)
+    def _transfer_submitted(self, target: str, consult: bool) -> None:
+        (self.consult_requested if consult else self.transfer_requested).emit(self.handle,
+                                                                               target)
+
+
+INTENTS = ("answer_requested", "decline_requested", "hangup_requested", "mute_requested",
+           "hold_requested", "dtmf_requested", "transfer_requested", "consult_requested",
+           "complete_transfer_requested", "cancel_consultation_requested", "swap_requested")
+
 
 class CallPanel(QWidget):
     """All current calls, newest ringing call under the one in progress."""
@@ -220,12 +366,18 @@ class CallPanel(QWidget):
     mute_requested = Signal(int, bool)
     hold_requested = Signal(int, bool)
     dtmf_requested = Signal(int, str)
+    transfer_requested = Signal(int, str)
+    consult_requested = Signal(int, str)
+    complete_transfer_requested = Signal(int)
+    cancel_consultation_requested = Signal(int)
+    swap_requested = Signal(int)
 
     def __init__(self, region: str = "FI", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("call_panel")
         self.region = region
         self.cards: dict[int, CallCard] = {}
+        self._targets: list[tuple[str, str]] = []
         self.idle_label = QLabel(self.tr("No calls"), self)
         self.idle_label.setObjectName("idle_label")
         self.idle_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -242,9 +394,9 @@ class CallPanel(QWidget):
         card = self.cards.get(call.handle)
         if card is None:
             card = CallCard(call, self.region, self)
-            for name in ("answer_requested", "decline_requested", "hangup_requested",
-                         "mute_requested", "hold_requested", "dtmf_requested"):
+            for name in INTENTS:
                 getattr(card, name).connect(getattr(self, name))
+            card.set_transfer_targets(self._targets)
             self.cards[call.handle] = card
             self._layout.addWidget(card)
         self._refresh()
@@ -257,10 +409,34 @@ class CallPanel(QWidget):
             card.deleteLater()
         self._refresh()
 
+    def set_transfer_targets(self, targets: list[tuple[str, str]]) -> None:
+        """Colleagues and queues offered by Transfer… and Consult…: (name, target)."""
+        self._targets = list(targets)
+        for card in self.cards.values():
+            card.set_transfer_targets(self._targets)
+
+    def show_transfer_error(self, handle: int, message: str) -> None:
+        card = self.cards.get(handle)
+        if card is not None:
+            card.show_transfer_error(message)
+
+    def transfer_started(self, handle: int) -> None:
+        card = self.cards.get(handle)
+        if card is not None:
+            card.transfer_started()
+
+    def _peer(self, call: Call) -> Call | None:
+        """The other call of the consultation pair `call` belongs to."""
+        if call.consultation_for is not None:
+            other = self.cards.get(call.consultation_for)
+            return other.call if other is not None else None
+        return next((c.call for c in self.cards.values()
+                     if c.call.consultation_for == call.handle), None)
+
     def _refresh(self) -> None:
         busy = any(c.call.state is not CallState.RINGING for c in self.cards.values())
         for card in self.cards.values():
-            card.show_call(card.call, waiting=busy)
+            card.show_call(card.call, waiting=busy, peer=self._peer(card.call))
         self.idle_label.setVisible(not self.cards)
         if self.cards and not self._timer.isActive():
             self._timer.start()

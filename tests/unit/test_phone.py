@@ -552,6 +552,28 @@ def test_swapping_between_customer_and_colleague(session: PhoneSession,
     assert control.commands == [("hold", consult, True), ("hold", 1, False)]
 
 
+def test_swap_resumes_whichever_of_the_pair_is_held(session: PhoneSession,
+                                                    control: RecordingControl) -> None:
+    consult = consulting(session, control)
+    state(session, consult, CallState.CONNECTED)
+    control.commands.clear()
+    assert session.swap(consult)  # from the colleague's card: back to the customer
+    assert control.commands == [("hold", consult, True), ("hold", 1, False)]
+    state(session, consult, CallState.HELD)
+    state(session, 1, CallState.CONNECTED)
+    control.commands.clear()
+    assert session.swap(1)  # and from the customer's card back to the colleague
+    assert control.commands == [("hold", 1, True), ("hold", consult, False)]
+    assert not session.swap(999)
+
+
+def test_swap_needs_a_consultation(session: PhoneSession, control: RecordingControl) -> None:
+    connected(session)
+    control.commands.clear()
+    assert not session.swap(1)
+    assert control.commands == []
+
+
 def test_completing_hands_the_customer_over_and_ends_both_calls(
         session: PhoneSession, control: RecordingControl, seen: Seen) -> None:
     consult = consulting(session, control)

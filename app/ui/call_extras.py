@@ -1,0 +1,144 @@
+"""The parts of a call card beyond answer and hang up: transfer, recording, call quality.
+
+Each widget shows what it is given and emits what the agent asks for; CallCard
+(app/ui/call_panel.py) places them and turns their requests into its own intents.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.calls import Call, CallState, TransferState
+
+
+def button(parent: QWidget, text: str, name: str, role: str, *,
+           checkable: bool = False) -> QPushButton:
+    widget = QPushButton(text, parent)
+    widget.setObjectName(name)
+    widget.setProperty("role", role)
+    widget.setCheckable(checkable)
+    return widget
+
+
+class TransferBox(QWidget):
+    """Where to transfer to: a number or SIP address typed in, or a colleague or queue
+    picked from the list. Blind mode says "Transfer", consult mode "Call"."""
+
+    submitted = Signal(str, bool)  # target, consult (False: blind transfer)
+    closed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("transfer_box")
+        self.consult = False
+        self.heading = QLabel(self)
+        self.heading.setObjectName("transfer_heading")
+        self.target_box = QComboBox(self)
+        self.target_box.setObjectName("transfer_target")
+        self.target_box.setEditable(True)
+        self.target_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        edit = self.target_box.lineEdit()
+        assert edit is not None  # an editable combo box always has one
+        edit.setPlaceholderText(self.tr("Number, SIP address, colleague or queue"))
+        edit.returnPressed.connect(self._submit)
+        self.go_button = button(self, "", "transfer_go", "answer")
+        self.go_button.clicked.connect(self._submit)
+        self.close_button = button(self, self.tr("Close"), "transfer_close", "plain")
+        self.close_button.clicked.connect(self.closed)
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("transfer_error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.hide()
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.target_box, 1)
+        row.addWidget(self.go_button)
+        row.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.heading)
+        layout.addLayout(row)
+        layout.addWidget(self.error_label)
+        self.set_mode(consult=False)
+
+    def set_targets(self, targets: list[tuple[str, str]]) -> None:
+        """(name, number or SIP address) of colleagues and queues, in the order given."""
+        text = self.target_box.currentText()
+        self.target_box.clear()
+        for name, target in targets:
+            self.target_box.addItem(f"{name} — {target}" if name else target, target)
+        self.target_box.setCurrentIndex(-1)
+        self.target_box.setEditText(text)
+
+    def set_mode(self, *, consult: bool) -> None:
+        self.consult = consult
+        self.heading.setText(self.tr("Talk to the colleague first, then hand the call over:")
+                             if consult else self.tr("Transfer the caller straight to:"))
+        self.go_button.setText(self.tr("Call") if consult else self.tr("Transfer"))
+        self.error_label.hide()
+
+    def target(self) -> str:
+        """What was picked (the item's number or address) or typed."""
+        index = self.target_box.currentIndex()
+        text = self.target_box.currentText().strip()
+        if index >= 0 and text == self.target_box.itemText(index):
+            return str(self.target_box.itemData(index))
+        return text
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+
+    def reset(self) -> None:
+        self.target_box.setCurrentIndex(-1)
+        self.target_box.setEditText("")
+        self.error_label.hide()
+
+    @Slot()
+    def _submit(self) -> None:
+        target = self.target()
+        if not target:
+            self.show_error(self.tr("Type a number or pick a colleague."))
+            return
+        self.error_label.hide()
+        self.submitted.emit(target, self.consult)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("CallCard", text)
+
+
+def transfer_text(call: Call) -> tuple[str, str]:
+    """(line for the card, kind for its style) about a transfer of `call`, or ("", "")."""
+    target = call.transfer_target
+    if call.replaced_by is not None:
+        return _tr("Taken over by the colleague's call"), "good"
+    if call.transferred_to:
+        return _tr("The caller moved this call to %s") % call.transferred_to, "info"
+    if call.transfer is TransferState.TRYING:
+        return _tr("Transferring to %s…") % target, "pending"
+    if call.transfer is TransferState.RINGING:
+        return _tr("%s is ringing…") % target, "pending"
+    if call.transfer is TransferState.ACCEPTED:
+        return _tr("Transferred to %s") % target, "good"
+    if call.transfer is TransferState.FAILED:
+        reason = f" ({call.transfer_reason})" if call.transfer_reason else ""
+        if call.state is CallState.HELD:
+            return _tr("Transfer to %s failed%s. The caller is on hold.") % (target, reason), \
+                "bad"
+        return _tr("Transfer to %s failed%s. You are talking to the caller again.") % (
+            target, reason), "bad"
+    return "", ""
+
+
+__all__ = ["TransferBox", "button", "transfer_text"]
