@@ -1,56 +1,47 @@
-"""The composition root: builds the engine, bridge, session, history and window, and wires them.
+"""The running phone: starts and stops what app/compose.py built, and routes engine events.
 
-Nothing else creates these objects or reaches them through globals. The engine is started
-off the GUI thread so a slow start never freezes the window; a failure to start becomes a
-message in the window, not a crash. Quitting stops the engine before Qt goes away.
+`SwitchboardApp` owns every long-lived object of a running phone once the composition
+root has built and connected them; nothing reaches them through globals. The engine is
+started on the task runner's network lane so a slow start never freezes the window; a
+failure to start becomes a message in the window, not a crash. Quitting stops the engine
+before anything it reports to is closed, then the task runner (bounded waits), then the
+files.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
-from PySide6.QtWidgets import QApplication
 
-from app import config
-from app.config import ConfigProblem, Settings, SipSettings
-from app.core.calls import (
-    Call,
-    CallRecord,
-    CallResult,
-    Direction,
-    EngineEvent,
-    EngineProblem,
-    RegistrationChanged,
-    RingPolicy,
-)
-from app.core.history import MEMORY, History, HistoryError
+from app.config import Settings
+from app.core.calls import EngineEvent, EngineProblem
+from app.core.history import History
 from app.core.phone import CallControl, PhoneSession
-from app.logs import call_event, log_engine_event
+from app.logs import log_engine_event
 from app.paths import Profile
-from app.ui.bridge import EngineBridge
+from app.threads import GuiPoster, Lane, TaskRunner
 from app.ui.main_window import MainWindow
-from app.wiring.availability import AvailabilityWiring, Clock, utc_now
-from app.wiring.crm import crm_wiring
+from app.wiring.availability import AvailabilityWiring
+from app.wiring.phone import PhoneWiring
 
 if TYPE_CHECKING:
-    from app.audio.controller import AudioController
     from app.wiring.audio import AudioWiring
+    from app.wiring.contactcenter import ContactCenterWiring
+    from app.wiring.crm import CrmWiring
 
 log = logging.getLogger(__name__)
 
-HISTORY_LIMIT = 200
 START_TIMEOUT = 10.0
+TASKS_TIMEOUT = 5.0  # at quit, running CRM/phone-system work gets this long in all
 
 
 class EngineLike(CallControl, Protocol):
-    """What the composition root needs of app.telephony.engine.Engine."""
+    """What the app needs of app.telephony.engine.Engine."""
 
     def start(self, timeout: float = 10.0) -> None: ...
     def stop(self) -> None: ...
@@ -59,9 +50,13 @@ class EngineLike(CallControl, Protocol):
 EngineFactory = Callable[..., EngineLike]  # called like Engine(sip, password=..., ...)
 
 
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class EngineStartFinished:
-    """Posted through the bridge by the starter thread (None: the engine runs)."""
+    """The engine's start is over (None: the engine runs)."""
 
     error: str | None
 
@@ -70,179 +65,96 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("SwitchboardApp", text)
 
 
-def _real_engine(sip: SipSettings, **kw: Any) -> EngineLike:
-    from app.telephony.engine import Engine  # pjsua2 loads only when a real phone is wanted
-
-    return Engine(sip, **kw)
-
-
 class SwitchboardApp(QObject):
-    """Owns every long-lived object of a running phone; `start()` then `shutdown()`."""
+    """The composed phone; `start()` then `shutdown()`. Built by app.compose.build_app."""
 
-    def __init__(self, profile: Profile | None, settings: Settings, *,
-                 engine_factory: EngineFactory = _real_engine,
-                 history: History | None = None,
-                 policy: RingPolicy | None = None,
-                 clock: Clock = utc_now,
-                 problems: Sequence[ConfigProblem] = ()) -> None:
-        super().__init__()
+    def __init__(self, profile: Profile | None, settings: Settings, *, window: MainWindow,
+                 engine: EngineLike, session: PhoneSession, history: History,
+                 poster: GuiPoster, tasks: TaskRunner, phone: PhoneWiring,
+                 availability: AvailabilityWiring,
+                 contactcenter: ContactCenterWiring | None = None,
+                 crm: CrmWiring | None = None, audio: AudioWiring | None = None,
+                 closables: list[Closable] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.profile = profile
         self.settings = settings
-        region = settings.phone.default_region
-        self.window = MainWindow(region)
-        self.bridge = EngineBridge(self)
-        self.history = history if history is not None else self._open_history()
-        self._history_filter = "all"
-        self._history_search = ""
-        self._starter: threading.Thread | None = None
+        self.window = window
+        self.engine = engine
+        self.session = session
+        self.history = history
+        self.poster = poster  # the engine's events, from its thread to this one
+        self.tasks = tasks
+        self.phone = phone
+        self.availability = availability
+        self.contactcenter = contactcenter
+        self.crm = crm
+        self.audio = audio
+        self._closables = closables or []  # stores, closed last (after the task runner)
+        self._starting: Future[Any] | None = None
         self._stopped = False
         self.engine_running = False
         self._pending_dials: list[str] = []  # links that arrived before the engine ran
-
-        # Availability decides who may ring, so it exists before the engine does.
-        self.availability = AvailabilityWiring(settings, self.window, profile, clock=clock,
-                                               parent=self)
-        password = self._password()
-        audio = self._build_audio() if settings.phone.audio != "null" else None
-        self.engine = engine_factory(
-            settings.sip, password=password,
-            policy=policy or self.availability.ring_policy,
-            on_event=self.bridge.post, region=region,
-            audio=audio.path if audio else None, log_sip=settings.log.sip_trace)
-        self.session = PhoneSession(self.engine, self.history, settings)
-        self._connect()
-        self.audio = self._wire_audio(audio) if audio else None
-        self.window.set_caller_ids(self.session.caller_ids, self.session.caller_id)
-        self.availability.attach(self.engine, self.session, dial=self.redial)
-        # CRM lookups, page actions and the outbox run here, never on the GUI thread.
-        self.crm_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="crm")
-        self.crm = crm_wiring(settings, profile, self.session, self.window, self.crm_pool,
-                              parent=self)
-        self.refresh_history()
-        for problem in problems:
-            self.window.show_problem(_tr("Setting ignored: %s") % problem)
-
-    # -- building ----------------------------------------------------------------------
-
-    def _open_history(self) -> History:
-        if self.profile is None:
-            return History(MEMORY)
-        path = self.profile.db_path("history")
-        try:
-            return History(path)
-        except HistoryError as exc:
-            log.error("call history unavailable: %s", exc)
-            self.window.show_problem(
-                _tr("Call history is not being saved this session: %s") % exc)
-            return History(MEMORY)
-
-    def _build_audio(self) -> AudioController:
-        from app.audio.controller import AudioController
-        from app.audio.devices import AudioDevices
-        from app.audio.path import AudioPath
-        from app.audio.tones import TonePlayer
-
-        if self.settings.audio.echo_cancellation == "system":
-            # PulseAudio and PipeWire load their echo canceller for streams of role
-            # "phone"; the client's properties come from this variable, read when Qt
-            # Multimedia first connects (below), so it must be set before.
-            os.environ.setdefault("PULSE_PROP", "media.role=phone filter.want=echo-cancel")
-        profile, settings = self.profile, self.settings
-
-        def save() -> None:
-            if profile is not None:
-                config.save_section(settings, "audio", profile.config_path)
-
-        return AudioController(settings.audio, AudioDevices(self), AudioPath(self),
-                               TonePlayer(self), save=save, parent=self)
-
-    def _wire_audio(self, controller: AudioController) -> AudioWiring:
-        from app.ui.audio_settings import AudioSettingsDialog, AudioSettingsPage
-        from app.wiring.audio import AudioWiring
-
-        dialog = AudioSettingsDialog(AudioSettingsPage(), self.window)
-        return AudioWiring(controller, self.session, self.window, dialog, parent=self)
-
-    def _password(self) -> str | None:
-        from app import secrets
-
-        try:
-            return secrets.get_sip_password(self.settings.sip)
-        except secrets.SecretStoreUnavailable as exc:
-            self.window.show_problem(str(exc))
-            return None
-
-    def _connect(self) -> None:
-        w, s = self.window, self.session
-        self.bridge.event_received.connect(self._on_event)
-        s.subscribe(on_call_updated=self._call_updated, on_call_ended=self._call_ended,
-                    on_registration=self._registration, on_problem=w.show_problem)
-        w.dial_requested.connect(self.dial)
-        w.redial_requested.connect(self.redial)
-        w.answer_requested.connect(s.answer)
-        w.decline_requested.connect(s.decline)
-        w.hangup_requested.connect(s.hangup)
-        w.mute_requested.connect(s.set_mute)
-        w.hold_requested.connect(s.set_hold)
-        w.dtmf_requested.connect(s.send_dtmf)
-        w.caller_id_selected.connect(lambda n: s.choose_caller_id(n or None))
-        w.history_filter_requested.connect(self._set_history_filter)
-        w.history_search_requested.connect(self._set_history_search)
+        poster.received.connect(self._on_event)
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self, *, show: bool = True) -> None:
-        """Show the window and start the engine on a helper thread."""
+        """Show the window and start the engine on the network lane."""
         if show:
             self.window.show()
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self.availability.start()
+        if self.contactcenter is not None:
+            self.contactcenter.start()
         if self.audio is not None:
             self.audio.start()
-        self._starter = threading.Thread(target=self._start_engine, name="engine-start",
-                                         daemon=True)
-        self._starter.start()
+        self._starting = self.tasks.run(
+            Lane.NETWORK, lambda: self.engine.start(START_TIMEOUT),
+            succeeded=lambda _none: self._on_event(EngineStartFinished(None)),
+            failed=self._start_failed)
         if self.crm is not None:
             self.crm.start()
 
-    def _start_engine(self) -> None:
-        try:
-            self.engine.start(START_TIMEOUT)
-        except Exception as exc:  # any start failure is shown, never raised into Qt
-            # EngineError says what to fix; a traceback only helps for anything else.
-            log.error("engine start failed: %s", exc,
-                      exc_info=not isinstance(exc, (RuntimeError, ValueError)))
-            self.bridge.post(EngineStartFinished(str(exc) or type(exc).__name__))
-        else:
-            self.bridge.post(EngineStartFinished(None))
+    def _start_failed(self, exc: BaseException) -> None:
+        # EngineError says what to fix; a traceback only helps for anything else.
+        log.error("engine start failed: %s", exc,
+                  exc_info=None if isinstance(exc, (RuntimeError, ValueError)) else exc)
+        self._on_event(EngineStartFinished(str(exc) or type(exc).__name__))
 
     @Slot()
     def shutdown(self) -> None:
-        """Stop the engine (ends calls), then close history. Safe to call twice."""
+        """Stop the engine (ends calls), then the rest, then the files. Safe to call twice."""
         if self._stopped:
             return
         self._stopped = True
-        if self._starter is not None:
-            self._starter.join(START_TIMEOUT + 1)
+        self.tasks.wait(self._starting, START_TIMEOUT + 1)
         try:
             self.engine.stop()
         except Exception:
             log.exception("engine stop failed")
         # Stopping hangs up live calls; deliver those last events so each call still
         # reaches history and the CRM outbox before anything closes.
-        QCoreApplication.sendPostedEvents(self.bridge, 0)
+        self.poster.flush()
         if self.audio is not None:
             self.audio.stop()
+        if self.contactcenter is not None:
+            self.contactcenter.stop()
         self.availability.stop()
         if self.crm is not None:
             self.crm.stop()
-        self.crm_pool.shutdown(wait=False, cancel_futures=True)
-        self.bridge.close()
+        self.poster.close()
+        self.tasks.shutdown(TASKS_TIMEOUT)
+        for closable in self._closables:
+            try:
+                closable.close()
+            except Exception:
+                log.exception("closing %r failed", closable)
         self.history.close()
 
-    # -- engine → session → window -----------------------------------------------------
+    # -- engine → session --------------------------------------------------------------
 
     @Slot(object)
     def _on_event(self, event: EngineEvent | EngineStartFinished) -> None:
@@ -261,30 +173,11 @@ class SwitchboardApp(QObject):
         if isinstance(event, EngineProblem) and event.fatal:
             self.window.show_problem(event.message, fatal=True)
 
-    def _call_updated(self, call: Call) -> None:
-        if call.ended:
-            self.window.remove_call(call.handle)
-        else:
-            self.window.show_call(call)
-
-    def _call_ended(self, record: CallRecord) -> None:
-        call_event("recorded", call_id=record.call_id, result=record.result.value,
-                   direction=record.direction.value, remote=record.remote_number,
-                   wait=round(record.wait_seconds, 3), talk=round(record.talk_seconds, 3))
-        self.refresh_history()
-
-    def _registration(self, ev: RegistrationChanged) -> None:
-        self.window.show_registration(ev)
-
     # -- intents -------------------------------------------------------------------------
 
     @Slot(str)
     def dial(self, text: str) -> None:
-        outcome = self.session.dial(text)
-        if outcome.ok:
-            self.window.dial_accepted()
-        else:
-            self.window.show_dial_error(outcome.error)
+        self.phone.dial(text)
 
     @Slot(str)
     def dial_when_running(self, target: str) -> None:
@@ -296,38 +189,10 @@ class SwitchboardApp(QObject):
 
     @Slot(str)
     def redial(self, number: str) -> None:
-        self.window.dialpad.set_number(number)
-        self.dial(number)
-
-    # -- history -------------------------------------------------------------------------
-
-    def _set_history_filter(self, key: str) -> None:
-        self._history_filter = key
-        self.refresh_history()
-
-    def _set_history_search(self, text: str) -> None:
-        self._history_search = text
-        self.refresh_history()
+        self.phone.redial(number)
 
     def refresh_history(self) -> None:
-        key = self._history_filter
-        result = CallResult.MISSED if key == "missed" else None
-        direction = {"inbound": Direction.INBOUND,
-                     "outbound": Direction.OUTBOUND}.get(key)
-        try:
-            if self._history_search.strip():
-                records = [r for r in self.history.search(
-                    self._history_search, HISTORY_LIMIT,
-                    region=self.settings.phone.default_region)
-                    if (result is None or r.result is result)
-                    and (direction is None or r.direction is direction)]
-            else:
-                records = self.history.recent(HISTORY_LIMIT, result=result,
-                                              direction=direction)
-        except HistoryError as exc:
-            self.window.show_problem(str(exc))
-            return
-        self.window.set_history(records)
+        self.phone.refresh_history()
 
 
 def quit_on_signals(app: QCoreApplication) -> QTimer:
@@ -344,53 +209,11 @@ def quit_on_signals(app: QCoreApplication) -> QTimer:
     return wake
 
 
-def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
-            problems: Sequence[ConfigProblem] = (), dial: str | None = None) -> int:
-    """Run the phone until the agent quits; returns the process exit code.
-
-    `dial`: a link (`tel:`, `sip:`, `callto:`) to call once the engine runs. When another
-    Switchboard already runs on this profile, the start (and `dial`) is handed to it and
-    this returns 0 at once.
-    """
-    from app.core.links import parse_link
-    from app.desktop.integration import Desktop
-    from app.desktop.launch import LinkAwareApplication, claim_instance
-    from app.i18n import install_translator
-    from app.ui.screenpop import register_schemes
-    from app.wiring.desktop import DesktopWiring, show_missed_calls
-
-    register_schemes()  # Qt wants custom URL schemes declared before the QApplication
-    app = QApplication.instance() or LinkAwareApplication(list(argv))
-    app.setApplicationName("Switchboard")
-    app.setOrganizationName("Switchboard")
-    profile.ensure()
-    instance = claim_instance(profile.config_dir, ["dial", dial] if dial else [])
-    if instance is None:
-        log.info("handed over to the running Switchboard")
-        return 0
-    install_translator(app, settings.ui.language)  # before any widget is built
-    region = settings.phone.default_region
-    switchboard = SwitchboardApp(profile, settings, problems=problems)
-    availability = switchboard.availability
-    desktop = DesktopWiring(
-        Desktop(switchboard.window, instance=instance, region=region, parent=switchboard),
-        switchboard.window, switchboard.session, dial=switchboard.dial_when_running,
-        statuses=[s.name for s in availability.availability.statuses],
-        request_status=availability.request_status,
-        show_missed=lambda: show_missed_calls(switchboard.window),
-        quit=app.quit, parent=switchboard)
-    availability.changed.connect(desktop.show_availability)
-    desktop.show_availability(availability.availability.current)
-    desktop.desktop.problem.connect(switchboard.window.show_problem)
-    switchboard.start(show=not settings.ui.start_hidden)
-    note = desktop.start()
-    if note is not None:
-        switchboard.window.show_problem(note)
-    if dial:
-        switchboard.dial_when_running(parse_link(dial, region).value)
-    quit_on_signals(app)
-    try:
-        return int(app.exec())
-    finally:
-        desktop.shutdown()
-        switchboard.shutdown()
+__all__ = [
+    "START_TIMEOUT",
+    "EngineFactory",
+    "EngineLike",
+    "EngineStartFinished",
+    "SwitchboardApp",
+    "quit_on_signals",
+]

@@ -9,9 +9,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import __version__, config, logs
 from app.paths import Profile
+
+if TYPE_CHECKING:
+    from app.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,7 @@ def load_settings(profile: Profile) -> tuple[config.Settings, list[config.Config
 
 def _cmd_run(args: argparse.Namespace, profile: Profile) -> int:
     settings, problems = load_settings(profile)
-    from app.application import run_app  # Qt is imported only when the UI is wanted
+    from app.compose import run_app  # Qt is imported only when the UI is wanted
 
     return run_app(profile, settings, problems=problems, argv=[sys.argv[0]])
 
@@ -89,7 +93,7 @@ def _cmd_dial(args: argparse.Namespace, profile: Profile) -> int:
     settings, problems = load_settings(profile)
 
     def start_app(target: object) -> int:
-        from app.application import run_app
+        from app.compose import run_app
 
         return run_app(profile, settings, problems=problems, argv=[sys.argv[0]],
                        dial=target.as_link())  # type: ignore[attr-defined]
@@ -163,8 +167,8 @@ def _cmd_demo(args: argparse.Namespace, profile: Profile) -> int:
     return run_demo(profile, args.caller_arg)
 
 
-def _cmd_doctor(args: argparse.Namespace, profile: Profile) -> int:
-    from app import secrets
+def _cmd_doctor(args: argparse.Namespace, profile: Profile, secrets: SecretStore) -> int:
+    from app.secrets import SecretStoreUnavailable, get_sip_password
 
     ok = True
     print(f"switchboard {__version__}")
@@ -177,9 +181,9 @@ def _cmd_doctor(args: argparse.Namespace, profile: Profile) -> int:
         ok = False
         print(f"config problem: {problem}")
     try:
-        has = secrets.get_sip_password(settings.sip) is not None
+        has = get_sip_password(secrets, settings.sip) is not None
         print(f"keyring:  {'password stored' if has else 'no SIP password stored'}")
-    except secrets.SecretStoreUnavailable as exc:
+    except SecretStoreUnavailable as exc:
         ok = False
         print(f"keyring:  {exc}")
     try:
@@ -221,11 +225,12 @@ def _cmd_config_reference(args: argparse.Namespace, profile: Profile) -> int:
     return 0
 
 
-def _cmd_set_password(args: argparse.Namespace, profile: Profile) -> int:
-    from app import secrets
+def _cmd_set_password(args: argparse.Namespace, profile: Profile,
+                      secrets: SecretStore) -> int:
+    from app.secrets import SecretStoreUnavailable, sip_key
 
     settings, _ = config.load(profile.config_path)
-    key = secrets.sip_key(settings.sip)
+    key = sip_key(settings.sip)
     if not key:
         print("Set sip.username (and sip.server or sip.keyring_key) in "
               f"{profile.config_path} first.", file=sys.stderr)
@@ -233,8 +238,8 @@ def _cmd_set_password(args: argparse.Namespace, profile: Profile) -> int:
     password = sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass(
         f"SIP password for {key}: ")
     try:
-        secrets.set_password(key, password)
-    except secrets.SecretStoreUnavailable as exc:
+        secrets.set(key, password)
+    except SecretStoreUnavailable as exc:
         print(exc, file=sys.stderr)
         return 1
     print(f"Stored the password for {key} in the keyring.")
@@ -244,17 +249,20 @@ def _cmd_set_password(args: argparse.Namespace, profile: Profile) -> int:
 COMMANDS = {
     None: _cmd_run,
     "run": _cmd_run,
-    "doctor": _cmd_doctor,
     "config-reference": _cmd_config_reference,
-    "set-password": _cmd_set_password,
     "dial": _cmd_dial,
     "register-handler": _cmd_register_handler,
     "crm": _cmd_crm,
     "demo": _cmd_demo,
 }
+SECRET_COMMANDS = {  # the commands that read or write secrets get the secret store
+    "doctor": _cmd_doctor,
+    "set-password": _cmd_set_password,
+}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, secrets: SecretStore | None = None) -> int:
+    """`secrets`: where secrets are kept (the system keyring unless a test passes one)."""
     from app.desktop.launch import rewrite_link_argv  # `switchboard tel:...` from a desktop
 
     raw = list(sys.argv[1:] if argv is None else argv)
@@ -273,6 +281,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(profile.log_dir, level=args.log_level or settings.log.level, fmt=args.log_format,
                stderr=args.command not in ("config-reference", "doctor", "crm"))
     try:
+        if args.command in SECRET_COMMANDS:
+            from app.secrets import KeyringSecretStore
+
+            store = secrets if secrets is not None else KeyringSecretStore()
+            return SECRET_COMMANDS[args.command](args, profile, store)
         return COMMANDS[args.command](args, profile)
     except KeyboardInterrupt:
         return 130

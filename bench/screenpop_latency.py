@@ -139,10 +139,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from app.application import SwitchboardApp
+    from app.compose import build_app
     from app.config import Settings
     from app.core.calls import Call
     from app.paths import Profile
+    from app.secrets import KeyringSecretStore
     from app.ui.screenpop import register_schemes
 
     with tempfile.TemporaryDirectory(prefix="pop-bench-") as tmpdir:
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         sip.port, sip.srtp = free_port(), "disabled"
         settings.phone.audio = "null"
         settings.crm.workflow = "contact_account"
-        app = SwitchboardApp(profile, settings)
+        app = build_app(profile, settings, secrets=KeyringSecretStore())  # direct: unused
         assert app.crm is not None
         arrived: dict[str, datetime] = {}
         latencies: list[float] = []

@@ -1,4 +1,4 @@
-"""Test set-up shared by every test: offscreen Qt, an in-memory keyring, the gui marker."""
+"""Test set-up shared by every test: offscreen Qt, the keyring guard, the gui marker."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import keyring
 import pytest
 
-from tests.fakes.memory_keyring import MemoryKeyring
+from tests.fakes.memory_keyring import GuardKeyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -18,7 +18,13 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (flags + " --no-sandbox").strip()
 
 
+# Installed once, never swapped: tests pass the app a secret store of their own
+# (tests/fakes/memory_secrets.py), and one that reaches the process keyring fails.
+KEYRING_GUARD = GuardKeyring()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    keyring.set_keyring(KEYRING_GUARD)  # the machine's real keyring is never reached
     # The virtual sound card must exist before anything loads Qt Multimedia.
     from tests.sound_card import SoundCard
 
@@ -45,9 +51,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+def keyring_guard() -> Iterator[GuardKeyring]:
+    """Fails the test that touched the process keyring (even when the app caught it)."""
+    KEYRING_GUARD.touched.clear()
+    yield KEYRING_GUARD
+    touched, KEYRING_GUARD.touched[:] = list(KEYRING_GUARD.touched), []
+    assert not touched, f"the process keyring was used: {touched}"

@@ -11,18 +11,13 @@ from app.core.sip_domain import server_host, sip_domain
 
 
 def create_contact_center(settings: ContactCenterSettings, sip: SipSettings, *,
-                          engine: PresenceEngine | None = None,
-                          get_secret: Callable[[str], str | None] | None = None
-                          ) -> BackendBase:
+                          get_secret: Callable[[str], str | None],
+                          engine: PresenceEngine | None = None) -> BackendBase:
     """A backend that is not connected yet: call `connect()` when the app is ready.
 
-    `get_secret(keyring_key)` defaults to app.secrets.get_password; an empty secret is
+    `get_secret(keyring_key)` is the app's secret store's `get`; an empty secret is
     passed on, and the backend then reports "credentials refused" once it tries.
     """
-    if get_secret is None:
-        from app.secrets import get_password
-
-        get_secret = get_password
     backend = settings.backend
     if backend == "asterisk_ami":
         from app.contactcenter.asterisk_ami import AmiContactCenter

@@ -12,12 +12,15 @@ availability when it is back.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from app.core.availability import StatusType
 from app.core.callbacks import CallbackRequest
+
+log = logging.getLogger(__name__)
 
 
 class BackendUnavailable(ConnectionError):
@@ -140,3 +143,28 @@ class ContactCenter(Protocol):
     def add_listener(self, listener: Listener) -> None: ...
 
     def remove_listener(self, listener: Listener) -> None: ...
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def parse_colleagues(entries: Iterable[str]) -> list[tuple[str, str]]:
+    """`Name=sip:user@domain` lines → (name, uri); a bare URI is named by its user part.
+
+    Lines without a sip:/sips: URI are skipped (logged); the first entry of a URI wins.
+    """
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for entry in entries:
+        name, sep, uri = entry.partition("=")
+        if not sep or name.strip().lower().startswith(("sip:", "sips:")):
+            name, uri = "", entry  # a bare URI (its parameters may hold "=")
+        name, uri = name.strip(), uri.strip()
+        if not uri.lower().startswith(("sip:", "sips:")) or "@" not in uri:
+            log.warning("contactcenter.colleagues: %r is not Name=sip:user@domain; skipped",
+                        entry)
+            continue
+        if uri not in seen:
+            seen.add(uri)
+            out.append((name or uri.split(":", 1)[1].split("@", 1)[0], uri))
+    return out

@@ -78,7 +78,7 @@ def start_caller(port: int, extra: Sequence[str] = ()) -> subprocess.Popen[bytes
 
 
 def run_demo(profile: Profile, caller_args: Sequence[str] = ()) -> int:
-    from app.application import run_app  # Qt only once we know we run the UI
+    from app.compose import run_app  # Qt only once we know we run the UI
 
     profile.ensure()
     settings, problems = demo_settings(profile)

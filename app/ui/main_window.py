@@ -2,7 +2,8 @@
 
 It composes the widgets, forwards their intents as its own signals, owns the keyboard
 shortcuts and shows the registration state and engine problems. It holds no rules: the
-composition root (app/application.py) connects it to the PhoneSession.
+composition root (app/compose.py) builds it and app/wiring/phone.py connects it to the
+PhoneSession.
 
 Shortcuts: Ctrl+Return answer, Ctrl+Shift+D decline, Ctrl+Shift+H hang up, Ctrl+M mute,
 Ctrl+Shift+P hold/resume, Ctrl+L dial pad.

@@ -1,8 +1,9 @@
 """The queue dashboard: one row per queue with live numbers, join/leave, and a backend banner.
 
 Shows what the ContactCenter backend reports and turns clicks into intents
-(`join_requested`, `leave_requested`); it decides nothing. Backend events arrive on the
-backend's thread and cross to the GUI thread through `ContactCenterBridge`.
+(`join_requested`, `leave_requested`); it decides nothing and subscribes to nothing:
+app/wiring/contactcenter.py brings the backend's events across to the GUI thread and
+hands them to `on_event`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWid
 from app.core.contactcenter import (
     BackendState,
     BackendStatus,
-    ContactCenter,
     QueuesChanged,
     QueueStatus,
     StatusChanged,
@@ -37,23 +37,6 @@ Index = QModelIndex | QPersistentModelIndex
 
 COL_NAME, COL_NUMBER, COL_SERVING, COL_FREE, COL_ACTIVE, COL_CALLS, COL_LENGTH, COL_WAIT = \
     range(8)
-
-
-class ContactCenterBridge(QObject):
-    """Backend listener → GUI thread. `post` may be called from any thread."""
-
-    event_received = Signal(object)
-    _posted = Signal(object)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._posted.connect(self.event_received, Qt.ConnectionType.QueuedConnection)
-
-    def post(self, event: object) -> None:
-        try:
-            self._posted.emit(event)
-        except RuntimeError:  # deleted during shutdown
-            log.debug("contact-centre event after the bridge was deleted: %r", event)
 
 
 class QueueTableModel(QAbstractTableModel):
@@ -162,13 +145,6 @@ class QueueDashboard(QWidget):
 
     # -- showing state -----------------------------------------------------------------------
 
-    def attach(self, backend: ContactCenter, bridge: ContactCenterBridge) -> None:
-        """Follow `backend` through `bridge` (which the caller keeps alive)."""
-        bridge.event_received.connect(self.on_event)
-        backend.add_listener(bridge.post)
-        self.show_status(backend.status)
-        self.show_queues(backend.queues())
-
     @Slot(object)
     def on_event(self, event: object) -> None:
         if isinstance(event, QueuesChanged):
@@ -212,4 +188,4 @@ class QueueDashboard(QWidget):
         (self.join_requested if join else self.leave_requested).emit(name)
 
 
-__all__ = ["ContactCenterBridge", "QueueDashboard", "QueueTableModel"]
+__all__ = ["QueueDashboard", "QueueTableModel"]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, Slot
 
 from app.config import Settings
+from app.core.contactcenter import parse_colleagues
 from app.core.phone import DialOutcome, PhoneSession
 from app.ui.call_panel import CallPanel
 
@@ -23,8 +24,6 @@ log = logging.getLogger(__name__)
 def transfer_targets(settings: Settings) -> list[tuple[str, str]]:
     """The colleagues (`contactcenter.colleagues`) and queue numbers
     (`contactcenter.queue_numbers`) Transfer… and Consult… offer, as (name, target)."""
-    from app.contactcenter.factory import parse_colleagues
-
     cc = settings.contactcenter
     targets = parse_colleagues(cc.colleagues)
     for entry in cc.queue_numbers:

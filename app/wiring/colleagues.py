@@ -4,13 +4,14 @@ Each configured colleague is subscribed through the engine each time the account
 usable (registered, or direct mode), since a registrar that lost us also dropped our
 subscriptions. Their NOTIFYs come back as PresenceChanged engine events, which the
 SIP presence backend turns into ColleaguePresenceChanged; `show` puts those in the
-ColleagueList, whose click is a dial of the colleague's URI.
+ColleagueList, whose click is a dial of the colleague's URI. The list of colleagues is
+parsed from `contactcenter.colleagues` by app.core.contactcenter.parse_colleagues.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from app.core.calls import RegistrationChanged, RegistrationState
@@ -24,37 +25,15 @@ class Subscriber(Protocol):
     def subscribe_presence(self, uri: str) -> None: ...
 
 
-def parse_colleagues(entries: Iterable[str]) -> list[tuple[str, str]]:
-    """`Name=sip:user@domain` lines → (name, uri); a bare URI is named by its user part.
-
-    Lines without a sip:/sips: URI are skipped (logged); the first entry of a URI wins.
-    """
-    out: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for entry in entries:
-        name, sep, uri = entry.partition("=")
-        if not sep or name.strip().lower().startswith(("sip:", "sips:")):
-            name, uri = "", entry  # a bare URI (its parameters may hold "=")
-        name, uri = name.strip(), uri.strip()
-        if not uri.lower().startswith(("sip:", "sips:")) or "@" not in uri:
-            log.warning("contactcenter.colleagues: %r is not Name=sip:user@domain; skipped",
-                        entry)
-            continue
-        if uri not in seen:
-            seen.add(uri)
-            out.append((name or uri.split(":", 1)[1].split("@", 1)[0], uri))
-    return out
-
-
 class ColleaguesWiring:
     """Subscribes the listed colleagues and shows their presence in `widget`."""
 
-    def __init__(self, entries: Iterable[str], engine: Subscriber,
-                 dial: Callable[[str], None]) -> None:
-        self.colleagues = parse_colleagues(entries)
+    def __init__(self, colleagues: Sequence[tuple[str, str]], engine: Subscriber,
+                 widget: ColleagueList, dial: Callable[[str], None]) -> None:
+        self.colleagues = list(colleagues)  # (name, sip URI), parsed from the settings
         self._engine = engine
         self._usable = False
-        self.widget = ColleagueList()
+        self.widget = widget
         self.widget.set_colleagues(self.colleagues)
         self.widget.dial_requested.connect(dial)
 
@@ -77,4 +56,4 @@ class ColleaguesWiring:
         self.widget.show_presence(event.uri, event.available, event.note)
 
 
-__all__ = ["ColleaguesWiring", "parse_colleagues"]
+__all__ = ["ColleaguesWiring"]

@@ -1,19 +1,20 @@
-"""The built-in CRM wired into the running phone: lookup on ring, screen-pop, dialog actions,
-call notes, and the outbox that logs every finished call (issue #3).
+"""The CRM wired into the running phone: lookup on ring, screen-pop, dialog actions, call
+notes, and the outbox that logs every finished call (issue #3).
 
-`CrmWiring` connects the PhoneSession, the screen-pop view and the window. What happens to
-each call is decided by the pure tracker in app/core/crm_call.py; this module feeds it the
-facts (call updates, lookup results, page loads, notes) and carries out its actions:
-- ring or dial: the pane shows "Looking up…" at once and the number is identified on a
-  worker thread (never the GUI thread); the tracker turns the matches into a pop or a
+`CrmWiring` connects a finished `CrmBackend` (chosen and built by app/compose.py), the
+outbox, the PhoneSession, the screen-pop pane and the window. What happens to each call is
+decided by the pure tracker in app/core/crm_call.py; this module feeds it the facts (call
+updates, lookup results, page loads, notes) and carries out its actions:
+- ring or dial: the pane shows "Looking up…" at once and the number is identified on the
+  backend's task lane (never the GUI thread); the tracker turns the matches into a pop or a
   dialog as soon as the lookup returns. The ring never waits for it; a slow or failing CRM
   shows a plain state in the pane and the call goes on;
 - dialog and record pages send intents (`action_requested`): choose a record or a case,
   create a case/contact/account/lead, update the phone, click-to-dial (a call dialled
   from a record is linked to that record); app/wiring/crm_actions.py carries them out;
 - hang-up: the call log (activity, or a note on the chosen case) goes into the durable
-  outbox first; only then does the notes box say "Logged". A timer runs the outbox on a
-  worker; the status bar shows how many logs wait for the CRM.
+  outbox first; only then does the notes box say "Logged". A timer runs the outbox on the
+  backend's lane; the status bar shows how many logs wait for the CRM.
 
 Structured log events: `popped` (call_id, path, ms from INVITE to page loaded),
 `crm_lookup_failed`, `crm_queued` (on disk in the outbox) and `crm_logged` (call_id,
@@ -26,15 +27,13 @@ import functools
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future, wait
 from datetime import datetime, timezone
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
-from app.config import Settings
 from app.core.calls import Call, CallRecord
-from app.core.crm import CrmError, IdentifyResult
+from app.core.crm import CrmBackend, CrmError, IdentifyResult
 from app.core.crm_call import (
     Action,
     CreateCallCase,
@@ -53,107 +52,67 @@ from app.core.crm_call import (
 )
 from app.core.outbox import ACTIVITY, Outbox, OutboxItem, ProcessReport
 from app.core.phone import PhoneSession
-from app.core.workflows import Workflow
-from app.crm.local import pages
-from app.crm.local.store import LocalStore
 from app.logs import call_event
-from app.paths import Profile
+from app.threads import Lane, TaskRunner
 from app.ui.main_window import MainWindow
 from app.ui.notes import OutboxStatus, ScreenPopPane
-from app.ui.screenpop import ScreenPopView
 from app.wiring.crm_actions import PageActions
 
 log = logging.getLogger(__name__)
 
 OUTBOX_TICK_MS = 1000  # how often due outbox items are looked at (the outbox backs off)
 SLOW_LOOKUP_MS = 1500  # after this the pane says the CRM is slow (the call goes on)
-PAGE_BUSY_MS = 200  # the page renderer runs on the GUI thread: never wait long for a lock
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("CrmWiring", text)
 
 
-def translate_page(text: str) -> str:
-    """The built-in CRM pages' words in the UI language (looked up on every render)."""
-    return QCoreApplication.translate(pages.TRANSLATION_CONTEXT, text)
-
-
 class CrmWiring(QObject):
-    """Owns the CRM stores, the outbox, the screen-pop pane and the notes box."""
+    """Feeds the call tracker, carries out its actions, and runs the outbox."""
 
     page_shown = Signal(str, str)  # call_id, path: the pop or dialog finished loading
     call_logged = Signal(str)  # call_id: the call log is on disk in the outbox
     activity_landed = Signal(str, str)  # call_id, activity (or case) id in the CRM
-    _finished = Signal(object)  # (future, callback) from a worker, run on the GUI thread
 
-    def __init__(self, settings: Settings, profile: Profile, session: PhoneSession,
-                 window: MainWindow, pool: Executor, *, parent: QObject | None = None
-                 ) -> None:
+    def __init__(self, backend: CrmBackend, outbox: Outbox, tracker: CrmCallTracker,
+                 pane: ScreenPopPane, outbox_status: OutboxStatus, actions: PageActions,
+                 session: PhoneSession, window: MainWindow, tasks: TaskRunner, *,
+                 lane: Lane, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.settings = settings
+        self.backend = backend
+        self.outbox = outbox
+        self.tracker = tracker
+        self.pane = pane
+        self.view = pane.view
+        self.notes = pane.notes
+        self.outbox_status = outbox_status
+        self.actions = actions
         self.session = session
         self.window = window
-        self._pool = pool
-        region = settings.phone.default_region
-        path = profile.db_path("crm")
-        self._ensure_database(path, region)
-        # create=False: a CRM file that vanishes later is reported, not silently replaced.
-        self.store = LocalStore(path, region=region, create=False)
-        self.page_store = LocalStore(path, region=region, create=False,
-                                     busy_timeout_ms=PAGE_BUSY_MS)
-        crm = settings.crm
-        self.outbox = Outbox(profile.db_path("outbox"), retry_min=crm.outbox_retry_min_seconds,
-                             retry_max=crm.outbox_retry_max_seconds,
-                             max_attempts=crm.outbox_max_attempts)
-        self.tracker = CrmCallTracker(
-            Workflow(crm.workflow), region=region, log_missed_calls=crm.log_missed_calls,
-            save_on_case=crm.save_call_info_on_case,
-            case_subject=lambda who: _tr("Phone call from %s") % who)
-        self._futures: set[Future[Any]] = set()
+        self._tasks = tasks
+        self._lane = lane  # the database lane for the built-in CRM, else the network's
         self._processing = False
         self._stopped = False
 
-        self.view = ScreenPopView(
-            lambda p, q: pages.render(p, q, self.page_store, translate_page),
-            storage_dir=profile.cache_dir / "screenpop")
-        self.pane = ScreenPopPane(self.view)
-        self.notes = self.pane.notes
-        window.set_screenpop_widget(self.pane)
-        self.actions = PageActions(self.store, session, window, self.pane,
-                                   tracker=self.tracker, submit=self._submit, parent=self)
-        self.outbox_status = OutboxStatus()
-        window.statusBar().addPermanentWidget(self.outbox_status)
-
-        self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         # Queued: the intent is emitted inside acceptNavigationRequest, and loading a page
         # from there (re-entering Chromium's navigation) kills the process with SIGTRAP.
-        self.view.action_requested.connect(self.actions.on_action,
+        self.view.action_requested.connect(actions.on_action,
                                            Qt.ConnectionType.QueuedConnection)
-        self.pane.loaded.connect(self._on_loaded)
+        pane.loaded.connect(self._on_loaded)
         self.notes.notes_edited.connect(self._notes_edited)
-        self.outbox_status.retry_requested.connect(self._retry_failed)
+        outbox_status.retry_requested.connect(self._retry_failed)
         session.subscribe(on_call_updated=self._call_updated, on_call_ended=self._call_ended)
         self._timer = QTimer(self)
         self._timer.setInterval(OUTBOX_TICK_MS)
         self._timer.timeout.connect(self.process_outbox)
         # One timer, not QTimer.singleShot(ms, functor): PySide6 6.12.0 drops a reference
-        # to None on every singleShot with a Python callable (see app/ui/bridge.py).
+        # to None on every singleShot with a Python callable.
         self._slow_timer = QTimer(self)
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(SLOW_LOOKUP_MS)
         self._slow_timer.timeout.connect(self._maybe_slow)
-        self.pane.show_page("idle")
-
-    def _ensure_database(self, path: Any, region: str) -> None:
-        """First run: an empty built-in CRM (a missing file later is an error)."""
-        if path.exists():
-            return
-        try:
-            with LocalStore(path, region=region) as first:
-                first.counts()
-        except CrmError as exc:
-            self.window.show_problem(_tr("The built-in CRM could not be created: %s") % exc)
+        pane.show_page("idle")
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -162,46 +121,23 @@ class CrmWiring(QObject):
         self.process_outbox()  # whatever an earlier run left behind
 
     def stop(self) -> None:
-        """Stop the timer, let running CRM work finish, close the pane and the stores."""
+        """Stop the timers, log calls that ended while looking up, close the pane. The
+        stores are closed by the app once its task runner has stopped."""
         if self._stopped:
             return
         self._stopped = True
         self._timer.stop()
         self._slow_timer.stop()
         self._run(self.tracker.quitting())  # calls that ended while looking up
-        for future in list(self._futures):
-            future.cancel()
-        wait(list(self._futures), timeout=5)
         self.view.close_down()
-        self.store.close()
-        self.page_store.close()
-        self.outbox.close()
-
-    # -- workers -----------------------------------------------------------------------
 
     def _submit(self, fn: Callable[[], Any],
                 done: Callable[[Any, BaseException | None], None]) -> None:
-        """Run `fn` on the pool; `done(result, error)` runs later on the GUI thread."""
+        """Run `fn` on the backend's lane; `done(result, error)` runs on the GUI thread."""
         if self._stopped:
             return
-        try:
-            future = self._pool.submit(fn)
-        except RuntimeError:  # the pool is shutting down with the app
-            return
-        self._futures.add(future)
-        future.add_done_callback(lambda f: self._finished.emit((f, done)))
-
-    @Slot(object)
-    def _on_finished(self, item: tuple[Future[Any], Callable[..., None]]) -> None:
-        future, done = item
-        self._futures.discard(future)
-        if self._stopped or future.cancelled():
-            return
-        error = future.exception()
-        try:
-            done(None if error is not None else future.result(), error)
-        except Exception:
-            log.exception("handling a CRM result failed")
+        self._tasks.run(self._lane, fn, succeeded=lambda result: done(result, None),
+                        failed=lambda error: done(None, error))
 
     # -- calls: facts to the tracker, its actions carried out -----------------------------
 
@@ -238,7 +174,7 @@ class CrmWiring(QObject):
     def _do(self, action: Action) -> None:
         if isinstance(action, Identify):
             number, call_id = action.number, action.call_id
-            self._submit(lambda: self.store.identify(number),
+            self._submit(lambda: self.backend.identify(number),
                          lambda result, error: self._identified(call_id, result, error))
             self._slow_timer.start()
         elif isinstance(action, ShowLookingUp):
@@ -263,7 +199,7 @@ class CrmWiring(QObject):
                     else _tr("The CRM lookup failed: %s") % error})
         elif isinstance(action, CreateCallCase):
             self.actions.create(action.call_id,
-                                functools.partial(self.store.create_case, action.case))
+                                functools.partial(self.backend.create_case, action.case))
         elif isinstance(action, SaveLog):
             self._save(action)
         elif isinstance(action, ShowEnded):
@@ -303,7 +239,7 @@ class CrmWiring(QObject):
         self._processing = True
 
         def work() -> tuple[ProcessReport, int, list[OutboxItem]]:
-            report = self.outbox.process(self.store)
+            report = self.outbox.process(self.backend)
             return report, self.outbox.pending_count(), self.outbox.failed()
         self._submit(work, self._processed)
 
@@ -331,14 +267,4 @@ class CrmWiring(QObject):
         self._submit(work, lambda _r, _e: self.process_outbox())
 
 
-def crm_wiring(settings: Settings, profile: Profile | None, session: PhoneSession,
-               window: MainWindow, pool: Executor, parent: QObject | None = None
-               ) -> CrmWiring | None:
-    """The CRM wiring for this profile, or None when there is no CRM to wire."""
-    if profile is None:
-        return None  # tests without a profile: nowhere to keep a CRM
-    if settings.crm.backend != "local":
-        window.show_problem(_tr("The %s CRM is not supported yet; calls are not looked up "
-                                "or logged.") % settings.crm.backend)
-        return None
-    return CrmWiring(settings, profile, session, window, pool, parent=parent)
+__all__ = ["CrmWiring"]

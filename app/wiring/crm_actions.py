@@ -4,8 +4,9 @@
 page). A page button is a `switchboard://action/NAME?…` link that the view turns into
 `action_requested(NAME, params)` (app/ui/screenpop.py; the names and their parameters are
 listed in app/crm/local/pages.py). `PageActions.on_action` links the call to a record or
-case, creates a case/contact/account/lead on a worker and pops it, adds the caller's number
-to a record, or dials from a record page (that call is then linked to the record). What it
+case, creates a case/contact/account/lead on the CRM's task lane and pops it, adds the
+caller's number to a record, or dials from a record page (that call is then linked to the
+record). What it
 learns about a call it tells the call's tracker (app/core/crm_call.py); it keeps no call
 state of its own.
 """
@@ -30,6 +31,7 @@ from app.core.crm import (
 from app.core.crm_call import CrmCall, CrmCallTracker, ReportLinked
 from app.core.phone import PhoneSession
 from app.logs import call_event
+from app.threads import Lane, TaskRunner
 from app.ui.main_window import MainWindow
 from app.ui.notes import ScreenPopPane
 
@@ -37,8 +39,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "switchboard://crm/"
 
-# `submit(fn, done)`: run `fn` on a worker, then `done(result, error)` on the GUI thread.
-Submit = Callable[[Callable[[], Any], Callable[[Any, BaseException | None], None]], None]
 
 
 def _tr(text: str) -> str:
@@ -49,15 +49,16 @@ class PageActions(QObject):
     """Shows records for a call in the pane and carries out what its pages ask for."""
 
     def __init__(self, store: CrmBackend, session: PhoneSession, window: MainWindow,
-                 pane: ScreenPopPane, *, tracker: CrmCallTracker, submit: Submit,
-                 parent: QObject | None = None) -> None:
+                 pane: ScreenPopPane, *, tracker: CrmCallTracker, tasks: TaskRunner,
+                 lane: Lane, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.session = session
         self.window = window
         self.pane = pane
         self.tracker = tracker
-        self._submit = submit
+        self._tasks = tasks
+        self._lane = lane  # the CRM backend's lane (database or network)
 
     def show(self, call_id: str, path: str, query: Mapping[str, str] | None = None) -> None:
         """Load `path` in the pane; for a call, the tracker awaits it for `popped`."""
@@ -133,17 +134,17 @@ class PageActions(QObject):
 
     def create(self, call_id: str, fn: Callable[[], Any]) -> None:
         """Run a CRM write on a worker; link the call to the result and show it."""
-        def done(result: Any, error: BaseException | None) -> None:
-            if error is not None:
-                if isinstance(error, CrmUnavailable):
-                    self.pane.show_page("error", {"message": str(error)})
-                else:
-                    self.window.show_problem(_tr("The CRM could not do that: %s") % error)
-                return
+        def failed(error: BaseException) -> None:
+            if isinstance(error, CrmUnavailable):
+                self.pane.show_page("error", {"message": str(error)})
+            else:
+                self.window.show_problem(_tr("The CRM could not do that: %s") % error)
+
+        def succeeded(result: Any) -> None:
             ref = result if isinstance(result, RecordRef) else result.ref
             self._link(call_id, ref)
             self.show_record(call_id, ref)
-        self._submit(fn, done)
+        self._tasks.run(self._lane, fn, succeeded=succeeded, failed=failed)
 
     def _link(self, call_id: str, ref: RecordRef) -> None:
         for action in self.tracker.link(call_id, ref):

@@ -1,6 +1,6 @@
 """The app's colleagues list over real SIP presence: Kamailio, a second agent, one click.
 
-The app (SwitchboardApp with the real engine) registers to the test's Kamailio with the
+The app (build_app's SwitchboardApp with the real engine) registers to the test's Kamailio with the
 `sip_presence` backend and lists the second agent (a child process) as a colleague. The
 colleague publishes "Lunch" (PIDF closed); the app's list shows a busy dot and the note.
 Clicking the colleague asks for a dial of their URI, and the call reaches them.
@@ -11,17 +11,17 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 
-import keyring
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabWidget
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
+from app.compose import build_app
 from app.config import Settings
 from app.core.history import MEMORY, History
-from app.secrets import SERVICE
 from app.ui.colleagues import AVAILABLE, BUSY, UNKNOWN, ColleagueList
+from tests.fakes.memory_secrets import MemorySecretStore
 from tests.integration.conftest import Agent, Kamailio
 
 pytestmark = [
@@ -44,8 +44,8 @@ def app(qtbot: QtBot, kamailio: Kamailio) -> Iterator[SwitchboardApp]:
     s.phone.audio = "null"
     s.contactcenter.backend = "sip_presence"
     s.contactcenter.colleagues = [f"Bea={BEA}", "not a uri"]
-    keyring.set_password(SERVICE, "agenta@127.0.0.1", kamailio.password)
-    switchboard = SwitchboardApp(None, s, history=History(MEMORY))
+    secrets = MemorySecretStore({"agenta@127.0.0.1": kamailio.password})
+    switchboard = build_app(None, s, secrets=secrets, history=History(MEMORY))
     qtbot.addWidget(switchboard.window)
     switchboard.start()
     qtbot.waitUntil(lambda: switchboard.engine_running

@@ -19,11 +19,13 @@ from PySide6.QtWebEngineCore import QWebEngineScript
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
+from app.compose import build_app
 from app.config import Settings
 from app.core.calls import CallState
 from app.core.crm import NewCase, NewContact
 from app.crm.local.store import LocalStore
 from app.paths import Profile
+from tests.fakes.memory_secrets import MemorySecretStore
 from tests.integration.conftest import Sipp, scenario
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
 
@@ -64,7 +66,7 @@ def make_app(qtbot: QtBot, profile: Profile, **crm: Any) -> SwitchboardApp:
     settings.crm.outbox_retry_max_seconds = 1.0
     for key, value in crm.items():
         setattr(settings.crm, key, value)
-    app = SwitchboardApp(profile, settings)
+    app = build_app(profile, settings, secrets=MemorySecretStore())
     app.start(show=True)
     qtbot.waitUntil(lambda: app.engine_running or app.window.problem_banner.isVisible(),
                     timeout=WAIT_MS)

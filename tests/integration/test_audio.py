@@ -17,10 +17,12 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
+from app.compose import build_app
 from app.config import Settings
 from app.core.calls import CallState
 from app.core.tones import Tone
 from app.paths import Profile
+from tests.fakes.memory_secrets import MemorySecretStore
 from tests.integration.conftest import Agent
 from tests.integration.conftest import agent as agent  # the fixture, re-exported here
 from tests.sound_card import (
@@ -83,7 +85,7 @@ def start_app(qtbot: QtBot, apps: list[SwitchboardApp], tmp_path: Path) -> Switc
     settings.audio.microphone = MIC_NAME
     settings.audio.keypad_tones = False
     settings.crm.backend = "local"
-    app = SwitchboardApp(Profile.at(tmp_path / "profile"), settings)
+    app = build_app(Profile.at(tmp_path / "profile"), settings, secrets=MemorySecretStore())
     apps.append(app)
     app.start(show=False)
     qtbot.waitUntil(lambda: app.engine_running or app.window.problem_banner.isVisible(),

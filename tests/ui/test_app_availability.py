@@ -17,30 +17,32 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from PySide6.QtCore import QDateTime, QPoint, Qt
 from PySide6.QtWidgets import QAbstractButton, QRadioButton, QTabWidget
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
+from app.compose import build_app
 from app.config import Settings
 from app.core.availability import Phase
-from app.core.callbacks import CallbackRequest
+from app.core.callbacks import CallbackProcessor, CallbackRequest, HandledStore
 from app.core.calls import CallState
 from app.core.contactcenter import BackendUnavailable
 from app.core.crm import NewContact
 from app.core.history import MEMORY, History
 from app.crm.local.store import LocalStore
 from app.paths import Profile
-from app.secrets import SERVICE
+from app.threads import TaskRunner
 from app.ui.call_panel import CallCard
+from app.ui.callbacks import CallbackList
 from app.ui.queue_dashboard import COL_ACTIVE, COL_LENGTH, COL_NUMBER, QueueDashboard
 from app.ui.status_menu import HIDDEN, StatusMenu
 from app.wiring.availability import ANONYMOUS
-from app.wiring.callbacks import CallbackList, CallbackWiring
+from app.wiring.callbacks import CallbackWiring
 from tests.fakes.ami_server import FakeAmiServer, Member
 from tests.fakes.enreach_api import FakeEnreachApi
+from tests.fakes.memory_secrets import MemorySecretStore
 from tests.integration.conftest import Sipp, scenario
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
 
@@ -85,14 +87,20 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def make_app(qtbot: QtBot, settings: Settings, clock: Clock
+def secrets() -> MemorySecretStore:
+    return MemorySecretStore()
+
+
+@pytest.fixture
+def make_app(qtbot: QtBot, settings: Settings, clock: Clock, secrets: MemorySecretStore
              ) -> Iterator[Callable[..., SwitchboardApp]]:
     """Start the real app; pjsua2 has one Endpoint per process, so it is always stopped."""
     made: list[SwitchboardApp] = []
 
     def make(profile: Profile | None = None, **kw: Any) -> SwitchboardApp:
         assert all(a._stopped for a in made), "one engine per process at a time"
-        app = SwitchboardApp(profile, settings, history=History(MEMORY), clock=clock, **kw)
+        app = build_app(profile, settings, secrets=secrets, history=History(MEMORY),
+                        clock=clock, **kw)
         made.append(app)
         qtbot.addWidget(app.window)
         app.start()
@@ -310,7 +318,7 @@ def test_scheduled_availability_switches_by_itself_and_ends(
         qtbot: QtBot, make_app: Callable[..., SwitchboardApp], clock: Clock) -> None:
     app = make_app()
     menu = menu_of(app)
-    toggle = app.availability.schedule_toggle
+    toggle = app.availability.panel.schedule_toggle
     assert not menu.upcoming_box.isVisible()
     click(qtbot, toggle)  # unfold the schedule
     assert menu.upcoming_box.isVisible()
@@ -343,12 +351,13 @@ def ami_server() -> Iterator[FakeAmiServer]:
 
 
 @pytest.fixture
-def ami_settings(settings: Settings, ami_server: FakeAmiServer) -> Settings:
+def ami_settings(settings: Settings, ami_server: FakeAmiServer,
+                 secrets: MemorySecretStore) -> Settings:
     cc = settings.contactcenter
     cc.backend, cc.host, cc.port = "asterisk_ami", "127.0.0.1", ami_server.port
     cc.user, cc.keyring_key, cc.poll_seconds = "switchboard", "ami", 3600
     cc.queue_numbers = ["Sales=+35810100"]
-    keyring.set_password(SERVICE, "ami", "s3cret")
+    secrets.set("ami", "s3cret")
     return settings
 
 
@@ -470,7 +479,8 @@ def enreach_api() -> Iterator[FakeEnreachApi]:
 
 def test_callback_request_becomes_a_case_and_is_dialled_back_with_one_click(
         qtbot: QtBot, make_app: Callable[..., SwitchboardApp], settings: Settings,
-        enreach_api: FakeEnreachApi, sipp: Callable[..., Sipp], tmp_path: Path) -> None:
+        enreach_api: FakeEnreachApi, sipp: Callable[..., Sipp], tmp_path: Path,
+        secrets: MemorySecretStore) -> None:
     profile = Profile.at(tmp_path / "profile").ensure()
     crm = LocalStore(profile.db_path("crm"), region="FI")
     contact = crm.create_contact(NewContact("Maija", "Meikäläinen",
@@ -480,7 +490,7 @@ def test_callback_request_becomes_a_case_and_is_dialled_back_with_one_click(
     cc = settings.contactcenter
     cc.backend, cc.user, cc.keyring_key = "enreach", enreach_api.user, "enreach"
     cc.discovery_url, cc.poll_seconds = enreach_api.base, 0.2
-    keyring.set_password(SERVICE, "enreach", enreach_api.secret)
+    secrets.set("enreach", enreach_api.secret)
     app = make_app(profile)
     dash = app.window.queues_area.findChild(QueueDashboard)
     assert dash is not None
@@ -527,7 +537,11 @@ def test_a_request_the_phone_system_could_not_close_is_closed_on_a_later_round(
             raise BackendUnavailable("phone system restarting")
         closed.append((request_id, note))
 
-    wiring = CallbackWiring(settings, profile, close, lambda _n: None, retry_ms=50)
+    crm = LocalStore(profile.db_path("crm"))
+    handled = HandledStore(profile.db_path("callbacks"))
+    tasks = TaskRunner()
+    wiring = CallbackWiring(CallbackList(), CallbackProcessor(crm, close, handled), tasks,
+                            dial=lambda _n: None, retry_ms=50)
     qtbot.addWidget(wiring.widget)
     request = CallbackRequest("cb-1", "Sales",
                               datetime(2026, 3, 2, 10, 15, tzinfo=timezone.utc), "+358401234567")
@@ -536,6 +550,7 @@ def test_a_request_the_phone_system_could_not_close_is_closed_on_a_later_round(
     qtbot.waitUntil(lambda: closed == [("cb-1", "Case 1 created in CRM")], timeout=WAIT_MS)
     qtbot.waitUntil(lambda: "Case 1 in the CRM" in label.text(), timeout=WAIT_MS)
     wiring.stop()
-    crm = LocalStore(profile.db_path("crm"))
+    tasks.shutdown(5)
+    handled.close()
     assert crm.counts()["cases"] == 1  # created once, closed on the second round
     crm.close()

@@ -10,10 +10,10 @@
   brings it back, and Quit in the tray menu ends `run_app` with 0.
 
 In-process (offscreen, no tray; the engine is tests.ui.test_main_window's ScriptedEngine):
-DesktopWiring between a real Desktop and SwitchboardApp — toast Answer reaches the engine,
-a caller giving up counts as missed, the tray's status menu sets the availability, a
-link that arrives before the engine runs is dialled once it does, and closing the window
-without a tray quits.
+DesktopWiring (app.compose.build_desktop) between a real Desktop and the app — toast
+Answer reaches the engine, a caller giving up counts as missed, the tray's status menu
+sets the availability, a link that arrives before the engine runs is dialled once it
+does, and closing the window without a tray quits.
 
 The app runs as a subprocess and the tests wait on its JSON log lines (and, for the Xvfb
 part, on the lines a small driver prints after looking at the widgets in the same process
@@ -37,10 +37,10 @@ from pytestqt.qtbot import QtBot
 
 from app import config
 from app.application import EngineStartFinished, SwitchboardApp
+from app.compose import build_app, build_desktop
 from app.core.history import MEMORY, History
-from app.desktop.integration import Desktop
 from app.i18n import catalogue
-from app.wiring.desktop import DesktopWiring, show_missed_calls
+from app.wiring.desktop import DesktopWiring
 from tests.app_process import (
     NUMBER,
     REPO,
@@ -54,6 +54,7 @@ from tests.app_process import (
 from tests.app_process import (
     processes as processes,  # the fixture, re-exported here
 )
+from tests.fakes.memory_secrets import MemorySecretStore
 from tests.integration.conftest import Sipp, free_port, scenario
 from tests.integration.conftest import _wait_udp_bound as wait_udp_bound
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
@@ -151,14 +152,13 @@ args = json.loads(sys.argv[1])
 from app import config, logs
 from app.desktop.launch import LinkAwareApplication
 from app.paths import Profile
-from app.wiring.desktop import DesktopWiring, show_missed_calls
 from app.ui.screenpop import register_schemes
 
 register_schemes()
 qapp = LinkAwareApplication([sys.argv[0]])
 from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QMenu, QSystemTrayIcon, QWidget
-from app.application import run_app
+from app.compose import run_app
 from app.desktop.notifications import IncomingCallToast
 from app.ui.main_window import MainWindow
 
@@ -307,18 +307,11 @@ def test_ringing_toast_missed_call_close_to_tray_and_screenshot(
 @pytest.fixture
 def wired(qtbot: QtBot) -> Iterator[tuple[SwitchboardApp, DesktopWiring, list[str]]]:
     quits: list[str] = []
-    app = SwitchboardApp(None, config.Settings(), history=History(MEMORY),
-                         engine_factory=lambda sip, **kw: ScriptedEngine(sip, **kw))
+    app = build_app(None, config.Settings(), secrets=MemorySecretStore(),
+                    history=History(MEMORY),
+                    engine_factory=lambda sip, **kw: ScriptedEngine(sip, **kw))
     qtbot.addWidget(app.window)
-    availability = app.availability
-    wiring = DesktopWiring(
-        Desktop(app.window, parent=app), app.window, app.session,
-        dial=app.dial_when_running, statuses=[s.name for s in availability.availability.statuses],
-        request_status=availability.request_status,
-        show_missed=lambda: show_missed_calls(app.window), quit=lambda: quits.append("quit"),
-        parent=app)
-    availability.changed.connect(wiring.show_availability)
-    wiring.show_availability(availability.availability.current)
+    wiring = build_desktop(app, quit=lambda: quits.append("quit"))
     app.window.show()
     assert wiring.start() is not None  # offscreen: no tray, said once
     app.start()

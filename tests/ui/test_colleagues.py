@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.core.contactcenter import parse_colleagues
 from app.ui.colleagues import AVAILABLE, BUSY, UNKNOWN, ColleagueList
-from app.wiring.colleagues import parse_colleagues
 
 BEA, CARL = "sip:bea@pbx.example.com", "sip:carl@pbx.example.com;transport=tcp"
 

@@ -22,10 +22,12 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QGroupBox, QLabel, 
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
+from app.compose import build_app
 from app.config import Settings, SipSettings
 from app.core.history import MEMORY, History
 from app.desktop.notifications import IncomingCallToast
 from app.i18n import catalogue, install_translator, remove_translators, resolve_language
+from tests.fakes.memory_secrets import MemorySecretStore
 from tests.ui.test_main_window import ScriptedEngine
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,7 +116,8 @@ def make_app(qtbot: QtBot) -> Iterator[Callable[[], SwitchboardApp]]:
         def factory(sip: SipSettings, **kw: Any) -> ScriptedEngine:
             return ScriptedEngine(sip, **kw)
 
-        app = SwitchboardApp(None, Settings(), engine_factory=factory, history=History(MEMORY))
+        app = build_app(None, Settings(), secrets=MemorySecretStore(), engine_factory=factory,
+                        history=History(MEMORY))
         qtbot.addWidget(app.window)
         made.append(app)
         app.start()

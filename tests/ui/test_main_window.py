@@ -2,22 +2,22 @@
 
 The engine is replaced by `ScriptedEngine`, a stand-in for our own Engine interface
 (app/telephony/engine.py): it records commands and answers them with the events a real
-engine would send, posted through the real EngineBridge.
+engine would send, posted through the real GuiPoster (app/threads.py).
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QThread
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
+from app.compose import build_app
 from app.config import Settings, SipSettings
 from app.core.calls import (
     CallState,
@@ -32,9 +32,9 @@ from app.core.calls import (
     RegistrationState,
 )
 from app.core.history import MEMORY, History
-from app.ui.bridge import EngineBridge
 from app.ui.call_panel import CallCard
 from app.ui.main_window import MainWindow
+from tests.fakes.memory_secrets import MemorySecretStore
 
 
 class ScriptedEngine:
@@ -124,7 +124,8 @@ def make_app(qtbot: QtBot, settings: Settings) -> Iterator[Callable[..., Switchb
             engine.start_error = start_error
             return engine
 
-        app = SwitchboardApp(None, settings, engine_factory=factory, history=History(MEMORY))
+        app = build_app(None, settings, secrets=MemorySecretStore(), engine_factory=factory,
+                        history=History(MEMORY))
         qtbot.addWidget(app.window)
         made.append(app)
         app.start()
@@ -384,31 +385,3 @@ def test_engine_start_failure_is_shown_not_raised(
     assert not app.engine_running
     app.shutdown()
     assert app.engine.stopped  # type: ignore[attr-defined]
-
-
-def test_bridge_delivers_on_the_gui_thread(qtbot: QtBot) -> None:
-    bridge = EngineBridge()
-    got: list[tuple[object, bool]] = []
-    gui = QThread.currentThread()
-    bridge.event_received.connect(lambda ev: got.append((ev, QThread.currentThread() is gui)))
-    worker = threading.Thread(target=lambda: [bridge.post(i) for i in range(50)])
-    worker.start()
-    worker.join()
-    assert got == []  # nothing runs on the engine thread
-    qtbot.waitUntil(lambda: len(got) == 50)
-    assert got == [(i, True) for i in range(50)]
-    bridge.close()
-    bridge.post("late")
-    qtbot.wait(20)
-    assert len(got) == 50
-
-
-def test_thousands_of_emits_do_not_exhaust_true(qtbot: QtBot) -> None:
-    # PySide6 6.12.0 on Python 3.11 drops a reference to True per emit(); without the
-    # guard in app/ui/bridge.py this aborts the interpreter (bool_dealloc).
-    import sys
-
-    bridge = EngineBridge()
-    for i in range(5000):
-        bridge.event_received.emit(i)
-    assert sys.getrefcount(True) > 1000

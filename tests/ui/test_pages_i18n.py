@@ -1,7 +1,7 @@
 """The built-in CRM's pages in Finnish: every word of pages.py through the Qt catalogue.
 
 The pages are rendered by the pure `pages.render` with the same translate function the
-app wires in (`app.wiring.crm.translate_page`) and a real LocalStore on a temporary file.
+app wires in (`app.compose.translate_page`) and a real LocalStore on a temporary file.
 A Finnish page must contain no English text that the catalogue translates, and a
 translation is escaped like data (it could contain `<` or `&`).
 """
@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from app.compose import translate_page
 from app.core.crm import CallActivity, NewAccount, NewCase, NewContact, NewLead
 from app.crm.local import pages
 from app.crm.local.store import LocalStore
 from app.i18n import catalogue, install_translator, remove_translators
-from app.wiring.crm import translate_page
 from tests.ui.test_i18n import HAS_LUPDATE, _update_script, messages
 
 CONTEXT = pages.TRANSLATION_CONTEXT

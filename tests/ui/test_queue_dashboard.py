@@ -10,12 +10,12 @@ from pytestqt.qtbot import QtBot
 
 from app.contactcenter.asterisk_ami import AmiContactCenter
 from app.contactcenter.enreach import EnreachContactCenter
-from app.core.contactcenter import BackendState, BackendStatus, QueueStatus
+from app.core.contactcenter import BackendState, BackendStatus, ContactCenter, QueueStatus
+from app.threads import GuiPoster
 from app.ui.queue_dashboard import (
     COL_ACTIVE,
     COL_LENGTH,
     COL_WAIT,
-    ContactCenterBridge,
     QueueDashboard,
 )
 from tests.fakes.ami_server import FakeAmiServer
@@ -36,6 +36,16 @@ def tick_active(dash: QueueDashboard, name: str, on: bool) -> None:
     row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == name)
     state = Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
     model.setData(model.index(row, COL_ACTIVE), state.value, Qt.ItemDataRole.CheckStateRole)
+
+
+def follow(dash: QueueDashboard, backend: ContactCenter) -> GuiPoster:
+    """What app/wiring/contactcenter.py does for the dashboard: events across, first state."""
+    poster = GuiPoster(dash)
+    poster.received.connect(dash.on_event)
+    backend.add_listener(poster.post)
+    dash.show_status(backend.status)
+    dash.show_queues(backend.queues())
+    return poster
 
 
 @pytest.fixture
@@ -60,8 +70,7 @@ def ami(ami_server: FakeAmiServer, dash: QueueDashboard) -> Iterator[AmiContactC
     backend = AmiContactCenter("127.0.0.1", ami_server.port, "switchboard", "s3cret", ME,
                                queue_numbers={"Sales": "+35810100"}, poll_seconds=3600,
                                backoff_first=0.02, backoff_max=0.1)
-    bridge = ContactCenterBridge(dash)
-    dash.attach(backend, bridge)
+    follow(dash, backend)
     dash.join_requested.connect(backend.join)
     dash.leave_requested.connect(backend.leave)
     backend.connect()
@@ -112,7 +121,7 @@ def test_banner_when_backend_goes_away_and_returns(qtbot: QtBot, dash: QueueDash
 def test_banner_for_refused_credentials(qtbot: QtBot, dash: QueueDashboard,
                                         ami_server: FakeAmiServer) -> None:
     backend = AmiContactCenter("127.0.0.1", ami_server.port, "switchboard", "wrong", ME)
-    dash.attach(backend, ContactCenterBridge(dash))
+    follow(dash, backend)
     backend.connect()
     try:
         qtbot.waitUntil(lambda: "refused our sign-in" in dash.banner.text())
@@ -129,7 +138,7 @@ def test_enreach_drives_the_dashboard(qtbot: QtBot, dash: QueueDashboard) -> Non
     api.start()
     backend = EnreachContactCenter(api.user, api.secret, discovery_url=api.base,
                                    poll_seconds=0.05, timeout=2)
-    dash.attach(backend, ContactCenterBridge(dash))
+    follow(dash, backend)
     backend.connect()
     try:
         qtbot.waitUntil(lambda: dash.model.rowCount() == 1)

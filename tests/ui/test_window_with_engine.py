@@ -17,10 +17,12 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
+from app.compose import build_app
 from app.config import Settings
 from app.core.calls import CallState
 from app.core.history import MEMORY, History
 from app.ui.call_panel import CallCard
+from tests.fakes.memory_secrets import MemorySecretStore
 from tests.integration.conftest import Sipp, scenario
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
 
@@ -39,7 +41,7 @@ def real_app(qtbot: QtBot) -> Iterator[SwitchboardApp]:
     sip.mode, sip.username, sip.listen_address, sip.port = "direct", "agent", "127.0.0.1", 0
     sip.srtp = "disabled"
     settings.phone.audio = "null"
-    app = SwitchboardApp(None, settings, history=History(MEMORY))
+    app = build_app(None, settings, secrets=MemorySecretStore(), history=History(MEMORY))
     qtbot.addWidget(app.window)
     app.start()
     try:

@@ -248,7 +248,7 @@ def test_unknown_status_is_an_error(av: Availability) -> None:
         av.set_status("Asleep", T0)
 
 
-# --- keeping the phone system in step (app.contactcenter.sync) --------------------------------
+# --- keeping the phone system in step (app.core.availability_sync) --------------------------------
 
 class RecordingBackend:
     def __init__(self) -> None:
@@ -259,7 +259,7 @@ class RecordingBackend:
 
 
 def test_sync_sends_each_meaningful_change_once(av: Availability) -> None:
-    from app.contactcenter.sync import AvailabilitySync
+    from app.core.availability_sync import AvailabilitySync
 
     backend = RecordingBackend()
     sync = AvailabilitySync(backend)  # type: ignore[arg-type]
@@ -282,7 +282,7 @@ def test_sync_sends_each_meaningful_change_once(av: Availability) -> None:
 
 
 def test_remote_change_is_applied_by_backend_and_not_echoed(av: Availability) -> None:
-    from app.contactcenter.sync import AvailabilitySync
+    from app.core.availability_sync import AvailabilitySync
     from app.core.contactcenter import RemoteAvailabilityChanged
 
     backend = RecordingBackend()

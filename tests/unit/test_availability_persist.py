@@ -15,8 +15,8 @@ import pytest
 from app.config import AvailabilitySettings
 from app.core.availability import Actor, Availability, Phase
 from app.core.availability_state import SavedStateError, dump_state, load_state
+from app.core.availability_store import AvailabilityStore
 from app.core.calls import CallOffer
-from app.wiring.availability_store import AvailabilityStore
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 

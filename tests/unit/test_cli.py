@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from app import cli, secrets
-from app.config import SipSettings
+from app import cli
+from app.secrets import KeyringSecretStore, SecretStore
 from tests.fakes.memory_keyring import MemoryKeyring
+from tests.fakes.memory_secrets import MemorySecretStore
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
+def run(capsys: pytest.CaptureFixture[str], *args: str,
+        secrets: SecretStore | None = None) -> tuple[int, str, str]:
+    code = cli.main(list(args), secrets=secrets or MemorySecretStore())
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -67,35 +69,15 @@ def test_doctor_names_a_bad_config_key(tmp_path: Path,
 
 
 def test_set_password_goes_to_the_keyring_only(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        memory_keyring: MemoryKeyring) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "config.toml").write_text(
         "[sip]\nusername = 'agent7'\nserver = 'pbx.example.com:5060'\n", encoding="utf-8")
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pw\n"))
-    code, out, _ = run(capsys, "--profile", str(tmp_path), "set-password", "--stdin")
+    memory_keyring = MemoryKeyring()
+    code, out, _ = run(capsys, "--profile", str(tmp_path), "set-password", "--stdin",
+                       secrets=KeyringSecretStore(memory_keyring))
     assert code == 0 and "agent7@pbx.example.com" in out
     assert memory_keyring.get_password("switchboard", "agent7@pbx.example.com") == "s3cret-pw"
     on_disk = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
     assert b"s3cret-pw" not in on_disk
-
-
-def test_a_plain_text_keyring_is_refused() -> None:
-    import keyring
-
-    class PlaintextKeyring(MemoryKeyring):  # the shape of keyrings.alt's fallback
-        pass
-
-    keyring.set_keyring(PlaintextKeyring())
-    with pytest.raises(secrets.SecretStoreUnavailable, match="never saves passwords"):
-        secrets.set_password("agent@pbx", "pw")
-
-
-def test_no_keyring_backend_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
-    import keyring
-    from keyring.backends import fail
-
-    keyring.set_keyring(fail.Keyring())
-    with pytest.raises(secrets.SecretStoreUnavailable, match=r"keyrings\.alt"):
-        secrets.set_password("agent@pbx", "pw")
-    with pytest.raises(secrets.SecretStoreUnavailable, match="never saves passwords"):
-        secrets.get_sip_password(SipSettings(username="agent", server="pbx"))

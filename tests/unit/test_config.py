@@ -216,7 +216,7 @@ def test_save_section_never_overwrites_a_file_it_cannot_read(tmp_path: Path) -> 
 
 @pytest.mark.xfail(raises=UnicodeDecodeError,
                    reason="bug: save_section raises on a file that is not UTF-8, and the "
-                   "audio page's save callback (app/application.py) does not catch it: the "
+                   "audio page's save callback (app/compose.py) does not catch it: the "
                    "choice is applied but silently not saved (reported in issue 8)")
 def test_save_section_of_a_file_that_is_not_utf8_raises_nothing(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"

@@ -1,7 +1,8 @@
 """The layer rules of DESIGN.md, checked by reading every module's imports with `ast`.
 
 Core knows no Qt, SIP stack, HTTP or adapter; adapters (crm/, telephony/, contactcenter/)
-know neither each other nor the UI; the UI knows no backend. Imports inside functions and
+know neither each other nor the UI; the UI knows no backend; wiring names no backend (the
+composition root, app/compose.py, builds them). Imports inside functions and
 under `if TYPE_CHECKING:` count too: they are arrows all the same.
 """
 
@@ -34,7 +35,11 @@ RULES = (
     *(Rule(adapter, (*(a for a in ADAPTERS if a != adapter), "app.ui"),
            "an adapter knows neither the other adapters nor the UI")
       for adapter in ADAPTERS),
-    Rule("app.ui", ADAPTERS, "widgets show state and emit intents; they know no backend"),
+    Rule("app.ui", (*ADAPTERS, "app.wiring", "app.compose"),
+         "widgets show state and emit intents; they know no backend"),
+    Rule("app.wiring", (*ADAPTERS, "app.compose", "app.secrets"),
+         "wiring connects finished objects typed by core's ports; app/compose.py builds "
+         "and chooses the backends"),
 )
 
 
@@ -144,6 +149,12 @@ def test_ui_importing_a_backend_is_reported() -> None:
 
 def test_a_name_that_only_starts_like_a_forbidden_package_is_allowed() -> None:
     assert check_module("import requests_toolbelt\nimport app.crmish\n", "app.core.ok") == []
+
+
+def test_wiring_importing_a_backend_is_reported() -> None:
+    bad = "from app.crm.local.store import LocalStore\n"
+    assert [v.imported for v in check_module(bad, "app.wiring.bad")] == [
+        "app.crm.local.store", "app.crm.local.store.LocalStore"]
 
 
 def test_an_adapter_may_import_itself_and_core() -> None:

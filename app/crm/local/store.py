@@ -87,9 +87,9 @@ class LocalStore:
         mode = "rwc" if self._create else "rw"
         uri = f"{self.path.resolve().as_uri()}?mode={mode}"
         try:
+            timeout_ms = getattr(self._local, "busy_timeout_ms", self._busy_timeout_ms)
             conn = sqlite3.connect(uri, uri=True, isolation_level=None,
-                                   check_same_thread=False,
-                                   timeout=self._busy_timeout_ms / 1000)
+                                   check_same_thread=False, timeout=timeout_ms / 1000)
         except sqlite3.OperationalError as exc:
             if not self.path.exists():
                 raise CrmUnavailable(f"The built-in CRM database {self.path} is missing. "
@@ -106,6 +106,17 @@ class LocalStore:
                 self._migrated = True
             self._connections.append(conn)
         return conn
+
+    def wait_briefly_on_this_thread(self, busy_timeout_ms: int) -> None:
+        """This thread's connection waits at most `busy_timeout_ms` for a lock.
+
+        For the page renderer, which runs on the GUI thread: it must never wait long for
+        a writer, while the workers keep the store's longer wait.
+        """
+        self._local.busy_timeout_ms = busy_timeout_ms
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -147,6 +158,18 @@ class LocalStore:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @classmethod
+    def create_if_missing(cls, path: Path, region: str) -> None:
+        """First run: an empty built-in CRM file. Raises CrmError when it cannot be made.
+
+        The running app opens the CRM with `create=False`, so a file that vanishes later
+        is reported rather than silently replaced by an empty one.
+        """
+        if path.exists():
+            return
+        with cls(path, region=region) as first:
+            first.counts()
 
     def close(self) -> None:
         with self._lock:

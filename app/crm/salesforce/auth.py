@@ -21,7 +21,6 @@ Rules kept here, each for a reason:
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -31,47 +30,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-import keyring
-import keyring.errors
 import requests
 
-from app import secrets as app_secrets
 from app.core.crm import CrmError
 from app.crm.salesforce.errors import SalesforceUnavailable, SignInRequired
+from app.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
 SCOPES = "api refresh_token web"
 CALLBACK_PATH = "/callback"
 NETWORK_BACKOFF = 30.0  # seconds; the token endpoint was unreachable
-
-
-class SecretStore(Protocol):
-    """Where the refresh token is kept (get/set/delete by key)."""
-
-    def get(self, key: str) -> str | None: ...
-
-    def set(self, key: str, value: str) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-
-class KeyringSecretStore:
-    """The production SecretStore: the system keyring, under Switchboard's service name."""
-
-    def get(self, key: str) -> str | None:
-        return app_secrets.get_password(key)
-
-    def set(self, key: str, value: str) -> None:
-        app_secrets.set_password(key, value)
-
-    def delete(self, key: str) -> None:
-        # Nothing stored means already signed out.
-        with contextlib.suppress(keyring.errors.PasswordDeleteError):
-            keyring.delete_password(app_secrets.SERVICE, key)
 
 
 @dataclass(frozen=True)

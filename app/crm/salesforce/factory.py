@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.config import SalesforceSettings
-from app.crm.salesforce.auth import SalesforceAuth, SecretStore
+from app.crm.salesforce.auth import SalesforceAuth
 from app.crm.salesforce.backend import SalesforceBackend
 from app.crm.salesforce.client import ApiUsage, SalesforceClient, new_http_session
+from app.secrets import SecretStore
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,406 @@
+"""The one composition root: builds every store, backend, pool, widget and audio object once.
+
+`build_app` makes a `SwitchboardApp` for a profile and its settings; `build_desktop` adds
+the tray, toasts and links; `run_app` is the whole program. Everything else receives
+finished objects: the wiring modules (app/wiring/) only connect them. Choices made here
+and nowhere else: which CRM backend (`crm.backend`) and on which task lane it runs, which
+contact-centre backend (`contactcenter.backend`), whether there is sound (`phone.audio`),
+and where each file lives in the profile. Secrets come from the `SecretStore` passed in
+(the system keyring in `run_app`).
+
+The order of `session.subscribe` calls is the order listeners hear a call: the window,
+sound, availability, the phone system, the CRM, then the desktop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtWidgets import QApplication
+
+from app import config
+from app.application import Closable, EngineFactory, EngineLike, SwitchboardApp
+from app.config import ConfigProblem, Settings, SipSettings
+from app.core.availability import Availability
+from app.core.availability_store import FILE_NAME, AvailabilityStore
+from app.core.calls import RingPolicy
+from app.core.crm import CrmBackend, CrmError
+from app.core.crm_call import CrmCallTracker
+from app.core.history import MEMORY, History, HistoryError
+from app.core.outbox import Outbox
+from app.core.phone import PhoneSession
+from app.core.workflows import Workflow
+from app.paths import Profile
+from app.secrets import KeyringSecretStore, SecretStore, SecretStoreUnavailable, get_sip_password
+from app.threads import GuiPoster, Lane, TaskRunner
+from app.ui.main_window import MainWindow
+from app.ui.status_menu import StatusMenu
+from app.ui.status_panel import StatusPanel
+from app.wiring.availability import AvailabilityWiring, Clock, utc_now
+from app.wiring.phone import PhoneWiring
+
+if TYPE_CHECKING:
+    from app.audio.controller import AudioController
+    from app.crm.local.store import LocalStore
+    from app.desktop.single_instance import SingleInstance
+    from app.wiring.audio import AudioWiring
+    from app.wiring.contactcenter import ContactCenterWiring
+    from app.wiring.crm import CrmWiring
+    from app.wiring.desktop import DesktopWiring
+
+log = logging.getLogger(__name__)
+
+PAGE_BUSY_MS = 200  # the page renderer runs on the GUI thread: never wait long for a lock
+QUEUES_MIN_HEIGHT = 170  # the dashboard's header and three rows, never one squeezed row
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("SwitchboardApp", text)
+
+
+def translate_page(text: str) -> str:
+    """The built-in CRM pages' words in the UI language (looked up on every render)."""
+    from app.crm.local import pages
+
+    return QCoreApplication.translate(pages.TRANSLATION_CONTEXT, text)
+
+
+def _real_engine(sip: SipSettings, **kw: Any) -> EngineLike:
+    from app.telephony.engine import Engine  # pjsua2 loads only when a real phone is wanted
+
+    return Engine(sip, **kw)
+
+
+# -- the CRM backend -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrmChoice:
+    """The CRM backend `crm.backend` names, or why there is none (`problem`)."""
+
+    backend: CrmBackend | None
+    lane: Lane = Lane.DB  # where its calls run: SQLite on the database lane
+    problem: str | None = None
+
+
+def choose_crm(settings: Settings, local: LocalStore | None) -> CrmChoice:
+    """The configured CRM backend. `local` is the built-in CRM's store (None: no profile).
+
+    Salesforce and Dynamics have adapters (app/crm/salesforce, app/crm/dynamics, each with
+    a `factory.build`), but their record pages are not wired into the screen-pop yet, so
+    they are refused with the message users saw before; wiring one means building it
+    here, returning it with `Lane.NETWORK`, and giving the screen-pop its record URLs.
+    """
+    name = settings.crm.backend
+    if name == "local":
+        return CrmChoice(local, Lane.DB)
+    return CrmChoice(None, problem=QCoreApplication.translate(
+        "CrmWiring", "The %s CRM is not supported yet; calls are not looked up or logged.")
+        % name)
+
+
+def _open_local_crm(profile: Profile, settings: Settings, window: MainWindow) -> LocalStore:
+    """The built-in CRM, opened once for lookups, pages, the outbox and callbacks."""
+    from app.crm.local.store import LocalStore
+
+    path, region = profile.db_path("crm"), settings.phone.default_region
+    try:
+        LocalStore.create_if_missing(path, region)
+    except CrmError as exc:
+        window.show_problem(QCoreApplication.translate(
+            "CrmWiring", "The built-in CRM could not be created: %s") % exc)
+    # create=False: a CRM file that vanishes later is reported, not silently replaced.
+    store = LocalStore(path, region=region, create=False)
+    store.wait_briefly_on_this_thread(PAGE_BUSY_MS)  # this thread renders the pages
+    return store
+
+
+def _build_crm(profile: Profile, settings: Settings, backend: CrmBackend, lane: Lane,
+               local: LocalStore, window: MainWindow, session: PhoneSession,
+               tasks: TaskRunner, closables: list[Closable]) -> CrmWiring:
+    from app.crm.local import pages
+    from app.ui.notes import OutboxStatus, ScreenPopPane
+    from app.ui.screenpop import ScreenPopView
+    from app.wiring.crm import CrmWiring
+    from app.wiring.crm_actions import PageActions
+
+    crm = settings.crm
+    outbox = Outbox(profile.db_path("outbox"), retry_min=crm.outbox_retry_min_seconds,
+                    retry_max=crm.outbox_retry_max_seconds,
+                    max_attempts=crm.outbox_max_attempts)
+    closables.append(outbox)
+    tracker = CrmCallTracker(
+        Workflow(crm.workflow), region=settings.phone.default_region,
+        log_missed_calls=crm.log_missed_calls, save_on_case=crm.save_call_info_on_case,
+        case_subject=lambda who: QCoreApplication.translate(
+            "CrmWiring", "Phone call from %s") % who)
+    view = ScreenPopView(lambda p, q: pages.render(p, q, local, translate_page),
+                         storage_dir=profile.cache_dir / "screenpop")
+    pane = ScreenPopPane(view)
+    window.set_screenpop_widget(pane)
+    outbox_status = OutboxStatus()
+    window.statusBar().addPermanentWidget(outbox_status)
+    actions = PageActions(backend, session, window, pane, tracker=tracker, tasks=tasks,
+                          lane=lane)
+    return CrmWiring(backend, outbox, tracker, pane, outbox_status, actions, session,
+                     window, tasks, lane=lane)
+
+
+# -- the phone system's contact-centre side ----------------------------------------------------
+
+
+def _build_contact_center(profile: Profile | None, settings: Settings, engine: EngineLike,
+                          secrets: SecretStore, local: LocalStore | None,
+                          availability: AvailabilityWiring, window: MainWindow,
+                          session: PhoneSession, tasks: TaskRunner,
+                          dial: Callable[[str], None], closables: list[Closable]
+                          ) -> ContactCenterWiring | None:
+    from app.contactcenter.factory import create_contact_center
+    from app.core.callbacks import CallbackProcessor, HandledStore
+    from app.core.contactcenter import ContactCenter, parse_colleagues
+    from app.ui.callbacks import CallbackList
+    from app.ui.colleagues import ColleagueList
+    from app.ui.queue_dashboard import QueueDashboard
+    from app.ui.queue_tabs import QueueTabs
+    from app.wiring.callbacks import CallbackWiring
+    from app.wiring.colleagues import ColleaguesWiring
+    from app.wiring.contactcenter import ContactCenterWiring
+
+    cc = settings.contactcenter
+    try:
+        # Every backend the factory builds implements the ContactCenter protocol.
+        backend = cast(ContactCenter, create_contact_center(
+            cc, settings.sip, engine=engine,  # type: ignore[arg-type]
+            get_secret=secrets.get))
+    except Exception as exc:  # a bad setting or keyring: the phone works without it
+        log.exception("contact-centre backend %s not available", cc.backend)
+        window.show_problem(QCoreApplication.translate(
+            "AvailabilityWiring", "Queues and availability are not linked to the phone "
+            "system: %s") % exc)
+        return None
+    dashboard = QueueDashboard()
+    dashboard.setMinimumHeight(QUEUES_MIN_HEIGHT)
+    tabs = QueueTabs(dashboard)
+    processor = None
+    if profile is not None and local is not None:
+        handled = HandledStore(profile.db_path("callbacks"))
+        closables.append(handled)
+        processor = CallbackProcessor(local, backend.close_callback, handled,
+                                      target=cc.callback_target)
+    callback_list = CallbackList()
+    callbacks = CallbackWiring(callback_list, processor, tasks, dial=dial)
+    tabs.set_callbacks(callback_list)
+    callback_list.count_changed.connect(tabs.show_callback_count)
+    colleagues = None
+    if cc.backend == "sip_presence" and cc.colleagues:
+        colleague_list = ColleagueList()
+        colleagues = ColleaguesWiring(parse_colleagues(cc.colleagues),
+                                      engine, colleague_list, dial)  # type: ignore[arg-type]
+        tabs.add_colleagues(colleague_list)
+    window.set_queues_widget(tabs)
+    return ContactCenterWiring(
+        backend, GuiPoster(), availability, dashboard, session, tasks, callbacks=callbacks,
+        colleagues=colleagues,
+        # SIP presence follows the registration and hears the colleagues' NOTIFYs.
+        engine_events=getattr(backend, "on_engine_event", None))
+
+
+# -- sound -------------------------------------------------------------------------------------
+
+
+def _build_audio(profile: Profile | None, settings: Settings) -> AudioController:
+    from app.audio.controller import AudioController
+    from app.audio.devices import AudioDevices
+    from app.audio.path import AudioPath
+    from app.audio.tones import TonePlayer
+
+    if settings.audio.echo_cancellation == "system":
+        # PulseAudio and PipeWire load their echo canceller for streams of role
+        # "phone"; the client's properties come from this variable, read when Qt
+        # Multimedia first connects (below), so it must be set before.
+        os.environ.setdefault("PULSE_PROP", "media.role=phone filter.want=echo-cancel")
+
+    def save() -> None:
+        if profile is not None:
+            config.save_section(settings, "audio", profile.config_path)
+
+    devices, path, tones = AudioDevices(), AudioPath(), TonePlayer()
+    controller = AudioController(settings.audio, devices, path, tones, save=save)
+    for part in (devices, path, tones):
+        part.setParent(controller)
+    return controller
+
+
+def _wire_audio(controller: AudioController, session: PhoneSession,
+                window: MainWindow) -> AudioWiring:
+    from app.ui.audio_settings import AudioSettingsDialog, AudioSettingsPage
+    from app.wiring.audio import AudioWiring
+
+    dialog = AudioSettingsDialog(AudioSettingsPage(), window)
+    return AudioWiring(controller, session, window, dialog)
+
+
+# -- the app -----------------------------------------------------------------------------------
+
+
+def _open_history(profile: Profile | None, window: MainWindow) -> History:
+    if profile is None:
+        return History(MEMORY)
+    try:
+        return History(profile.db_path("history"))
+    except HistoryError as exc:
+        log.error("call history unavailable: %s", exc)
+        window.show_problem(_tr("Call history is not being saved this session: %s") % exc)
+        return History(MEMORY)
+
+
+def _sip_password(secrets: SecretStore, sip: SipSettings, window: MainWindow) -> str | None:
+    try:
+        return get_sip_password(secrets, sip)
+    except SecretStoreUnavailable as exc:
+        window.show_problem(str(exc))
+        return None
+
+
+def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretStore,
+              engine_factory: EngineFactory = _real_engine,
+              history: History | None = None, policy: RingPolicy | None = None,
+              clock: Clock = utc_now, problems: Sequence[ConfigProblem] = ()
+              ) -> SwitchboardApp:
+    """Build and connect the whole phone (not started: call `start()`).
+
+    `profile` None: nothing on disk (no CRM, no saved availability); for tests.
+    """
+    region = settings.phone.default_region
+    tasks = TaskRunner()
+    poster = GuiPoster()
+    window = MainWindow(region)
+    history = history if history is not None else _open_history(profile, window)
+    closables: list[Closable] = []
+
+    # Availability decides who may ring, so it exists before the engine does; the saved
+    # choice is taken back before anything is shown or pushed.
+    availability = Availability.from_settings(settings.availability, clock(),
+                                              call_waiting=settings.sip.call_waiting)
+    saved = AvailabilityStore(profile.data_dir / FILE_NAME) if profile else None
+    if saved is not None:
+        saved.restore(availability, clock())
+    password = _sip_password(secrets, settings.sip, window)
+    audio = _build_audio(profile, settings) if settings.phone.audio != "null" else None
+    engine = engine_factory(
+        settings.sip, password=password, policy=policy or availability.ring_policy,
+        on_event=poster.post, region=region, audio=audio.path if audio else None,
+        log_sip=settings.log.sip_trace)
+    session = PhoneSession(engine, history, settings)
+
+    phone = PhoneWiring(window, session, history, region=region)
+    # Transfer, consultation, recording, call quality (issue 11): app/wiring/call_features.py
+    from app.wiring.call_features import CallFeaturesWiring, transfer_targets
+    CallFeaturesWiring(window.call_panel, session, targets=transfer_targets(settings),
+                       parent=window)
+    audio_wiring = _wire_audio(audio, session, window) if audio else None
+    panel = StatusPanel(StatusMenu())
+    window.set_status_widget(panel)
+    availability_wiring = AvailabilityWiring(availability, saved, panel, window, session,
+                                             caller_ids=settings.sip.caller_ids, clock=clock)
+
+    local = None
+    if profile is not None and (settings.crm.backend == "local"
+                                or settings.contactcenter.backend != "none"):
+        local = _open_local_crm(profile, settings, window)
+        closables.append(local)
+    contactcenter = None
+    if settings.contactcenter.backend != "none":
+        contactcenter = _build_contact_center(
+            profile, settings, engine, secrets, local, availability_wiring, window, session,
+            tasks, phone.redial, closables)
+    crm = None
+    if profile is not None:  # without a profile there is nowhere to keep a CRM
+        choice = choose_crm(settings, local)
+        if choice.problem is not None:
+            window.show_problem(choice.problem)
+        elif choice.backend is not None and local is not None:
+            crm = _build_crm(profile, settings, choice.backend, choice.lane, local, window,
+                             session, tasks, closables)
+
+    app = SwitchboardApp(profile, settings, window=window, engine=engine, session=session,
+                         history=history, poster=poster, tasks=tasks, phone=phone,
+                         availability=availability_wiring, contactcenter=contactcenter,
+                         crm=crm, audio=audio_wiring, closables=closables)
+    for part in (tasks, poster, phone, audio, audio_wiring, availability_wiring,
+                 contactcenter, crm):
+        if isinstance(part, QObject):
+            part.setParent(app)
+    for problem in problems:
+        window.show_problem(_tr("Setting ignored: %s") % problem)
+    return app
+
+
+def build_desktop(app: SwitchboardApp, *, quit: Callable[[], None],
+                  instance: SingleInstance | None = None) -> DesktopWiring:
+    """The tray, toasts, single instance and links, connected to a built app."""
+    from app.desktop.integration import Desktop
+    from app.wiring.desktop import DesktopWiring, show_missed_calls
+
+    window, availability = app.window, app.availability
+    desktop = DesktopWiring(
+        Desktop(window, instance=instance, region=app.settings.phone.default_region,
+                parent=app),
+        window, app.session, dial=app.dial_when_running,
+        statuses=[s.name for s in availability.availability.statuses],
+        request_status=availability.request_status,
+        show_missed=lambda: show_missed_calls(window), quit=quit, parent=app)
+    availability.changed.connect(desktop.show_availability)
+    desktop.show_availability(availability.availability.current)
+    desktop.desktop.problem.connect(window.show_problem)
+    return desktop
+
+
+def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
+            problems: Sequence[ConfigProblem] = (), dial: str | None = None) -> int:
+    """Run the phone until the agent quits; returns the process exit code.
+
+    `dial`: a link (`tel:`, `sip:`, `callto:`) to call once the engine runs. When another
+    Switchboard already runs on this profile, the start (and `dial`) is handed to it and
+    this returns 0 at once.
+    """
+    from app.application import quit_on_signals
+    from app.core.links import parse_link
+    from app.desktop.launch import LinkAwareApplication, claim_instance
+    from app.i18n import install_translator
+    from app.ui.screenpop import register_schemes
+
+    register_schemes()  # Qt wants custom URL schemes declared before the QApplication
+    qapp = QApplication.instance() or LinkAwareApplication(list(argv))
+    qapp.setApplicationName("Switchboard")
+    qapp.setOrganizationName("Switchboard")
+    profile.ensure()
+    instance = claim_instance(profile.config_dir, ["dial", dial] if dial else [])
+    if instance is None:
+        log.info("handed over to the running Switchboard")
+        return 0
+    install_translator(qapp, settings.ui.language)  # before any widget is built
+    switchboard = build_app(profile, settings, secrets=KeyringSecretStore(),
+                            problems=problems)
+    desktop = build_desktop(switchboard, quit=qapp.quit, instance=instance)
+    switchboard.start(show=not settings.ui.start_hidden)
+    note = desktop.start()
+    if note is not None:
+        switchboard.window.show_problem(note)
+    if dial:
+        switchboard.dial_when_running(parse_link(dial, settings.phone.default_region).value)
+    quit_on_signals(qapp)
+    try:
+        return int(qapp.exec())
+    finally:
+        desktop.shutdown()
+        switchboard.shutdown()
+
+
+__all__ = ["CrmChoice", "build_app", "build_desktop", "choose_crm", "run_app",
+           "translate_page"]

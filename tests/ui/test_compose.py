@@ -1,0 +1,101 @@
+"""The composition root: which CRM backend `crm.backend` gives, secrets from the store passed
+in, every store opened once, and a clean stop. The engine is the ScriptedEngine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.application import SwitchboardApp
+from app.compose import build_app, choose_crm
+from app.config import Settings, SipSettings
+from app.core.history import MEMORY, History
+from app.crm.local.store import LocalStore
+from app.paths import Profile
+from app.threads import Lane
+from tests.fakes.memory_secrets import MemorySecretStore
+from tests.ui.test_main_window import ScriptedEngine
+
+REFUSED = "The {} CRM is not supported yet; calls are not looked up or logged."
+
+
+@pytest.fixture
+def built(qtbot: QtBot) -> Iterator[Callable[..., tuple[SwitchboardApp, dict[str, Any]]]]:
+    made: list[SwitchboardApp] = []
+
+    def build(profile: Profile | None, settings: Settings,
+              secrets: MemorySecretStore | None = None
+              ) -> tuple[SwitchboardApp, dict[str, Any]]:
+        given: dict[str, Any] = {}
+
+        def factory(sip: SipSettings, **kw: Any) -> ScriptedEngine:
+            given.update(kw)
+            return ScriptedEngine(sip, **kw)
+
+        app = build_app(profile, settings, secrets=secrets or MemorySecretStore(),
+                        engine_factory=factory, history=History(MEMORY))
+        qtbot.addWidget(app.window)
+        made.append(app)
+        return app, given
+
+    yield build
+    for app in made:
+        app.shutdown()
+
+
+def test_the_built_in_crm_runs_on_the_database_lane(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "crm.sqlite3")
+    choice = choose_crm(Settings(), store)
+    assert (choice.backend, choice.lane, choice.problem) == (store, Lane.DB, None)
+    store.close()
+
+
+@pytest.mark.parametrize("name", ["salesforce", "dynamics"])
+def test_crms_whose_pages_are_not_wired_yet_are_refused_with_a_message(name: str) -> None:
+    settings = Settings()
+    settings.crm.backend = name
+    choice = choose_crm(settings, None)
+    assert choice.backend is None
+    assert choice.problem == REFUSED.format(name)
+
+
+def test_a_refused_crm_is_shown_and_the_phone_works_without_it(
+        qtbot: QtBot, built: Callable[..., tuple[SwitchboardApp, dict[str, Any]]],
+        tmp_path: Path) -> None:
+    settings = Settings()
+    settings.crm.backend = "salesforce"
+    app, _ = built(Profile.at(tmp_path / "profile").ensure(), settings)
+    assert app.crm is None
+    app.start(show=False)
+    qtbot.waitUntil(lambda: app.engine_running)
+    assert REFUSED.format("salesforce") in app.window.problem_label.text()
+
+
+def test_the_built_in_crm_is_opened_once_and_closed_at_shutdown(
+        qtbot: QtBot, built: Callable[..., tuple[SwitchboardApp, dict[str, Any]]],
+        tmp_path: Path) -> None:
+    profile = Profile.at(tmp_path / "profile").ensure()
+    app, _ = built(profile, Settings())
+    assert app.crm is not None
+    stores = [c for c in app._closables if isinstance(c, LocalStore)]
+    assert stores == [app.crm.backend] == [app.crm.actions.store]
+    assert profile.db_path("crm").exists()  # first run: an empty CRM, made once
+    app.start(show=False)
+    qtbot.waitUntil(lambda: app.engine_running)
+    app.shutdown()
+    assert app.tasks.stopped
+    assert app.engine.stopped  # type: ignore[attr-defined]
+
+
+def test_the_sip_password_comes_from_the_secret_store_passed_in(
+        built: Callable[..., tuple[SwitchboardApp, dict[str, Any]]]) -> None:
+    settings = Settings()
+    sip = settings.sip
+    sip.mode, sip.username, sip.server = "registrar", "agent7", "pbx.example.com"
+    _, given = built(None, settings,
+                     MemorySecretStore({"agent7@pbx.example.com": "s3cret"}))
+    assert given["password"] == "s3cret"  # and the process keyring was never asked
