@@ -116,6 +116,18 @@ class AudioSettings:
 
 
 @dataclass
+class RecordingSettings:
+    auto: str = _opt("off", "Record calls by themselves once answered: `off`, `all` calls, or "
+                     "`queue` calls only. The agent can always start, pause and stop a "
+                     "recording on the call card.", choices=("off", "all", "queue"))
+    retention_days: int = _opt(90, "Delete recordings older than this many days (checked at "
+                               "start and daily); 0 keeps them for ever.", lo=0, hi=36500)
+    announcement: str = _opt("beep", "Played to the far end when a recording starts, where "
+                             "the law asks callers to be told: `beep` (the built-in beep "
+                             "pattern), `none`, or the path of a WAV file (16-bit mono).")
+
+
+@dataclass
 class UiSettings:
     language: str = _opt("system", "UI language.", choices=("system", "en", "fi"))
     start_hidden: bool = _opt(False, "Start in the tray without showing the window.")
@@ -267,6 +279,7 @@ class Settings:
     sip: SipSettings = field(default_factory=SipSettings)
     phone: PhoneSettings = field(default_factory=PhoneSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     log: LogSettings = field(default_factory=LogSettings)
     crm: CrmSettings = field(default_factory=CrmSettings)

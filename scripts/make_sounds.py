@@ -65,6 +65,10 @@ def main() -> None:
     write("demo-caller", tune + silence(1.0))
     for key, pair in DTMF.items():
         write(f"dtmf-{FILE_NAMES.get(key, key.lower())}", tone(pair, 0.12, 0.2))
+    # Played to the far end when a recording starts (recording.announcement = "beep"):
+    # the 1400 Hz of the recorder warning tone long used on US lines (47 CFR 64.501),
+    # three short beeps so it is not mistaken for call waiting (425 Hz).
+    write("recording-beep", (tone((1400,), 0.18, 0.3) + silence(0.12)) * 3)
 
 
 if __name__ == "__main__":

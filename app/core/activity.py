@@ -7,6 +7,7 @@ outbox (app/core/outbox.py) carries the CallLog to the CRM; nothing here does I/
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.core.calls import CallRecord, CallResult, Direction
 from app.core.crm import CallActivity, RecordKind, RecordRef
@@ -93,13 +94,22 @@ def _dedupe(refs: tuple[RecordRef, ...]) -> tuple[RecordRef, ...]:
     return tuple(dict.fromkeys(refs))
 
 
+def recording_url(record: CallRecord) -> str:
+    """The call's recording as a file: link ("" without one). The file is complete when
+    the call ends (the engine closes it first), so the link goes in with the activity."""
+    if not record.recording_path:
+        return ""
+    return Path(record.recording_path).resolve().as_uri()
+
+
 def call_log(record: CallRecord, *, notes: str = "", regarding: tuple[RecordRef, ...] = (),
              display_number: str = "", save_on_case: bool = False,
              queue_wait_seconds: float | None = None) -> CallLog:
     """Build the CallLog; with `save_on_case` and a case among `regarding`, log on the case."""
     activity = build_activity(record, notes=notes, regarding=regarding,
                               display_number=display_number,
-                              queue_wait_seconds=queue_wait_seconds)
+                              queue_wait_seconds=queue_wait_seconds,
+                              recording_url=recording_url(record))
     case = next((r for r in activity.regarding if r.kind is RecordKind.CASE), None)
     if save_on_case and case is not None:
         return CallLog(activity, case_id=case.id)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from app.core.quality import QualityReport, QualitySummary, summarise
+
 
 class Direction(enum.Enum):
     INBOUND = "inbound"
@@ -45,6 +47,15 @@ class TransferState(enum.Enum):
     RINGING = "ringing"  # the target is ringing (18x)
     ACCEPTED = "accepted"  # the target answered (2xx): the customer is theirs now
     FAILED = "failed"  # refused, busy, no answer, or the REFER itself was rejected
+
+
+class RecordingState(enum.Enum):
+    """Where a call's recording is (one recording per call; Stop ends it for good)."""
+
+    RECORDING = "recording"
+    PAUSED = "paused"  # the file goes on with silence, so the timeline is kept
+    STOPPED = "stopped"  # the file is complete
+    FAILED = "failed"  # could not start or write; `error` says why
 
 
 class HangupSide(enum.Enum):
@@ -185,6 +196,21 @@ class TransferRequested:
 
 
 @dataclass(frozen=True)
+class RecordingChanged:
+    """A call's recording started, paused, resumed, stopped or failed.
+
+    `position` is how much of the call the file holds at that moment (seconds), so a
+    pause from 12.4 to 20.0 is silence from 12.4 s to 20.0 s in the file.
+    """
+
+    handle: int
+    state: RecordingState
+    path: str
+    position: float = 0.0
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class RegistrationChanged:
     state: RegistrationState
     sip_code: int = 0
@@ -220,6 +246,8 @@ EngineEvent = (
     | DtmfReceived
     | TransferStatus
     | TransferRequested
+    | RecordingChanged
+    | QualityReport
     | RegistrationChanged
     | PresenceChanged
     | EngineProblem
@@ -299,6 +327,8 @@ class CallRecord:
     hangup_side: HangupSide
     sip_code: int
     sip_reason: str
+    recording_path: str = ""  # the call's stereo WAV (far end left, agent right)
+    quality: QualitySummary | None = None
 
     @property
     def wait_seconds(self) -> float:
@@ -345,6 +375,11 @@ class Call:
     consultation_for: int | None = None  # this call consults about that (held) call
     replaces: int | None = None  # took over this call (INVITE with Replaces)
     replaced_by: int | None = None  # was taken over by this call
+    recording: RecordingState | None = None
+    recording_path: str = ""
+    recording_error: str = ""
+    quality: QualityReport | None = None  # the latest interval
+    quality_reports: list[QualityReport] = field(default_factory=list, repr=False)
 
     @property
     def transferring(self) -> bool:
@@ -438,6 +473,8 @@ class Call:
             hangup_side=self.hangup_side,
             sip_code=self.sip_code,
             sip_reason=self.sip_reason,
+            recording_path=self.recording_path,
+            quality=summarise(self.quality_reports),
         )
 
 
@@ -480,6 +517,10 @@ __all__ = [
     "MediaChanged",
     "OutgoingCallStarted",
     "PresenceChanged",
+    "QualityReport",
+    "QualitySummary",
+    "RecordingChanged",
+    "RecordingState",
     "RegistrationChanged",
     "RegistrationState",
     "RingDecision",

@@ -9,16 +9,19 @@ kept in memory (`pending`) and written by the next successful `add` or `flush`, 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
 from app.core.calls import CallRecord, CallResult, Direction, HangupSide
 from app.core.numbers import try_normalise
+from app.core.quality import QualitySummary
 from app.core.sqlite_schema import NewerSchema, migrate
 
 log = logging.getLogger(__name__)
@@ -47,11 +50,17 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX calls_by_end ON calls (ended_at DESC);
     CREATE INDEX calls_by_digits ON calls (remote_digits);
     """,
+    # Issue 11: the call's recording and its quality figures (JSON of QualitySummary).
+    """
+    ALTER TABLE calls ADD COLUMN recording_path TEXT NOT NULL DEFAULT '';
+    ALTER TABLE calls ADD COLUMN quality TEXT;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _COLUMNS = ("call_id, direction, local_number, remote_number, display_name, queue, "
-            "arrived_at, answered_at, ended_at, result, hangup_side, sip_code, sip_reason")
+            "arrived_at, answered_at, ended_at, result, hangup_side, sip_code, sip_reason, "
+            "recording_path, quality")
 _INSERT_COLUMNS = _COLUMNS.replace("remote_number,", "remote_number, remote_digits,")
 
 
@@ -88,13 +97,24 @@ def _row(record: CallRecord) -> tuple[object, ...]:
         _iso(record.arrived_at),
         _iso(record.answered_at) if record.answered_at else None,
         _iso(record.ended_at), record.result.value, record.hangup_side.value,
-        record.sip_code, record.sip_reason,
+        record.sip_code, record.sip_reason, record.recording_path,
+        json.dumps(asdict(record.quality)) if record.quality is not None else None,
     )
+
+
+def _quality(text: object) -> QualitySummary | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return QualitySummary(**json.loads(text))
+    except (ValueError, TypeError):  # written by another version: not worth failing for
+        log.warning("unreadable call quality %r ignored", text[:80])
+        return None
 
 
 def _record(row: Sequence[object]) -> CallRecord:
     (call_id, direction, local, remote, name, queue, arrived, answered, ended, result,
-     side, code, reason) = row
+     side, code, reason, recording, quality) = row
     return CallRecord(
         call_id=str(call_id), direction=Direction(direction), local_number=str(local),
         remote_number=str(remote), display_name=str(name),
@@ -103,7 +123,8 @@ def _record(row: Sequence[object]) -> CallRecord:
         answered_at=_dt(answered),  # type: ignore[arg-type]
         ended_at=_dt(str(ended)),  # type: ignore[arg-type]
         result=CallResult(result), hangup_side=HangupSide(side), sip_code=int(code),  # type: ignore[call-overload]
-        sip_reason=str(reason),
+        sip_reason=str(reason), recording_path=str(recording or ""),
+        quality=_quality(quality),
     )
 
 
@@ -175,7 +196,7 @@ class History:
                 for record in self.pending:
                     cur = self._db.execute(
                         f"INSERT INTO calls ({_INSERT_COLUMNS}) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(call_id) DO NOTHING",
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(call_id) DO NOTHING",
                         _row(record))
                     if record.call_id == count_for:
                         inserted_wanted = cur.rowcount == 1

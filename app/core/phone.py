@@ -24,7 +24,9 @@ engine's command methods (`CallControl`) and a history store, and it holds the r
   consultation ends without being completed (cancelled, busy, declined, hung up by the
   colleague), the customer is taken off hold unless the agent is on another call;
 - a call that takes over another (INVITE with Replaces: we were consulted and the other
-  agent completed) is answered by the engine; `Call.replaces` / `replaced_by` link them.
+  agent completed) is answered by the engine; `Call.replaces` / `replaced_by` link them;
+- the engine's recording and quality reports land on the call (`Call.recording`,
+  `Call.quality`), and so in its CallRecord (the file, the quality summary).
 
 Listeners are plain callables registered with `subscribe`; a failing listener is logged
 and never stops the others or the session.
@@ -54,6 +56,8 @@ from app.core.calls import (
     MediaChanged,
     OutgoingCallStarted,
     PresenceChanged,
+    QualityReport,
+    RecordingChanged,
     RegistrationChanged,
     TransferRequested,
     TransferState,
@@ -238,6 +242,10 @@ class PhoneSession:
             self._transfer_status(event)
         elif isinstance(event, TransferRequested):
             self._transfer_requested(event)
+        elif isinstance(event, RecordingChanged):
+            self._recording_changed(event)
+        elif isinstance(event, QualityReport):
+            self._quality(event)
         elif isinstance(event, DtmfReceived):
             self._notify(self._on_dtmf, event)
         elif isinstance(event, RegistrationChanged):
@@ -326,6 +334,23 @@ class PhoneSession:
             self._notify(self._on_call_updated, call)
         # The new call is the one the agent is on now, as if dialled.
         self._hold_others(keep=ev.new_handle)
+
+    def _recording_changed(self, ev: RecordingChanged) -> None:
+        call = self._calls.get(ev.handle)
+        if call is None:
+            return
+        call.recording = ev.state
+        call.recording_path = ev.path or call.recording_path
+        call.recording_error = ev.error
+        self._notify(self._on_call_updated, call)
+
+    def _quality(self, ev: QualityReport) -> None:
+        call = self._calls.get(ev.handle)
+        if call is None:
+            return
+        call.quality = ev
+        call.quality_reports.append(ev)
+        self._notify(self._on_call_updated, call)
 
     def _consultation_ended(self, consultation: Call) -> None:
         """The customer comes back off hold when a consultation ends without a transfer."""

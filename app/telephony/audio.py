@@ -154,6 +154,12 @@ class AudioRouter:
         return self._player or self.port or self._null_capture
 
     @property
+    def microphone(self) -> pj.AudioMedia:
+        """What calls hear from us: the capture file, the sound port, or the null device
+        (a call recording takes the agent's side from here)."""
+        return self._capture
+
+    @property
     def _playback(self) -> pj.AudioMedia:
         return self.port or self._null_playback
 

@@ -7,6 +7,7 @@ can take the process down).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from app.core.calls import (
     HangupSide,
     MediaChanged,
     OutgoingCallStarted,
+    RecordingChanged,
+    RecordingState,
     TransferState,
     TransferStatus,
 )
@@ -37,6 +40,7 @@ from app.telephony.mapping import (
     state_for_inv,
     transfer_state,
 )
+from app.telephony.recording import FLUSH_SECONDS, CallRecording
 
 if TYPE_CHECKING:
     from app.telephony.audio import AudioRouter
@@ -66,6 +70,7 @@ class CallHost(Protocol):
     """What a call needs from the engine."""
 
     router: AudioRouter | None
+    clock_rate: int  # the conference bridge's, so recordings are written at it
 
     def emit(self, event: EngineEvent) -> None: ...
 
@@ -128,6 +133,7 @@ class EngineCall(pj.Call):
         self.pending_start: tuple[str, str, str] | None = None
         self._media: MediaChanged | None = None
         self._audio_status = MediaStatus.NONE
+        self.recording: CallRecording | None = None
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -164,6 +170,10 @@ class EngineCall(pj.Call):
                 self.hold_requested and status == MediaStatus.NONE),
             held_remotely=status == MediaStatus.REMOTE_HOLD,
         )
+        if self.recording is not None:
+            # The agent's side of the recording is what the far end hears: nothing while
+            # muted or held.
+            self.recording.set_near_active(not event.muted and not event.held_locally)
         if event != self._media and not self.silent and self.state is not CallState.ENDED:
             self._media = event
             self.host.emit(event)
@@ -179,6 +189,7 @@ class EngineCall(pj.Call):
         new = state_for_inv(info.state, self.outgoing)
         code, reason = int(info.lastStatusCode), str(info.lastReason)
         if new is CallState.ENDED:
+            self.stop_recording()  # the file is complete before the call is reported ended
             if self.state is not CallState.ENDED:
                 side = hangup_side(local_request=self.local_hangup, sip_code=code,
                                    remote_message=_caused_by_remote(prm.e),
@@ -205,6 +216,8 @@ class EngineCall(pj.Call):
             router = self.host.router
             if router is not None:
                 router.connect(self.getAudioMedia(index), muted=self.muted)
+            if self.recording is not None:
+                self.recording.reattach(self.getAudioMedia(index))
         change = held_state(self.state, status)
         if change is not None:
             self._report(change, from_media=True)
@@ -423,6 +436,66 @@ class EngineCall(pj.Call):
         prm.method = (pj.PJSUA_DTMF_METHOD_SIP_INFO if method == "info"
                       else pj.PJSUA_DTMF_METHOD_RFC2833)
         self.sendDtmf(prm)
+
+    # -- recording (see app/telephony/recording.py) ----------------------------------
+
+    def start_recording(self, path: str, announcement: str | None) -> None:
+        if self.recording is not None and self.recording.open:
+            log.info("call %d: already recording", self.handle)
+            return
+        index, status = self._audio_index(self.getInfo())
+        router = self.host.router
+        if index < 0 or status == MediaStatus.NONE or router is None or \
+                self.state not in (CallState.CONNECTED, CallState.HELD):
+            self.host.emit(RecordingChanged(self.handle, RecordingState.FAILED, "", 0.0,
+                                            "the call has no audio to record yet"))
+            return
+        try:
+            recording = CallRecording(self.handle, path, self.host.clock_rate)
+        except OSError as exc:
+            self.host.emit(RecordingChanged(self.handle, RecordingState.FAILED, "", 0.0,
+                                            f"cannot write {path}: {exc.strerror or exc}"))
+            return
+        self.recording = recording
+        recording.set_near_active(not self.muted and status != MediaStatus.LOCAL_HOLD)
+        recording.attach(self.getAudioMedia(index), router.microphone, announcement)
+        log.info("call %d: recording to %s", self.handle, path)
+        self.host.emit(recording.event(RecordingState.RECORDING))
+        self.host.schedule(FLUSH_SECONDS, lambda: self._flush_recording(recording))
+
+    def _flush_recording(self, recording: CallRecording) -> None:
+        if recording is not self.recording or not recording.open:
+            return
+        try:
+            recording.flush()
+        except OSError as exc:  # disk full, folder gone: stop, keep what was written
+            log.warning("call %d: recording failed: %s", self.handle, exc)
+            self.recording = None
+            with contextlib.suppress(OSError):
+                recording.close()
+            self.host.emit(recording.event(RecordingState.FAILED, str(exc)))
+            return
+        self.host.schedule(FLUSH_SECONDS, lambda: self._flush_recording(recording))
+
+    def pause_recording(self, paused: bool) -> None:
+        recording = self.recording
+        if recording is None or not recording.open or recording.paused == paused:
+            return
+        recording.set_paused(paused)
+        self.host.emit(recording.event(RecordingState.PAUSED if paused
+                                       else RecordingState.RECORDING))
+
+    def stop_recording(self) -> None:
+        recording, self.recording = self.recording, None
+        if recording is None or not recording.open:
+            return
+        try:
+            recording.close()
+        except OSError as exc:
+            self.host.emit(recording.event(RecordingState.FAILED, str(exc)))
+            return
+        log.info("call %d: recording complete, %.1f s", self.handle, recording.position)
+        self.host.emit(recording.event(RecordingState.STOPPED))
 
     def media_stats(self) -> MediaStats | None:
         index, status = self._audio_index(self.getInfo())

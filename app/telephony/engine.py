@@ -103,6 +103,7 @@ class Engine:
         self._calls: dict[int, EngineCall] = {}
         self._finished: list[int] = []
         self.router: AudioRouter | None = None
+        self.clock_rate = audio.rate if audio is not None else 8000  # the bridge's
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -214,6 +215,18 @@ class Engine:
             raise ValueError(f"{digits!r} is not a DTMF digit string")
         method = self.settings.dtmf_method
         self._submit(lambda: self._with_call(handle, lambda c: c.send_digits(digits, method)))
+
+    def start_recording(self, handle: int, path: str, announcement: str | None) -> None:
+        """Record the call to a stereo WAV at `path` (far end left, us right); play
+        `announcement` (a WAV) to the far end first. RecordingChanged events follow."""
+        self._submit(lambda: self._with_call(
+            handle, lambda c: c.start_recording(path, announcement)))
+
+    def pause_recording(self, handle: int, paused: bool) -> None:
+        self._submit(lambda: self._with_call(handle, lambda c: c.pause_recording(paused)))
+
+    def stop_recording(self, handle: int) -> None:
+        self._submit(lambda: self._with_call(handle, lambda c: c.stop_recording()))
 
     def set_ring_policy(self, policy: RingPolicy) -> None:
         self._policy = policy  # one attribute store: atomic, read on the engine thread
@@ -346,7 +359,7 @@ class Engine:
         self._ep = ep
         ep.libCreate()
         ep.libInit(endpoint_config(self.settings, log_sip=self._log_sip,
-                                   clock_rate=self._audio.rate if self._audio else 8000))
+                                   clock_rate=self.clock_rate))
         try:
             transport_id, self._local_name = create_transport(ep, self.settings)
         except pj.Error as exc:

@@ -388,6 +388,10 @@ def stop_agent(agent: Agent) -> None:
         except (OSError, subprocess.TimeoutExpired):
             agent.proc.kill()
             agent.proc.wait()
+    for pipe in (agent.proc.stdin, agent.proc.stdout):  # else a ResourceWarning later
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
 
 
 @pytest.fixture
