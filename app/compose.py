@@ -245,6 +245,33 @@ def _wire_audio(controller: AudioController, session: PhoneSession,
     return AudioWiring(controller, session, window, dialog)
 
 
+# -- transfer, recording, call quality (issue 11) ----------------------------------------------
+
+
+def _wire_call_features(profile: Profile | None, settings: Settings, engine: EngineLike,
+                        session: PhoneSession, window: MainWindow,
+                        tasks: TaskRunner) -> QObject:
+    """Recordings live in the profile (none without one); the wiring lives with the window."""
+    import functools
+
+    from app.audio.tones import SOUNDS
+    from app.core.recording import Recordings, announcement_file, prune
+    from app.ui.recording_player import RecordingPlayer
+    from app.wiring.call_features import CallFeaturesWiring, transfer_targets
+
+    rec = settings.recording
+    recordings = None
+    if profile is not None:
+        folder = profile.data_dir / "recordings"
+        recordings = Recordings(engine, session, folder, auto=rec.auto,  # type: ignore[arg-type]
+                                announcement=announcement_file(rec.announcement, SOUNDS))
+    return CallFeaturesWiring(
+        window.call_panel, session, targets=transfer_targets(settings), recordings=recordings,
+        history_view=window.history_view, player=RecordingPlayer(),
+        prune=functools.partial(prune, recordings.folder, rec.retention_days)
+        if recordings is not None else None, tasks=tasks, parent=window)
+
+
 # -- the app -----------------------------------------------------------------------------------
 
 
@@ -300,9 +327,7 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
 
     phone = PhoneWiring(window, session, history, region=region)
     # Transfer, consultation, recording, call quality (issue 11): app/wiring/call_features.py
-    from app.wiring.call_features import CallFeaturesWiring, transfer_targets
-    CallFeaturesWiring(window.call_panel, session, targets=transfer_targets(settings),
-                       parent=window)
+    _wire_call_features(profile, settings, engine, session, window, tasks)
     audio_wiring = _wire_audio(audio, session, window) if audio else None
     panel = StatusPanel(StatusMenu())
     window.set_status_widget(panel)

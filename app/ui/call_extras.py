@@ -2,6 +2,8 @@
 
 Each widget shows what it is given and emits what the agent asks for; CallCard
 (app/ui/call_panel.py) places them and turns their requests into its own intents.
+`QualityBadge` shows the latest MOS estimate with the raw figures on hover; the grade
+and its limits are app.core.quality's.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.calls import Call, CallState, TransferState
+from app.core.calls import Call, CallState, RecordingState, TransferState
+from app.core.quality import QualityReport, grade
 
 
 def button(parent: QWidget, text: str, name: str, role: str, *,
@@ -141,4 +144,95 @@ def transfer_text(call: Call) -> tuple[str, str]:
     return "", ""
 
 
-__all__ = ["TransferBox", "button", "transfer_text"]
+class RecordingBar(QWidget):
+    """Record / Pause / Stop and the recording indicator of one call."""
+
+    record_clicked = Signal()
+    pause_clicked = Signal(bool)  # True: pause, False: resume
+    stop_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recording_bar")
+        self.state: RecordingState | None = None
+        self.indicator = QLabel(self)
+        self.indicator.setObjectName("recording_indicator")
+        self.indicator.setTextFormat(Qt.TextFormat.PlainText)
+        self.indicator.setWordWrap(True)
+        self.record_button = button(self, self.tr("Record"), "record_button", "plain")
+        self.pause_button = button(self, self.tr("Pause recording"), "recording_pause_button",
+                                   "toggle", checkable=True)
+        self.stop_button = button(self, self.tr("Stop recording"), "recording_stop_button",
+                                  "plain")
+        self.record_button.clicked.connect(self.record_clicked)
+        self.pause_button.clicked.connect(self._pause_clicked)
+        self.stop_button.clicked.connect(self.stop_clicked)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.indicator, 1)
+        row.addWidget(self.record_button)
+        row.addWidget(self.pause_button)
+        row.addWidget(self.stop_button)
+
+    def show_state(self, state: RecordingState | None, *, can_record: bool,
+                   error: str = "") -> None:
+        self.state = state
+        recording = state in (RecordingState.RECORDING, RecordingState.PAUSED)
+        self.record_button.setVisible(can_record and state in (None, RecordingState.FAILED))
+        self.pause_button.setVisible(recording)
+        self.stop_button.setVisible(recording)
+        self.pause_button.setChecked(state is RecordingState.PAUSED)
+        self.pause_button.setText(self.tr("Resume recording") if state is
+                                  RecordingState.PAUSED else self.tr("Pause recording"))
+        text = {RecordingState.RECORDING: self.tr("● Recording"),
+                RecordingState.PAUSED: self.tr("❚❚ Recording paused"),
+                RecordingState.STOPPED: self.tr("Recorded"),
+                RecordingState.FAILED: self.tr("Recording failed: %s") % error}.get(
+                    state, "") if state is not None else ""
+        self.indicator.setText(text)
+        self.indicator.setProperty("state", state.value if state is not None else "")
+        self.indicator.style().unpolish(self.indicator)
+        self.indicator.style().polish(self.indicator)
+        self.setVisible(can_record or state is not None)
+
+    def show_error(self, message: str) -> None:
+        self.indicator.setText(message)
+        self.indicator.setProperty("state", "failed")
+        self.indicator.style().unpolish(self.indicator)
+        self.indicator.style().polish(self.indicator)
+
+    @Slot(bool)
+    def _pause_clicked(self, checked: bool) -> None:
+        paused = self.state is RecordingState.PAUSED
+        self.pause_button.setChecked(paused)  # follows the call, not the click
+        self.pause_clicked.emit(not paused)
+
+
+class QualityBadge(QLabel):
+    """"MOS 4.4" in the grade's colour; the raw figures on hover."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("quality_badge")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.hide()
+
+    def show_report(self, report: QualityReport | None) -> None:
+        if report is None:
+            self.hide()
+            return
+        self.setText(self.tr("MOS %.1f") % report.mos)
+        self.setProperty("grade", grade(report.mos).value)
+        self.setToolTip(self.tr(
+            "Estimated call quality (E-model, 1–4.5): %.2f\n"
+            "Packets lost: %.1f %% received, %.1f %% sent (far end's report)\n"
+            "Jitter: %.1f ms\nRound trip: %s\nCodec: %s") % (
+            report.mos, report.loss_percent, report.tx_loss_percent, report.jitter_ms,
+            f"{report.rtt_ms:.0f} ms" if report.rtt_ms > 0 else self.tr("not measured yet"),
+            report.codec))
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.show()
+
+
+__all__ = ["QualityBadge", "RecordingBar", "TransferBox", "button", "transfer_text"]

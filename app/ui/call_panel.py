@@ -5,7 +5,9 @@ in progress shows Hang up, Mute, Hold and a keypad for DTMF, and Transfer… (bl
 Consult… (call a colleague first), which open a target field with the colleagues and
 queues to pick from. A consultation's card offers Complete transfer, Swap and Cancel; a
 transfer's progress (trying, ringing, done, failed) is a line on the card, and when it
-failed the caller is one click (Resume) away. A second call (call waiting) gets its own
+failed the caller is one click (Resume) away. Record / Pause / Stop and a recording
+indicator, and a call-quality badge (MOS, raw figures on hover) are on every call in
+progress. A second call (call waiting) gets its own
 card under the first. The panel only shows state and emits intents; which call to hold
 when another is answered, or what a swap resumes, is the session's business.
 """
@@ -29,7 +31,7 @@ from PySide6.QtWidgets import (
 from app.core.calls import Call, CallState, Direction, TransferState
 from app.core.duration import format_duration
 from app.core.numbers import display
-from app.ui.call_extras import TransferBox, transfer_text
+from app.ui.call_extras import QualityBadge, RecordingBar, TransferBox, transfer_text
 
 LIVE = (CallState.DIALING, CallState.ALERTING, CallState.CONNECTING, CallState.CONNECTED)
 DTMF_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
@@ -58,6 +60,9 @@ class CallCard(QFrame):
     complete_transfer_requested = Signal(int)  # the consultation's handle
     cancel_consultation_requested = Signal(int)
     swap_requested = Signal(int)
+    record_requested = Signal(int)
+    recording_pause_requested = Signal(int, bool)
+    recording_stop_requested = Signal(int)
 
     def __init__(self, call: Call, region: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,6 +175,19 @@ class CallCard(QFrame):
         self.transfer_info = QWidget(self)
         self.transfer_info.setLayout(status_row)
 
+        self.recording_bar = RecordingBar(self)
+        self.recording_bar.record_clicked.connect(
+            lambda: self.record_requested.emit(self.handle))
+        self.recording_bar.pause_clicked.connect(
+            lambda paused: self.recording_pause_requested.emit(self.handle, paused))
+        self.recording_bar.stop_clicked.connect(
+            lambda: self.recording_stop_requested.emit(self.handle))
+        self.quality_badge = QualityBadge(self)
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.status_label, 1)
+        header.addWidget(self.quality_badge)
+
         ringing_row = QHBoxLayout()
         ringing_row.addWidget(self.answer_button)
         ringing_row.addWidget(self.decline_button)
@@ -187,7 +205,7 @@ class CallCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(4)
-        layout.addWidget(self.status_label)
+        layout.addLayout(header)
         layout.addWidget(self.name_label)
         layout.addWidget(self.number_label)
         layout.addWidget(self.queue_label)
@@ -199,6 +217,7 @@ class CallCard(QFrame):
         layout.addWidget(self.transfer_controls)
         layout.addWidget(self.transfer_box)
         layout.addWidget(self.transfer_info)
+        layout.addWidget(self.recording_bar)
         layout.addWidget(self.keypad)
         self.show_call(call)
 
@@ -239,6 +258,10 @@ class CallCard(QFrame):
                                    (CallState.DIALING, CallState.ALERTING)
                                    else self.tr("Hang up"))
         self._show_transfer(call, peer)
+        self.recording_bar.show_state(call.recording, can_record=connected,
+                                      error=call.recording_error)
+        self.quality_badge.show_report(call.quality if call.state is not CallState.RINGING
+                                       else None)
         self.setProperty("state", "waiting" if ringing and waiting else call.state.value)
         self.style().unpolish(self)
         self.style().polish(self)
@@ -288,6 +311,9 @@ class CallCard(QFrame):
         """The transfer or consultation could not even start; the field stays open."""
         self.transfer_box.show()
         self.transfer_box.show_error(message)
+
+    def show_recording_error(self, message: str) -> None:
+        self.recording_bar.show_error(message)
 
     def transfer_started(self) -> None:
         """The request was accepted: close the field."""
@@ -354,7 +380,8 @@ class CallCard(QFrame):
 
 INTENTS = ("answer_requested", "decline_requested", "hangup_requested", "mute_requested",
            "hold_requested", "dtmf_requested", "transfer_requested", "consult_requested",
-           "complete_transfer_requested", "cancel_consultation_requested", "swap_requested")
+           "complete_transfer_requested", "cancel_consultation_requested", "swap_requested",
+           "record_requested", "recording_pause_requested", "recording_stop_requested")
 
 
 class CallPanel(QWidget):
@@ -371,6 +398,9 @@ class CallPanel(QWidget):
     complete_transfer_requested = Signal(int)
     cancel_consultation_requested = Signal(int)
     swap_requested = Signal(int)
+    record_requested = Signal(int)
+    recording_pause_requested = Signal(int, bool)
+    recording_stop_requested = Signal(int)
 
     def __init__(self, region: str = "FI", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -419,6 +449,11 @@ class CallPanel(QWidget):
         card = self.cards.get(handle)
         if card is not None:
             card.show_transfer_error(message)
+
+    def show_recording_error(self, handle: int, message: str) -> None:
+        card = self.cards.get(handle)
+        if card is not None:
+            card.show_recording_error(message)
 
     def transfer_started(self, handle: int) -> None:
         card = self.cards.get(handle)

@@ -1,5 +1,8 @@
 """Recent calls: direction and result, who, when, how long; double-click or Call back redials.
 
+A recorded call is marked ● and Play asks for its recording (`play_requested(path)`);
+the call's quality figures, when it had audio, are in the row's tooltip.
+
 The view shows the records it is given. Filtering and searching are asked for with
 `filter_requested(key)` / `search_requested(text)` and answered by the composition root
 through `set_records`, so the history store stays the one place that knows the data.
@@ -80,6 +83,7 @@ class HistoryView(QWidget):
     redial_requested = Signal(str)
     filter_requested = Signal(str)  # one of FILTERS
     search_requested = Signal(str)
+    play_requested = Signal(str)  # a recording's path
 
     def __init__(self, region: str = "FI", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -127,14 +131,19 @@ class HistoryView(QWidget):
         self.redial_button.setObjectName("redial_button")
         self.redial_button.setEnabled(False)
         self.redial_button.clicked.connect(self._redial_selected)
+        self.play_button = QPushButton(self.tr("Play recording"), self)
+        self.play_button.setObjectName("play_recording_button")
+        self.play_button.setEnabled(False)
+        self.play_button.clicked.connect(self._play_selected)
 
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.filter_box)
         bottom = QHBoxLayout()
         bottom.addStretch(1)
+        bottom.addWidget(self.play_button)
         bottom.addWidget(self.redial_button)
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addLayout(top)
@@ -149,6 +158,11 @@ class HistoryView(QWidget):
         for record in records:
             self.tree.addTopLevelItem(self._item(record, now))
         self.redial_button.setEnabled(False)
+        self.play_button.setEnabled(False)
+
+    def set_player(self, player: QWidget) -> None:
+        """Show the recording player under the list."""
+        self._layout.addWidget(player)
 
     def records(self) -> list[CallRecord]:
         items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
@@ -169,7 +183,7 @@ class HistoryView(QWidget):
         result = result_text(record.result)
         item = QTreeWidgetItem(["", who, result, _when(record.ended_at, now),
                                 _length(record.talk_seconds)])
-        item.setText(0, symbol)
+        item.setText(0, symbol + (" ●" if record.recording_path else ""))
         item.setForeground(0, QBrush(QColor(colour)))
         item.setFont(0, self._glyph_font)
         if record.result is CallResult.MISSED:
@@ -178,6 +192,13 @@ class HistoryView(QWidget):
         details = [f"{direction}, {result.lower()}", number]
         details.append(self.tr("Queue: %s") % record.queue if record.queue else
                        self.tr("Direct") if record.direction is Direction.INBOUND else "")
+        if record.recording_path:
+            details.append(self.tr("Recorded"))
+        if record.quality is not None:
+            q = record.quality
+            details.append(self.tr("Quality: MOS %.1f (lowest %.1f), %.1f %% lost, jitter "
+                                   "up to %.0f ms") % (q.mos_avg, q.mos_min, q.loss_percent,
+                                                      q.jitter_ms_max))
         tip = "\n".join(d for d in details if d)
         for col in range(5):
             item.setToolTip(col, tip)
@@ -199,7 +220,17 @@ class HistoryView(QWidget):
         if item is not None:
             self._item_activated(item)
 
+    @Slot()
+    def _play_selected(self) -> None:
+        item = self.tree.currentItem()
+        record: CallRecord | None = item.data(0, RECORD_ROLE) if item is not None else None
+        if record is not None and record.recording_path:
+            self.play_requested.emit(record.recording_path)
+
     @Slot(QTreeWidgetItem, QTreeWidgetItem)
     def _selection_changed(self, current: QTreeWidgetItem | None,
                            previous: QTreeWidgetItem | None) -> None:
         self.redial_button.setEnabled(current is not None)
+        record: CallRecord | None = current.data(0, RECORD_ROLE) if current is not None \
+            else None
+        self.play_button.setEnabled(record is not None and bool(record.recording_path))
