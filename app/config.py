@@ -49,6 +49,9 @@ class SipSettings:
                              "any other codec is switched off. Available: G722 (wideband), "
                              "PCMA, PCMU, GSM, iLBC, speex (the default list is what phone "
                              "systems carry; speex distorts music and tones).")
+    media_address: str = _opt("", "Address written into the SDP for call audio when it is "
+                              "not `listen_address` (e.g. a NAT's public address with the "
+                              "RTP ports forwarded); empty: `listen_address`.")
     rtp_port: int = _opt(4000, "First local UDP port for call audio (RTP, with RTCP on the "
                          "next port); a firewall opens `rtp_port` to `rtp_port + "
                          "rtp_port_range`.", lo=1024, hi=65000)

@@ -77,6 +77,8 @@ def account_config(settings: SipSettings, *, password: str | None, transport_id:
     if bound and bound != "0.0.0.0":
         cfg.mediaConfig.transportConfig.boundAddress = bound
         cfg.mediaConfig.transportConfig.publicAddress = bound
+    if settings.media_address:
+        cfg.mediaConfig.transportConfig.publicAddress = settings.media_address
     cfg.mediaConfig.transportConfig.port = settings.rtp_port
     cfg.mediaConfig.transportConfig.portRange = settings.rtp_port_range
     return cfg

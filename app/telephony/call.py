@@ -31,6 +31,7 @@ from app.core.calls import (
     TransferState,
     TransferStatus,
 )
+from app.core.quality import QualityReport, estimate_mos, loss_percent
 from app.telephony.mapping import (
     MediaStatus,
     early_media,
@@ -134,6 +135,7 @@ class EngineCall(pj.Call):
         self._media: MediaChanged | None = None
         self._audio_status = MediaStatus.NONE
         self.recording: CallRecording | None = None
+        self._quality_counts = (0, 0, 0, 0)  # rx packets, rx lost, tx packets, tx lost
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -496,6 +498,32 @@ class EngineCall(pj.Call):
             return
         log.info("call %d: recording complete, %.1f s", self.handle, recording.position)
         self.host.emit(recording.event(RecordingState.STOPPED))
+
+    def sample_quality(self) -> QualityReport | None:
+        """The E-model estimate for the audio received since the last sample (None when
+        no audio came in: ringing, held, or no media yet)."""
+        index, status = self._audio_index(self.getInfo())
+        if index < 0 or status == MediaStatus.NONE:
+            return None
+        stat = self.getStreamStat(index)
+        rx, tx = stat.rtcp.rxStat, stat.rtcp.txStat
+        now = (int(rx.pkt), int(rx.loss), int(tx.pkt), int(tx.loss))
+        before, self._quality_counts = self._quality_counts, now
+        received, lost = now[0] - before[0], now[1] - before[1]
+        if received <= 0:
+            return None
+        try:
+            codec = str(self.getStreamInfo(index).codecName)
+        except pj.Error:
+            codec = ""
+        rx_loss = loss_percent(lost, received)
+        jitter_ms = int(rx.jitterUsec.last) / 1000
+        rtt_ms = int(stat.rtcp.rttUsec.last) / 1000
+        mos, r = estimate_mos(rtt_ms=rtt_ms, jitter_ms=jitter_ms, loss_percent=rx_loss,
+                              codec=codec)
+        return QualityReport(self.handle, round(mos, 2), round(r, 1), round(rx_loss, 2),
+                             round(jitter_ms, 1), round(rtt_ms, 1), codec, received, lost,
+                             round(loss_percent(now[3] - before[3], now[2] - before[2]), 2))
 
     def media_stats(self) -> MediaStats | None:
         index, status = self._audio_index(self.getInfo())

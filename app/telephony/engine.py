@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 POLL_MS = 10  # how long libHandleEvents may block; also the worst-case command latency
+QUALITY_INTERVAL = 5.0  # seconds between QualityReports of a call (RTCP's own period)
 
 
 class EngineError(RuntimeError):
@@ -104,6 +105,9 @@ class Engine:
         self._finished: list[int] = []
         self.router: AudioRouter | None = None
         self.clock_rate = audio.rate if audio is not None else 8000  # the bridge's
+        # How often each call's audio is rated (QualityReport); read at every tick, so a
+        # test may shorten it after start().
+        self.quality_interval = QUALITY_INTERVAL
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -393,6 +397,7 @@ class Engine:
         self._account = account
         if self.settings.mode == "direct":
             self.emit(RegistrationChanged(RegistrationState.DISABLED))
+        self.schedule(self.quality_interval, self._rate_calls)
 
     def _teardown(self) -> None:
         ep = self._ep
@@ -519,6 +524,20 @@ class Engine:
                 self._auto_answer_due()
             else:
                 self.schedule(after, self._auto_answer_due)
+
+    def _rate_calls(self) -> None:
+        """Every few seconds: a QualityReport for each call that received audio."""
+        for call in list(self._calls.values()):
+            if call.silent or call.state not in (CallState.CONNECTED, CallState.HELD):
+                continue
+            try:
+                report = call.sample_quality()
+            except pj.Error as exc:
+                log.debug("call %d: no stream statistics (%s)", call.handle, exc.reason)
+                continue
+            if report is not None:
+                self.emit(report)
+        self.schedule(self.quality_interval, self._rate_calls)
 
     def _auto_answer_due(self) -> None:
         """Answer the call core's auto-answer rule picks, if any (one per line freed)."""

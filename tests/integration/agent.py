@@ -68,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--record-file", default=None,
                    help="WAV file that records what calls hear (complete after quit)")
     p.add_argument("--srtp", default="disabled", choices=("disabled", "optional", "mandatory"))
+    p.add_argument("--media-address", default="",
+                   help="address written into the SDP for RTP (sip.media_address)")
     return p.parse_args(argv)
 
 
@@ -123,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         mode="registrar" if args.server else "direct", server=args.server,
         domain=args.server.split(":")[0] if args.server else "", username=args.user,
         listen_address="127.0.0.1", port=args.port, auto_answer=args.auto_answer,
-        dtmf_method=args.dtmf, srtp=args.srtp, rtp_port=args.rtp_port, retry_min_seconds=0.5,
+        dtmf_method=args.dtmf, srtp=args.srtp, rtp_port=args.rtp_port,
+        media_address=args.media_address, retry_min_seconds=0.5,
         retry_max_seconds=5.0)
     engine = Engine(settings, password=args.password, policy=basic_policy,
                     on_event=proto.event, capture_file=args.capture_file,
