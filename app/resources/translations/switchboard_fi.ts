@@ -28,6 +28,10 @@
         <translation>ei mitään</translation>
     </message>
     <message>
+        <source>Your audio choice works now but was not saved: %s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>%1 &quot;%2&quot; is not connected; using the system default (%3) until it is back.</source>
         <translation>%1 &quot;%2&quot; ei ole kytkettynä; käytetään järjestelmän oletusta (%3), kunnes se palaa.</translation>
     </message>
@@ -164,6 +168,22 @@
         <translation>Lopeta puhelu</translation>
     </message>
     <message>
+        <source>Transfer…</source>
+        <translation>Siirrä…</translation>
+    </message>
+    <message>
+        <source>Consult…</source>
+        <translation>Konsultoi…</translation>
+    </message>
+    <message>
+        <source>Complete transfer</source>
+        <translation>Viimeistele siirto</translation>
+    </message>
+    <message>
+        <source>Swap</source>
+        <translation>Vaihda</translation>
+    </message>
+    <message>
         <source>Unknown caller</source>
         <translation>Tuntematon soittaja</translation>
     </message>
@@ -196,6 +216,18 @@
         <translation>Peruuta</translation>
     </message>
     <message>
+        <source>Consulting about %s (on hold)</source>
+        <translation>Konsultoidaan asiakkaasta %s (pidossa)</translation>
+    </message>
+    <message>
+        <source>Consulting about %s</source>
+        <translation>Konsultoidaan asiakkaasta %s</translation>
+    </message>
+    <message>
+        <source>Consulting %s</source>
+        <translation>Konsultoidaan: %s</translation>
+    </message>
+    <message>
         <source>Call waiting</source>
         <translation>Koputus</translation>
     </message>
@@ -226,6 +258,34 @@
     <message>
         <source>Connected  %s</source>
         <translation>Yhdistetty  %s</translation>
+    </message>
+    <message>
+        <source>Taken over by the colleague&apos;s call</source>
+        <translation>Kollegan puhelu otti tämän puhelun</translation>
+    </message>
+    <message>
+        <source>The caller moved this call to %s</source>
+        <translation>Soittaja siirsi puhelun numeroon %s</translation>
+    </message>
+    <message>
+        <source>Transferring to %s…</source>
+        <translation>Siirretään: %s…</translation>
+    </message>
+    <message>
+        <source>%s is ringing…</source>
+        <translation>%s hälyttää…</translation>
+    </message>
+    <message>
+        <source>Transferred to %s</source>
+        <translation>Siirretty: %s</translation>
+    </message>
+    <message>
+        <source>Transfer to %s failed%s. You are talking to the caller again.</source>
+        <translation>Siirto kohteeseen %s epäonnistui%s. Puhut taas soittajan kanssa.</translation>
+    </message>
+    <message>
+        <source>Transfer to %s failed%s. The caller is on hold.</source>
+        <translation>Siirto kohteeseen %s epäonnistui%s. Soittaja on pidossa.</translation>
     </message>
 </context>
 <context>
@@ -708,6 +768,10 @@
         <translation>Soita takaisin</translation>
     </message>
     <message>
+        <source>Play recording</source>
+        <translation>Toista nauhoite</translation>
+    </message>
+    <message>
         <source>Unknown</source>
         <translation>Tuntematon</translation>
     </message>
@@ -718,6 +782,14 @@
     <message>
         <source>Direct</source>
         <translation>Suora puhelu</translation>
+    </message>
+    <message>
+        <source>Recorded</source>
+        <translation>Nauhoitettu</translation>
+    </message>
+    <message>
+        <source>Quality: MOS %.1f (lowest %.1f), %.1f %% lost, jitter up to %.0f ms</source>
+        <translation>Laatu: MOS %.1f (heikoin %.1f), %.1f %% hukattu, värinä enintään %.0f ms</translation>
     </message>
     <message>
         <source>Answered</source>
@@ -850,6 +922,29 @@
     </message>
 </context>
 <context>
+    <name>QualityBadge</name>
+    <message>
+        <source>MOS %.1f</source>
+        <translation>MOS %.1f</translation>
+    </message>
+    <message>
+        <source>Estimated call quality (E-model, 1–4.5): %.2f
+Packets lost: %.1f %% received, %.1f %% sent (far end&apos;s report)
+Jitter: %.1f ms
+Round trip: %s
+Codec: %s</source>
+        <translation>Arvioitu puhelun laatu (E-malli, 1–4,5): %.2f
+Hukatut paketit: %.1f %% vastaanotetuista, %.1f %% lähetetyistä (vastapään raportti)
+Värinä: %.1f ms
+Edestakainen viive: %s
+Koodekki: %s</translation>
+    </message>
+    <message>
+        <source>not measured yet</source>
+        <translation>ei vielä mitattu</translation>
+    </message>
+</context>
+<context>
     <name>QueueDashboard</name>
     <message>
         <source>No queues</source>
@@ -920,6 +1015,60 @@
     <message>
         <source>Tick to take this queue&apos;s calls</source>
         <translation>Valitse, niin tämän jonon puhelut tulevat sinulle</translation>
+    </message>
+</context>
+<context>
+    <name>RecordingBar</name>
+    <message>
+        <source>Record</source>
+        <translation>Nauhoita</translation>
+    </message>
+    <message>
+        <source>Pause recording</source>
+        <translation>Keskeytä nauhoitus</translation>
+    </message>
+    <message>
+        <source>Stop recording</source>
+        <translation>Lopeta nauhoitus</translation>
+    </message>
+    <message>
+        <source>Resume recording</source>
+        <translation>Jatka nauhoitusta</translation>
+    </message>
+    <message>
+        <source>● Recording</source>
+        <translation>● Nauhoitetaan</translation>
+    </message>
+    <message>
+        <source>❚❚ Recording paused</source>
+        <translation>❚❚ Nauhoitus keskeytetty</translation>
+    </message>
+    <message>
+        <source>Recorded</source>
+        <translation>Nauhoitettu</translation>
+    </message>
+    <message>
+        <source>Recording failed: %s</source>
+        <translation>Nauhoitus epäonnistui: %s</translation>
+    </message>
+</context>
+<context>
+    <name>RecordingPlayer</name>
+    <message>
+        <source>Stop</source>
+        <translation>Pysäytä</translation>
+    </message>
+    <message>
+        <source>The recording %s is no longer there.</source>
+        <translation>Nauhoitetta %s ei enää ole.</translation>
+    </message>
+    <message>
+        <source>Playing %s  %s / %s</source>
+        <translation>Toistetaan %s  %s / %s</translation>
+    </message>
+    <message>
+        <source>Cannot play %s: %s</source>
+        <translation>Nauhoitetta %s ei voi toistaa: %s</translation>
     </message>
 </context>
 <context>
@@ -1075,6 +1224,37 @@
     <message>
         <source>The phone could not start: %s</source>
         <translation>Puhelin ei käynnistynyt: %s</translation>
+    </message>
+</context>
+<context>
+    <name>TransferBox</name>
+    <message>
+        <source>Number, SIP address, colleague or queue</source>
+        <translation>Numero, SIP-osoite, kollega tai jono</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Sulje</translation>
+    </message>
+    <message>
+        <source>Talk to the colleague first, then hand the call over:</source>
+        <translation>Puhu ensin kollegan kanssa, siirrä sitten puhelu:</translation>
+    </message>
+    <message>
+        <source>Transfer the caller straight to:</source>
+        <translation>Siirrä soittaja suoraan:</translation>
+    </message>
+    <message>
+        <source>Call</source>
+        <translation>Soita</translation>
+    </message>
+    <message>
+        <source>Transfer</source>
+        <translation>Siirrä</translation>
+    </message>
+    <message>
+        <source>Type a number or pick a colleague.</source>
+        <translation>Kirjoita numero tai valitse kollega.</translation>
     </message>
 </context>
 <context>
