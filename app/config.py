@@ -410,9 +410,37 @@ def save(settings: Settings, path: Path) -> None:
     tmp.replace(path)
 
 
+class ConfigSaveError(OSError):
+    """config.toml could not be written; the message says why and what to do."""
+
+
+def _trailing_comment(value_part: str) -> str:
+    """The `  # comment` after a TOML value (quotes and brackets respected), or ""."""
+    quote = ""
+    escaped = False
+    for i, ch in enumerate(value_part):
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            j = i
+            while j > 0 and value_part[j - 1] in " \t":
+                j -= 1
+            return value_part[j:]
+    return ""
+
+
 def save_section(settings: Settings, name: str, path: Path) -> None:
     """Write one section's keys into `path`, keeping every other line (comments, other
-    sections, keys this version does not know) as it is. Atomic like `save`."""
+    sections, keys this version does not know, a comment after a changed value) as it
+    is. Atomic like `save`. Raises ConfigSaveError, leaving the file alone, when it cannot
+    be read as text or written."""
     import re
 
     section = getattr(settings, name)
@@ -421,6 +449,11 @@ def save_section(settings: Settings, name: str, path: Path) -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         lines = []
+    except UnicodeDecodeError:
+        raise ConfigSaveError(f"{path} is not UTF-8 text, so it was not changed; save it as "
+                              "UTF-8 in a text editor") from None
+    except OSError as exc:
+        raise ConfigSaveError(f"cannot read {path}: {exc.strerror or exc}") from None
     header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
     start = next((i for i, line in enumerate(lines)
                   if (m := header.match(line)) and m.group(1).strip() == name), None)
@@ -436,16 +469,20 @@ def save_section(settings: Settings, name: str, path: Path) -> None:
         for i in range(start + 1, end):
             key = lines[i].split("=", 1)[0].strip()
             if "=" in lines[i] and key in values and not lines[i].lstrip().startswith("#"):
-                lines[i] = f"{key} = {values[key]}"
+                comment = _trailing_comment(lines[i].split("=", 1)[1])
+                lines[i] = f"{key} = {values[key]}{comment}"
                 seen.add(key)
         missing = [f"{k} = {v}" for k, v in values.items() if k not in seen]
         while end > start + 1 and not lines[end - 1].strip():
             end -= 1
         lines[end:end] = missing
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ConfigSaveError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def reference() -> list[tuple[str, str, Any, str]]:

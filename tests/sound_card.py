@@ -39,6 +39,15 @@ needs_sound_card = pytest.mark.skipif(shutil.which("pulseaudio") is None,
                                       reason="PulseAudio is not installed (./dev setup)")
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the process that started it dies (Linux)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class SoundCard:
     """The running PulseAudio; `start()` returns None where PulseAudio is not installed."""
 
@@ -61,7 +70,9 @@ class SoundCard:
                          f"sink_properties='device.description=\"{desc}\"'")
         loads.append(f"--load=module-remap-source master=mic.monitor source_name={MIC_SOURCE} "
                      f"source_properties='device.description=\"{MIC_NAME}\"'")
-        subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1",
+        # It exits by itself a few seconds after its last client (the keepers below, which
+        # die with this process) is gone, so a test run that is killed leaves nothing.
+        subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=5",
                         "--system=false", "-n", "--disallow-exit", *loads],
                        env=env, check=True, capture_output=True, timeout=30)
         server = f"unix:{runtime}/pulse/native"
@@ -74,7 +85,8 @@ class SoundCard:
         pid = int((runtime / "pulse" / "pid").read_text().strip())
         keepers = [subprocess.Popen(["pacat", "-p", "--latency-msec=10", f"--device={sink}",
                                      f"--rate={RATE}", "--channels=1", "/dev/zero"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    preexec_fn=_die_with_parent)
                    for sink in SINKS]
         return cls(runtime, pid, keepers)
 

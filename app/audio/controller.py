@@ -113,6 +113,13 @@ class AudioController(QObject):
             self._said_no_sound = False
         self.devices_changed.emit()
 
+    def _persist(self) -> None:
+        try:
+            self._save()
+        except OSError as exc:  # config.ConfigSaveError says what to do
+            log.warning("audio settings not saved: %s", exc)
+            self.notice.emit(_tr("Your audio choice works now but was not saved: %s") % exc)
+
     def _report(self, kind: str, name: str, resolved: Resolved) -> None:
         if not resolved.missing:
             if name in self._missing:
@@ -137,7 +144,7 @@ class AudioController(QObject):
         setattr(self.settings, kind, name)
         self._missing.discard(name)
         self.apply()
-        self._save()
+        self._persist()
 
     def set_volume(self, kind: str, value: float) -> None:
         if kind not in KINDS:
@@ -146,16 +153,16 @@ class AudioController(QObject):
         s = self.settings
         self.path.set_volumes(s.speaker_volume, s.microphone_volume)
         self.tones.set_volumes(s.ringer_volume, s.speaker_volume)
-        self._save()
+        self._persist()
 
     def set_keypad_tones(self, on: bool) -> None:
         self.settings.keypad_tones = on
-        self._save()
+        self._persist()
 
     def set_echo_cancellation(self, on: bool) -> None:
         """Saved for the next start: the sound system reads the request when we connect."""
         self.settings.echo_cancellation = "system" if on else "off"
-        self._save()
+        self._persist()
 
     def log_counters(self, call_id: str) -> None:
         """What the audio path went through so far: in the log for support staff."""

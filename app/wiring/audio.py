@@ -60,10 +60,12 @@ class AudioWiring(QObject):
 
     def _call_ended(self, record: CallRecord) -> None:
         self.controller.log_counters(record.call_id)
-        calls = [c for c in self.session.calls if not c.ended]
-        if not calls:
+        if not any(not c.ended for c in self.session.calls):
             self.controller.path.close()
-            self.controller.tones.play(tone_after(record))
+        # Also with the customer held: a colleague who is busy is heard as busy.
+        tone = tone_after(record)
+        if tone is not None and self.controller.tones.playing is None:
+            self.controller.tones.play(tone)
 
     def _key(self, _handle: int, digits: str) -> None:
         if self.controller.settings.keypad_tones and digits:

@@ -29,7 +29,7 @@
     </message>
     <message>
         <source>Your audio choice works now but was not saved: %s</source>
-        <translation type="unfinished"></translation>
+        <translation>Äänivalintasi on käytössä, mutta sitä ei tallennettu: %s</translation>
     </message>
     <message>
         <source>%1 &quot;%2&quot; is not connected; using the system default (%3) until it is back.</source>
