@@ -79,7 +79,8 @@ class Lines:
         self.queue: queue.Queue[dict[str, Any]] = queue.Queue()
         self.seen: list[dict[str, Any]] = []
         self.text: list[str] = []
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+        self.reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.reader.start()
 
     def _read(self, stream: Any) -> None:
         for line in stream:
@@ -139,6 +140,12 @@ class AppProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # The readers end at EOF once the process is gone; then the pipes are closed
+        # (left to the garbage collector they are a ResourceWarning, an error here).
+        for lines, stream in ((self.log, self.proc.stderr), (self.out, self.proc.stdout)):
+            lines.reader.join(15)
+            if stream is not None and not lines.reader.is_alive():
+                stream.close()
 
 
 @pytest.fixture

@@ -128,6 +128,7 @@ def test_second_listener_refuses_while_the_first_lives(profile: Path,
     second = Listener(profile)
     assert second.first == {"event": "another"}
     assert second.proc.wait(timeout=10) == 4
+    second.stop()  # closes its pipes
     assert forward(profile, "quit") == 0  # the first one still works
     assert listener.next_event()["args"] == ["quit"]
 
