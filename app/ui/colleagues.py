@@ -2,7 +2,7 @@
 
 Shows what it is given and emits one intent, `dial_requested(uri)`, when a colleague is
 clicked (as on a desk phone's busy-lamp field). Which colleagues, and what their presence
-means, is decided by the composition root (app.wiring.colleagues).
+means, is decided by the composition root (app/compose.py) and app.wiring.colleagues.
 """
 
 from __future__ import annotations

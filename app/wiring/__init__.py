@@ -1,1 +1,1 @@
-"""Glue that connects finished parts to the composition root; one module per feature."""
+"""Glue that connects finished parts built by app/compose.py; one module per feature."""
