@@ -11,8 +11,8 @@ summary. Asserts nothing.
    speaker "Headset", microphone "Headset microphone") calls the far agent, which plays a
    WAV of 1 kHz clicks (5 ms Hann bursts, 400 ms apart); a second WAV of clicks is played
    into the `mic` sink. The reference is the conference bridge itself: the engine is built
-   through SwitchboardApp's `engine_factory` with the AudioPath's two rings wrapped so that
-   every frame BridgePort hands over or takes is timestamped (CLOCK_MONOTONIC). That is
+   through the app's `engine_factory` (app.compose) with the AudioPath's rings wrapped so
+   each frame BridgePort hands over or takes is timestamped (CLOCK_MONOTONIC). That is
    exactly where a `phone.audio = "null"` call hands its audio to the null device, so the
    null path adds 0 here by definition, and network, jitter buffer and codec (the same on
    both paths) are left out. The far ends of the path are observed with `parec` on the
@@ -459,12 +459,14 @@ def in_process(args: argparse.Namespace, tmp: Path, far_wav: Path, mic_wav: Path
         app.start(show=True)
         run_until(lambda: app.engine_running, 60)
         app.dial(far.ready["local_uri"])
-        run_until(lambda: any(c.state is CallState.CONNECTED for c in app.session.calls)
-                  and path.speaker_running, 30)
+        run_until(lambda: any(c.state is CallState.CONNECTED for c in app.session.calls), 30)
+        # The far agent's player and recorder start with its CONNECTED, within ~0.2 s of
+        # ours: far-side times below are counted from here.
+        connected = time.monotonic()
+        run_until(lambda: path.speaker_running, 30)
         if not path.speaker_running:
             raise RuntimeError("the call's audio did not start")
         pipe = pipes[0]
-        connected = time.monotonic()
         say("latency: clicks both ways")
 
         # 1. latency: clicks both ways at once (independent directions)
@@ -522,7 +524,6 @@ def in_process(args: argparse.Namespace, tmp: Path, far_wav: Path, mic_wav: Path
         app.shutdown()
     pcm, far_rate = read_wav(far_rec)
     far_pcm = np.frombuffer(pcm, dtype="<i2")
-    # The far recorder starts within ~0.2 s of our CONNECTED: a second of margin each side.
     at_far = onsets(far_pcm[: int(FAR_CLICK_SECONDS * far_rate)], far_rate)
     for phase, (t0, t1) in zip(phases, marks, strict=True):
         phase.far_gaps = gaps(far_pcm[int((t0 + 0.7) * far_rate):int((t1 - 0.7) * far_rate)],
