@@ -112,7 +112,7 @@ def test_each_side_on_its_own_channel_and_a_pause_is_silence_of_its_length(
     until(lambda: frames_in(path), lambda n: n >= (paused.position + 2.0) * RATE)
     engine.pause_recording(h, False)
     resumed = events.wait(RecordingChanged, handle=h, state=RecordingState.RECORDING,
-                          where=lambda e: e.position > 0)
+                          where=lambda e: e.position > paused.position)
     until(lambda: frames_in(path), lambda n: n >= (resumed.position + 2.0) * RATE)
     engine.stop_recording(h)
     stopped = events.wait(RecordingChanged, handle=h, state=RecordingState.STOPPED)
