@@ -26,7 +26,21 @@ class CrmError(Exception):
 
 
 class CrmUnavailable(CrmError):
-    """The CRM could not be reached or is busy; the same request may work later."""
+    """The CRM could not be reached or is busy; the same request may work later.
+
+    `retry_after`: seconds the CRM asked to be left alone (a 429's `Retry-After`); the
+    outbox sends nothing to it before then. None: no wish, the outbox backs off as usual.
+    """
+
+    retry_after: float | None = None
+
+
+class CrmSignInRequired(CrmUnavailable):
+    """The CRM needs the agent to sign in (again); calls go on and writes wait meanwhile."""
+
+
+class CrmAccessDenied(CrmUnavailable):
+    """A privilege or a tenant policy refuses us; the message is written for IT."""
 
 
 class RecordNotFound(CrmError):

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 import msal
 import requests
 
-from app.core.crm import CrmError, CrmUnavailable
+from app.core.crm import CrmError, CrmSignInRequired, CrmUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ PLAIN_CACHE_WARNING = (
     "by your user account but not encrypted. Install and unlock a keyring to encrypt it.")
 
 
-class SignInRequired(CrmUnavailable):
+class SignInRequired(CrmSignInRequired):
     """No usable sign-in: the agent must sign in to Dynamics 365 again (calls go on)."""
 
 

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlparse
 
 import requests
 
-from app.core.crm import CrmError, CrmUnavailable, RecordNotFound
+from app.core.crm import CrmAccessDenied, CrmError, CrmUnavailable, RecordNotFound
 from app.crm.dynamics.auth import SignInRequired
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,10 @@ class Throttled(CrmUnavailable):
 
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after: float | None = retry_after  # the outbox waits this long
 
 
-class AccessDenied(CrmUnavailable):
+class AccessDenied(CrmAccessDenied):
     """403: a privilege or a tenant policy refuses us; retrying helps only after IT acts."""
 
 
