@@ -8,6 +8,12 @@ how the call is logged; later details (a linked record, a created case) arrive a
 ended. The tracker also knows which call the pane follows (the newest live one), that a
 missed call is logged only when `log_missed_calls` says so, and what a new case is called.
 
+With `call_form` (Dynamics 365's PhoneCall workflow, as the modelled product has it): an
+answered call the agent picked nobody for ends in the CRM's own phone call form, filled in
+from the call, for the agent to complete and save (`OpenCallForm`), instead of a log
+about nobody. When another call is still on, the pane stays with it and the call is
+logged as usual, so nothing is lost.
+
 It does no I/O and knows no Qt: the wiring (app/wiring/crm.py) feeds it facts and carries
 out the actions it returns, in order. Tested in tests/unit/test_crm_call.py.
 """
@@ -106,12 +112,21 @@ class SaveLog:
 
 
 @dataclass(frozen=True)
+class OpenCallForm:
+    """Open the CRM's new phone call form filled in from `log` (the agent saves it)."""
+
+    call_id: str
+    log: CallLog
+
+
+@dataclass(frozen=True)
 class ShowEnded:
     """The notes box shows the finished call and whether its log is saved for the CRM."""
 
     who: str
     notes: str
     logged: bool
+    form: bool = False  # not logged by us: the CRM's phone call form is open for the agent
 
 
 @dataclass(frozen=True)
@@ -128,8 +143,8 @@ class ReportPopped:
 
 
 Action = (Identify | ShowLookingUp | ShowCall | ShowRecord | ShowDialog | ShowRinging
-          | ReportLookupFailed | CreateCallCase | SaveLog | ShowEnded | ReportLinked
-          | ReportPopped)
+          | ReportLookupFailed | CreateCallCase | SaveLog | OpenCallForm | ShowEnded
+          | ReportLinked | ReportPopped)
 
 
 # --- what the tracker knows about one call --------------------------------------------
@@ -167,8 +182,9 @@ class CrmCallTracker:
 
     def __init__(self, workflow: Workflow, *, region: str, log_missed_calls: bool,
                  save_on_case: bool, case_subject: Callable[[str], str] = _case_subject,
-                 decide: Decide = decide) -> None:
+                 decide: Decide = decide, call_form: bool = False) -> None:
         self.workflow = workflow
+        self.call_form = call_form  # see the module docstring
         self.region = region
         self.log_missed_calls = log_missed_calls
         self.save_on_case = save_on_case
@@ -380,13 +396,24 @@ class CrmCallTracker:
             return self._after_end(state, logged=False)
         entry = call_log(record, notes=state.notes, regarding=logs[0].regarding
                          + tuple(state.also), save_on_case=self.save_on_case)
+        if self._form_instead(state, record, entry):
+            return [OpenCallForm(record.call_id, entry),
+                    *self._after_end(state, logged=False, form=True)]
         self._saving[record.call_id] = state
         return [SaveLog(record.call_id, entry)]
 
-    def _after_end(self, state: CrmCall, *, logged: bool) -> list[Action]:
+    def _form_instead(self, state: CrmCall, record: CallRecord, entry: CallLog) -> bool:
+        """The PhoneCall workflow's end for an answered call with nobody picked."""
+        others_live = any(c.ended is None for c in self._calls.values())
+        return (self.call_form and self.workflow is Workflow.PHONE_CALL
+                and record.answered_at is not None and not entry.activity.regarding
+                and self._focused == state.call_id and not others_live)
+
+    def _after_end(self, state: CrmCall, *, logged: bool, form: bool = False
+                   ) -> list[Action]:
         if self._focused != state.call_id:
             return []
-        actions: list[Action] = [ShowEnded(state.who, state.notes, logged)]
+        actions: list[Action] = [ShowEnded(state.who, state.notes, logged, form)]
         live = [c for c in self._calls.values() if c.ended is None]
         if live:  # another call is still on: the pane follows the newest
             actions += self._focus(live[-1])

@@ -134,6 +134,18 @@ class DynamicsBackend:
             query = {"appid": self.app_id, **query}
         return f"{self.client.org_url}/main.aspx?{urlencode(query)}"
 
+    def activity_form_url(self, activity: CallActivity) -> str:
+        """A new phone call form in the model-driven app, filled in from `activity`.
+
+        The PhoneCall workflow opens it when the call ended and the agent picked nobody:
+        the agent completes it (regarding, parties) and saves it in Dynamics itself.
+        """
+        query = {"pagetype": "entityrecord", "etn": "phonecall"}
+        if self.app_id:
+            query = {"appid": self.app_id, **query}
+        return (f"{self.client.org_url}/main.aspx?{urlencode(query)}&extraqs="
+                + rec.extraqs(rec.phonecall_form_fields(activity)))
+
     def get(self, ref: RecordRef) -> Contact | Account | Lead | Case:
         if ref.kind not in rec.FROM_JSON:
             raise RecordNotFound(f"there is no {ref.kind.value} {ref.id!r} in Dynamics 365")

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from app.core.crm import (
     Account,
@@ -248,6 +249,28 @@ def phonecall_body(activity: CallActivity, agent_user_id: str) -> dict[str, Any]
         parties.append({**callee, "participationtypemask": 2})
     body["phonecall_activity_parties"] = parties
     return body
+
+
+def phonecall_form_fields(activity: CallActivity) -> dict[str, str]:
+    """A new phone call form's values (`extraqs`) for a call nobody was picked for.
+
+    "Set column values using parameters passed to a form": Boolean columns as 0/1; dates
+    are left to the form (their text format is the user's locale), so the times go into
+    the description with the other details.
+    """
+    lines = {"Started": iso(activity.started_at), "Ended": iso(activity.ended_at),
+             **details(activity)}
+    return {"subject": (activity.subject or "Phone call")[:SUBJECT_MAX],
+            "phonenumber": activity.caller_number,
+            "directioncode": "1" if activity.direction == "outbound" else "0",
+            "actualdurationminutes": str(duration_minutes(activity.duration_seconds)),
+            "description": description(activity.notes, lines)}
+
+
+def extraqs(fields: Mapping[str, str]) -> str:
+    """The `extraqs` value: each value encoded, then the whole (so `=` and `&` survive)."""
+    inner = "&".join(f"{k}={quote(v, safe='')}" for k, v in fields.items())
+    return quote(inner, safe="")
 
 
 def close_body(outbound: bool) -> dict[str, int]:
