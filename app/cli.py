@@ -54,13 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("register-handler", help="open tel:, sip: and callto: links with "
                    "Switchboard for the current user")
 
-    crm = add("crm", help="the built-in CRM")
+    crm = add("crm", help="the built-in CRM; sign-in to an outside one")
     crm_sub = crm.add_subparsers(dest="crm_command", metavar="ACTION", required=True)
     crm_add = functools.partial(crm_sub.add_parser, parents=[common])
     imp = crm_add("import", help="import contacts, accounts and leads from CSV")
     imp.add_argument("file", type=Path, help="CSV file; columns are listed in the README")
     exp = crm_add("export", help="export contacts, accounts and leads as CSV")
     exp.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    login = crm_add("login", help="sign in to the CRM `crm.backend` names (Dynamics 365)")
+    login.add_argument("--device-code", action="store_true",
+                       help="sign in with a code entered on another device, not a browser")
+    crm_add("logout", help="forget the saved sign-in to the outside CRM")
 
     demo = add("demo", help="run with a sample built-in CRM and a simulated "
                           "caller (profile: the per-user data folder's demo/, or --profile)")
@@ -130,7 +134,22 @@ class _ProgressBar:
             print(file=sys.stderr)
 
 
+def _cmd_crm_sign_in(args: argparse.Namespace, profile: Profile) -> int:
+    settings, _ = config.load(profile.config_path)
+    if settings.crm.backend == "dynamics":
+        from app.crm.dynamics import login
+
+        if args.crm_command == "login":
+            return login.login(settings, profile, device_code=args.device_code)
+        return login.logout(settings, profile)
+    print(f"switchboard crm {args.crm_command}: crm.backend is {settings.crm.backend!r}, "
+          "which has no sign-in here.", file=sys.stderr)
+    return 2
+
+
 def _cmd_crm(args: argparse.Namespace, profile: Profile) -> int:
+    if args.crm_command in ("login", "logout"):
+        return _cmd_crm_sign_in(args, profile)
     from app.core.crm import CrmError
     from app.crm.local.csv_io import export_csv, import_csv
     from app.crm.local.store import LocalStore
