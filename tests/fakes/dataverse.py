@@ -31,12 +31,20 @@ policy (the privilege wording "is missing prv... privilege" is the commonly seen
 `WWW-Authenticate: Bearer` header. The undeclared-property message for a short-form
 `regardingobjectid_contact@odata.bind` on a phone call is the OData library's wording.
 
-Test controls: add_* seeders, records(set), fail_next(kind, ...), requests (a log), and
-accept_token (which bearer tokens are good; share FakeEntraId.is_valid_access_token).
+The model-driven app's pages (`/main.aspx?pagetype=entityrecord&etn=…&id=…`, "Open forms,
+views, dialogs, and reports with a URL") are a stand-in page, not Dynamics' app: a heading
+naming the table and id, the `extraqs` values as form fields, and a global `Xrm.Page.data.
+entity.getIsDirty()` (Client API) that is true after typing in a field or while the test
+sets `dirty_forms`. It needs no bearer token (the real app signs in with cookies).
+
+Test controls: add_* seeders, records(set), fail_next(kind, ...), requests (a log, the
+pages included), dirty_forms, and accept_token (which bearer tokens are good; share
+FakeEntraId.is_valid_access_token).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -155,6 +163,7 @@ class FakeDataverse:
         self.parties: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[dict[str, Any]] = []
         self.faults: list[_Fault] = []
+        self.dirty_forms = False  # every open form says it has unsaved edits
         self._version = 1000
         self._ticket = 1000
         self._server: ThreadingHTTPServer | None = None
@@ -411,6 +420,9 @@ class FakeDataverse:
                              if k.lower() in ("if-match", "if-none-match", "prefer")}}
         with self.lock:
             self.requests.append(entry)
+        if method == "GET" and entry["path"] in ("/main.aspx", "/_fake/dirty"):
+            self._send(h, self._app_page(entry["path"], query))
+            return
         fault = self._take_fault(method, entry["path"])
         auth = h.headers.get("Authorization", "")
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
@@ -428,6 +440,29 @@ class FakeDataverse:
             h.close_connection = True  # the work is done; the answer never arrives
             return
         self._send(h, reply)
+
+    def _app_page(self, path: str, query: dict[str, str]) -> _Reply:
+        """The stand-in model-driven app page (see the module docstring)."""
+        if path == "/_fake/dirty":
+            return _Reply(200, "1" if self.dirty_forms else "0", {"Content-Type": "text/plain"})
+        values = {k: v[0] for k, v in parse_qs(query.get("extraqs", "")).items()}
+        fields = "".join(f'<label>{html.escape(k)} <input name="{html.escape(k)}" '
+                         f'value="{html.escape(v)}"></label>' for k, v in values.items())
+        heading = f"{query.get('etn', '')} {query.get('id', 'new')}"
+        page = f"""<!doctype html><html><head><meta charset="utf-8">
+<title>{html.escape(heading)} - Dynamics 365</title></head><body>
+<h1>{html.escape(heading)}</h1><form>{fields}<input name="other" value=""></form>
+<script>
+var edited = false;
+document.addEventListener("input", function () {{ edited = true; }});
+window.Xrm = {{Page: {{data: {{entity: {{getIsDirty: function () {{
+  var asked = new XMLHttpRequest();
+  asked.open("GET", "/_fake/dirty", false);
+  asked.send();
+  return edited || asked.responseText === "1";
+}}}}}}}}}};
+</script></body></html>"""
+        return _Reply(200, page, {"Content-Type": "text/html; charset=utf-8"})
 
     def _fault_reply(self, fault: _Fault) -> _Reply:
         if fault.kind in THROTTLE:
