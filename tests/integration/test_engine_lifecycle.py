@@ -105,7 +105,7 @@ def tls_listener(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield port, out
     finally:
         proc.kill()
-        proc.wait()
+        proc.communicate()  # waits, and closes its stdin pipe (no ResourceWarning)
 
 
 def test_tls_invite_goes_out_encrypted(make_engine, tls_listener) -> None:
