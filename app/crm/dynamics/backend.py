@@ -160,12 +160,17 @@ class DynamicsBackend:
                                                      "modifiedon desc"))
 
     def find_activity(self, call_id: str) -> str | None:
+        """The call's phone call once it is logged in full (created and closed).
+
+        One created but still open (the close was throttled or its answer lost) counts as
+        not there yet, so the outbox calls create_activity again, which closes it.
+        """
         aid = rec.activity_id(call_id)
         try:
-            self.client.get(f"phonecalls({aid})", {"$select": "activityid"})
+            row = self.client.get(f"phonecalls({aid})", {"$select": "activityid,statecode"})
         except RecordNotFound:
             return None
-        return aid
+        return aid if row.get("statecode") != 0 else None
 
     # -- writing records -----------------------------------------------------------------------
 
