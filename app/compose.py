@@ -80,28 +80,80 @@ def _real_engine(sip: SipSettings, **kw: Any) -> EngineLike:
 
 
 @dataclass(frozen=True)
+class CrmWeb:
+    """A CRM whose records are its own web pages, and how the agent signs in to it."""
+
+    name: str  # of its web profile and storage folder, e.g. "salesforce"
+    inside: Callable[[str], bool]  # the URL is one of the CRM's pages (loads in the view)
+    record_of: Callable[[str], str]  # URL → "contact/ID" of the record it shows, or ""
+    dirty_script: str  # JavaScript (isolated world): true when the page has unsaved edits
+    signed_in: Callable[[], bool]  # reads the keyring: call off the GUI thread
+    sign_in: Callable[[], object]  # blocking: system browser + loopback (network lane)
+    sign_in_text: str
+    sign_in_button: str
+
+
+@dataclass(frozen=True)
 class CrmChoice:
     """The CRM backend `crm.backend` names, or why there is none (`problem`)."""
 
     backend: CrmBackend | None
     lane: Lane = Lane.DB  # where its calls run: SQLite on the database lane
     problem: str | None = None
+    web: CrmWeb | None = None  # its own record pages and sign-in (network CRMs)
 
 
-def choose_crm(settings: Settings, local: LocalStore | None) -> CrmChoice:
+def choose_crm(settings: Settings, local: LocalStore | None, *,
+               secrets: SecretStore | None = None,
+               notify: Callable[[str], object] | None = None) -> CrmChoice:
     """The configured CRM backend. `local` is the built-in CRM's store (None: no profile).
 
-    Salesforce and Dynamics have adapters (app/crm/salesforce, app/crm/dynamics, each with
-    a `factory.build`), but their record pages are not wired into the screen-pop yet, so
-    they are refused with the message users saw before; wiring one means building it
-    here, returning it with `Lane.NETWORK`, and giving the screen-pop its record URLs.
+    Salesforce (app/crm/salesforce/factory.py) is built here without network traffic and
+    runs on the network lane; its refresh token comes from `secrets`. `notify(text)` is
+    called from a worker thread with messages for the agent (the API quota warning).
+    Dynamics has an adapter but is refused until its record pages are wired.
     """
     name = settings.crm.backend
     if name == "local":
         return CrmChoice(local, Lane.DB)
+    if name == "salesforce" and secrets is not None:
+        return _salesforce(settings, secrets, notify or (lambda _text: None))
     return CrmChoice(None, problem=QCoreApplication.translate(
         "CrmWiring", "The %s CRM is not supported yet; calls are not looked up or logged.")
         % name)
+
+
+def _salesforce(settings: Settings, secrets: SecretStore,
+                notify: Callable[[str], object]) -> CrmChoice:
+    import webbrowser
+
+    from app.crm.salesforce import factory
+    from app.crm.salesforce.web import DIRTY_SCRIPT, OrgWeb
+
+    sf = settings.salesforce
+    if not sf.client_id:
+        return CrmChoice(None, problem=QCoreApplication.translate(
+            "CrmWiring", "Salesforce is chosen but salesforce.client_id is empty; ask your "
+            "Salesforce admin for the External Client App's consumer key."))
+
+    def quota(usage: Any) -> None:
+        notify(QCoreApplication.translate(
+            "CrmWiring", "Salesforce: your org has used %d of its %d daily API requests "
+            "(%.0f %%). Call logs keep going into the outbox; tell your Salesforce admin.")
+            % (usage.used, usage.limit, usage.percent))
+
+    parts = factory.build(sf, region=settings.phone.default_region, secret_store=secrets,
+                          on_quota_warning=quota)
+    org = OrgWeb(sf.login_url, parts.auth.current)
+    web = CrmWeb(
+        "salesforce", org.inside, org.record_of, DIRTY_SCRIPT,
+        signed_in=lambda: parts.auth.signed_in,
+        sign_in=lambda: parts.auth.sign_in_with_browser(webbrowser.open),
+        sign_in_text=QCoreApplication.translate(
+            "CrmWiring", "Switchboard is not signed in to Salesforce: callers are not looked "
+            "up and call logs wait in the outbox."),
+        sign_in_button=QCoreApplication.translate("CrmWiring", "Sign in to Salesforce"))
+    return CrmChoice(parts.backend, Lane.NETWORK, web=web)
 
 
 def _open_local_crm(profile: Profile, settings: Settings, window: MainWindow) -> LocalStore:
@@ -120,14 +172,17 @@ def _open_local_crm(profile: Profile, settings: Settings, window: MainWindow) ->
     return store
 
 
-def _build_crm(profile: Profile, settings: Settings, backend: CrmBackend, lane: Lane,
-               local: LocalStore, window: MainWindow, session: PhoneSession,
+def _build_crm(profile: Profile, settings: Settings, choice: CrmChoice,
+               window: MainWindow, session: PhoneSession,
                tasks: TaskRunner, closables: list[Closable]) -> CrmWiring:
     from app.crm.local import pages
     from app.ui.notes import OutboxStatus, ScreenPopPane
     from app.ui.screenpop import ScreenPopView
     from app.wiring.crm import CrmWiring
     from app.wiring.crm_actions import PageActions
+
+    assert choice.backend is not None
+    backend, lane = choice.backend, choice.lane
 
     crm = settings.crm
     outbox = Outbox(profile.db_path("outbox"), retry_min=crm.outbox_retry_min_seconds,
@@ -139,16 +194,45 @@ def _build_crm(profile: Profile, settings: Settings, backend: CrmBackend, lane: 
         log_missed_calls=crm.log_missed_calls, save_on_case=crm.save_call_info_on_case,
         case_subject=lambda who: QCoreApplication.translate(
             "CrmWiring", "Phone call from %s") % who)
-    view = ScreenPopView(lambda p, q: pages.render(p, q, local, translate_page),
-                         storage_dir=profile.cache_dir / "screenpop")
+    submit = None
+    if lane is Lane.NETWORK:
+        # The dialog asks a network CRM: render it on the CRM's lane, never here.
+        def submit(work: Callable[[], Any], done: Callable[[Any, Any], None]) -> None:
+            tasks.run(lane, work, succeeded=lambda r: done(r, None),
+                      failed=lambda e: done(None, e))
+    view = ScreenPopView(lambda p, q: pages.render(p, q, backend, translate_page),
+                         storage_dir=profile.cache_dir / "screenpop", submit=submit)
+    if choice.web is not None:
+        _add_crm_web(view, choice.web, profile)
     pane = ScreenPopPane(view)
     window.set_screenpop_widget(pane)
     outbox_status = OutboxStatus()
     window.statusBar().addPermanentWidget(outbox_status)
     actions = PageActions(backend, session, window, pane, tracker=tracker, tasks=tasks,
                           lane=lane)
-    return CrmWiring(backend, outbox, tracker, pane, outbox_status, actions, session,
-                     window, tasks, lane=lane)
+    wiring = CrmWiring(backend, outbox, tracker, pane, outbox_status, actions, session,
+                       window, tasks, lane=lane)
+    if choice.web is not None:
+        from app.wiring.crm_sign_in import CrmSignInWiring
+
+        web = choice.web
+        CrmSignInWiring(pane, tasks, lane, signed_in=web.signed_in, sign_in=web.sign_in,
+                        text=web.sign_in_text, button=web.sign_in_button,
+                        after=wiring.process_outbox, parent=wiring)
+    return wiring
+
+
+def _add_crm_web(view: Any, web: CrmWeb, profile: Profile) -> None:
+    """The CRM's own pages in a persistent profile of their own, under the profile."""
+    from PySide6.QtGui import QDesktopServices
+
+    from app.ui.crm_web import CrmWebPage, World, persistent_profile
+
+    storage = persistent_profile(web.name, profile.data_dir / "web" / web.name, view)
+    view.add_web_page(CrmWebPage(storage, inside=web.inside, record_of=web.record_of,
+                                 unsaved_probe=web.dirty_script,
+                                 probe_world=World.ApplicationWorld,
+                                 open_external=QDesktopServices.openUrl, parent=view))
 
 
 # -- the phone system's contact-centre side ----------------------------------------------------
@@ -346,12 +430,14 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
             tasks, phone.redial, closables)
     crm = None
     if profile is not None:  # without a profile there is nowhere to keep a CRM
-        choice = choose_crm(settings, local)
+        crm_notices = GuiPoster()  # a network CRM's words for the agent, from its workers
+        crm_notices.setParent(window)
+        crm_notices.received.connect(lambda text: window.show_problem(str(text)))
+        choice = choose_crm(settings, local, secrets=secrets, notify=crm_notices.post)
         if choice.problem is not None:
             window.show_problem(choice.problem)
-        elif choice.backend is not None and local is not None:
-            crm = _build_crm(profile, settings, choice.backend, choice.lane, local, window,
-                             session, tasks, closables)
+        elif choice.backend is not None:
+            crm = _build_crm(profile, settings, choice, window, session, tasks, closables)
 
     app = SwitchboardApp(profile, settings, window=window, engine=engine, session=session,
                          history=history, poster=poster, tasks=tasks, phone=phone,
@@ -427,5 +513,5 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
         switchboard.shutdown()
 
 
-__all__ = ["CrmChoice", "build_app", "build_desktop", "choose_crm", "run_app",
+__all__ = ["CrmChoice", "CrmWeb", "build_app", "build_desktop", "choose_crm", "run_app",
            "translate_page"]

@@ -9,6 +9,12 @@ refuses (CrmError) is marked failed with the CRM's message for the agent to see.
 Exactly once: before creating an activity we ask the backend whether one already exists
 for the Call-ID (the previous attempt may have landed and only its answer got lost).
 Updates (recording link, queue wait) wait until the activity exists, then change it.
+
+A CrmUnavailable may carry `retry_after` (seconds): the CRM itself said how long to leave
+it alone (Salesforce's used-up daily quota: half an hour; a 503 with Retry-After). Then
+the round stops and every pending item waits at least that long: the CRM is what is
+away, not one item, and asking it again for each queued call would only spend the quota
+it has run out of.
 """
 
 from __future__ import annotations
@@ -71,6 +77,15 @@ class ProcessReport:
     waiting: int = 0  # updates whose activity is not created yet
     # (call_id, kind, result) of each item applied in this round: the app logs them.
     landed: list[tuple[str, str, str]] = field(default_factory=list)
+    paused_for: float | None = None  # the CRM asked to be left alone this long (seconds)
+
+
+def retry_hint(error: BaseException) -> float | None:
+    """The `retry_after` seconds a CrmUnavailable carries, if it carries a usable one."""
+    hint = getattr(error, "retry_after", None)
+    if isinstance(hint, (int, float)) and not isinstance(hint, bool) and hint > 0:
+        return float(hint)
+    return None
 
 
 def activity_to_json(activity: CallActivity) -> dict[str, Any]:
@@ -195,24 +210,40 @@ class Outbox:
                     "WHERE state = ? AND next_at <= ? ORDER BY id LIMIT ?",
                     (PENDING, now, limit)).fetchall()
             for item_id, call_id, kind, payload, attempts in rows:
-                self._apply_one(backend, item_id, call_id, kind, json.loads(payload),
-                                attempts, report)
+                pause = self._apply_one(backend, item_id, call_id, kind, json.loads(payload),
+                                        attempts, report)
+                if pause is not None:
+                    self._pause_all(pause)
+                    report.paused_for = pause
+                    break
         return report
 
+    def _pause_all(self, seconds: float) -> None:
+        """No pending item is tried again for `seconds` (the CRM asked to be left alone)."""
+        until = self._clock() + seconds
+        with self._lock:
+            self._conn.execute("UPDATE items SET next_at = max(next_at, ?), updated_at = ? "
+                               "WHERE state = ?", (until, self._clock(), PENDING))
+
     def _apply_one(self, backend: CrmBackend, item_id: int, call_id: str, kind: str,
-                   payload: dict[str, Any], attempts: int, report: ProcessReport) -> None:
+                   payload: dict[str, Any], attempts: int, report: ProcessReport
+                   ) -> float | None:
+        """Apply one item; returns the CRM's `retry_after` hint when it gave one."""
         try:
             result = self._apply(backend, call_id, kind, payload)
         except CrmUnavailable as exc:
             attempts += 1
+            hint = retry_hint(exc)
             if self.max_attempts and attempts >= self.max_attempts:
                 self._set(item_id, state=FAILED, attempts=attempts,
                           last_error=f"gave up after {attempts} attempts: {exc}")
                 report.failed += 1
             else:
+                delay = hint if hint is not None else self.backoff(attempts)
                 self._set(item_id, attempts=attempts, last_error=str(exc),
-                          next_at=self._clock() + self.backoff(attempts))
+                          next_at=self._clock() + delay)
                 report.retrying += 1
+            return hint
         except _NotYet as exc:
             self._set(item_id, next_at=self._clock() + self.retry_min, last_error=str(exc))
             report.waiting += 1
@@ -228,6 +259,7 @@ class Outbox:
                       last_error="")
             report.applied += 1
             report.landed.append((call_id, kind, result))
+        return None
 
     def _apply(self, backend: CrmBackend, call_id: str, kind: str,
                payload: dict[str, Any]) -> str:

@@ -1,7 +1,9 @@
 """The screen-pop pane with its call notes box, and the CRM outbox status for the status bar.
 
 They only show state and emit intents; the CRM wiring (app/wiring/crm.py) decides what
-the notes belong to and when a call counts as logged.
+the notes belong to and when a call counts as logged. The pane never replaces a CRM web
+page holding unsaved edits: it asks the page first and follows app/core/screenpop_gate.py
+(hold the pop until the call is answered, then until the agent presses Open).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.screenpop_gate import Hold, PopGate
 from app.ui.screenpop import ScreenPopView
 
 MAX_NOTES = 5000  # the CRM field holds more; an agent's call note never needs it
@@ -146,36 +149,148 @@ def _url_key(url: QUrl) -> tuple[str, tuple[tuple[str, str], ...]]:
     return url.path().strip("/"), tuple(query)
 
 
+Target = tuple[str, str, tuple[tuple[str, str], ...]]  # ("page", path, query) / ("url", url, ())
+
+
 class ScreenPopPane(QWidget):
     """The screen-pop view with the call notes under it.
 
-    `show(path, query)` loads a built-in page; `loaded(path)` says when the page asked
-    for last has finished loading (what the agent sees), never for a page left behind.
+    `show_page(path, query)` loads a built-in page, `show_url(url)` a CRM web page;
+    `loaded(path or url)` says when the page asked for last has finished loading (what the
+    agent sees), never for a page left behind. `sign_in_requested` is the "Sign in to …"
+    button of a CRM that needs the agent's sign-in (`show_sign_in`).
     """
 
     loaded = Signal(str)
+    sign_in_requested = Signal()
 
     def __init__(self, view: ScreenPopView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("screenpop_pane")
         self.view = view
         self.notes = CallNotes(self)
+        self.gate: PopGate[Target] = PopGate()
+        self.hold_bar = QWidget(self)
+        self.hold_bar.setObjectName("screenpop_hold")
+        self.hold_label = QLabel(self.hold_bar)
+        self.hold_label.setObjectName("screenpop_hold_label")
+        self.hold_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.hold_label.setWordWrap(True)
+        self.hold_button = QPushButton(self.tr("Open now"), self.hold_bar)
+        self.hold_button.setObjectName("screenpop_hold_open")
+        self.hold_button.clicked.connect(self._open_held)
+        bar = QHBoxLayout(self.hold_bar)
+        bar.setContentsMargins(10, 4, 10, 4)
+        bar.addWidget(self.hold_label, 1)
+        bar.addWidget(self.hold_button)
+        self.hold_bar.hide()
+        self.sign_in_bar = QWidget(self)
+        self.sign_in_bar.setObjectName("crm_sign_in")
+        self.sign_in_label = QLabel(self.sign_in_bar)
+        self.sign_in_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.sign_in_label.setWordWrap(True)
+        self.sign_in_button = QPushButton(self.sign_in_bar)
+        self.sign_in_button.setObjectName("crm_sign_in_button")
+        self.sign_in_button.clicked.connect(self.sign_in_requested)
+        sign_in = QHBoxLayout(self.sign_in_bar)
+        sign_in.setContentsMargins(10, 4, 10, 4)
+        sign_in.addWidget(self.sign_in_label, 1)
+        sign_in.addWidget(self.sign_in_button)
+        self.sign_in_bar.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        layout.addWidget(self.sign_in_bar)
+        layout.addWidget(self.hold_bar)
         layout.addWidget(view, 1)
         layout.addWidget(self.notes)
         self._wanted: tuple[str, tuple[tuple[str, str], ...]] | None = None
         self._wanted_url = QUrl()
+        self._wanted_web = ""  # the CRM web page asked for last, until it has loaded
         self._reloaded = False
         # loadingChanged, not loadFinished: it names the URL that finished, so a late
         # "finished" of the page we navigated away from is never taken for ours.
-        view.page().loadingChanged.connect(self._loading_changed)
+        view.builtin_page.loadingChanged.connect(self._loading_changed)
+        if view.web_page is not None:
+            view.web_page.loaded.connect(self._web_loaded)
+
+    # -- navigation ----------------------------------------------------------------------
 
     def show_page(self, path: str, query: Mapping[str, str] | None = None) -> None:
-        self._wanted_url = ScreenPopView.crm_url(path, query)
+        self._navigate(("page", path, tuple(dict(query or {}).items())))
+
+    def show_url(self, url: str) -> None:
+        """A CRM web page (a Salesforce record) in the CRM's own page."""
+        self._navigate(("url", url, ()))
+
+    def _navigate(self, target: Target) -> None:
+        web = self.view.web_page
+        if web is None or not self.view.showing_web:
+            self._go(target)
+            return
+        # The agent may be editing the CRM's page: ask it before replacing it.
+        self.gate.want(target)
+        web.dirty(self._dirty_answer)
+
+    def _dirty_answer(self, dirty: bool) -> None:
+        decision = self.gate.checked(dirty)
+        if decision.go is not None:
+            self._go(decision.go)
+        elif decision.held is not None:
+            self._show_held(decision.hold)
+
+    def _go(self, target: Target) -> None:
+        self.hold_bar.hide()
+        kind, where, query = target
+        if kind == "url":
+            self._wanted, self._wanted_web = None, where
+            self.view.show_url(where)
+            return
+        self._wanted_web = ""
+        self._wanted_url = ScreenPopView.crm_url(where, dict(query))
         self._wanted, self._reloaded = _url_key(self._wanted_url), False
         self.view.load(self._wanted_url)
+
+    def _show_held(self, hold: Hold | None) -> None:
+        if hold is Hold.UNTIL_ANSWER:
+            text = self.tr("You have unsaved changes on this page, so the caller's record was "
+                           "not opened. It opens when you answer the call.")
+        else:
+            text = self.tr("You have unsaved changes on this page, so the caller's record was "
+                           "not opened. Save or cancel your changes, then press Open now.")
+        self.hold_label.setText(text)
+        self.hold_bar.show()
+
+    @Slot()
+    def _open_held(self) -> None:
+        target = self.gate.agent_asked()
+        if target is not None:
+            self._go(target)
+        self.hold_bar.hide()
+
+    def call_started(self) -> None:
+        """A new call took the pane: a pop held for it waits for its answer."""
+        self.gate.call_started()
+
+    def call_answered(self) -> None:
+        """The pane's call was answered: a held pop is tried again (the page is asked)."""
+        web = self.view.web_page
+        if self.gate.call_answered() and web is not None:
+            web.dirty(self._dirty_answer)
+
+    def show_sign_in(self, text: str, button: str) -> None:
+        """Show the CRM's sign-in bar (`text` says why); empty `text` hides it."""
+        self.sign_in_label.setText(text)
+        self.sign_in_button.setText(button)
+        self.sign_in_bar.setVisible(bool(text))
+
+    @Slot(str)
+    def _web_loaded(self, url: str) -> None:
+        # The CRM may redirect (instance → Lightning domain): what counts is that the
+        # page asked for last is what the agent now sees.
+        if url == self._wanted_web and self.view.showing_web:
+            self._wanted_web = ""
+            self.loaded.emit(url)
 
     @Slot(QWebEngineLoadingInfo)
     def _loading_changed(self, info: QWebEngineLoadingInfo) -> None:

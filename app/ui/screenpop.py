@@ -7,6 +7,13 @@ to a store by the composition root) and replies. Navigation is policed in one pl
 - `switchboard://action/NAME?...` never loads: it becomes `action_requested(NAME, params)`;
 - `tel:`/`sip:`/`callto:` become `action_requested("dial", {"number": ...})`;
 - http(s) and mailto links open in the system browser; everything else is dropped.
+
+A CRM with web pages of its own (Salesforce, Dynamics) adds a `CrmWebPage`
+(app/ui/crm_web.py, its own persistent profile): `show_url` puts that page in the view and
+loads the record there; `show_page` puts the built-in page back. Both pages stay alive,
+so switching is instant and the CRM's page keeps its sign-in. A network CRM's pages are
+rendered off the GUI thread: `submit` runs the render on the CRM's task lane and the job
+is answered when it is done (Qt lets a scheme handler reply later).
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
+from app.ui.crm_web import CrmWebPage
+
 log = logging.getLogger(__name__)
 
 SCHEME = b"switchboard"
@@ -39,6 +48,10 @@ DIAL_SCHEMES = frozenset({"tel", "sip", "callto"})
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 Renderer = Callable[[str, Mapping[str, str]], tuple[str, bytes]]
+Rendered = tuple[str, bytes]
+# submit(work, done): run `work` off the GUI thread, then done(result, error) on it.
+Submit = Callable[[Callable[[], Rendered],
+                   Callable[[Rendered | None, BaseException | None], None]], None]
 
 
 def register_schemes() -> None:
@@ -63,9 +76,11 @@ def _query(url: QUrl) -> dict[str, str]:
 class CrmSchemeHandler(QWebEngineUrlSchemeHandler):
     """Answers switchboard://crm/... with whatever `render` returns."""
 
-    def __init__(self, render: Renderer, parent: QObject | None = None) -> None:
+    def __init__(self, render: Renderer, parent: QObject | None = None, *,
+                 submit: Submit | None = None) -> None:
         super().__init__(parent)
         self._render = render
+        self._submit = submit  # None: render right here (the built-in CRM's SQLite)
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
         url = job.requestUrl()
@@ -74,12 +89,27 @@ class CrmSchemeHandler(QWebEngineUrlSchemeHandler):
             # else under our scheme is a mistake or a probe.
             job.fail(QWebEngineUrlRequestJob.Error.UrlInvalid)
             return
+        path, query = url.path(), _query(url)
+        if self._submit is not None:
+            self._submit(lambda: self._render(path, query),
+                         lambda result, error: self._finish(job, url, result, error))
+            return
         try:
-            mime, body = self._render(url.path(), _query(url))
-        except Exception:  # the view must show something, never hang
-            log.exception("rendering %s failed", url.toString())
+            result = self._render(path, query)
+        except Exception as exc:  # the view must show something, never hang
+            self._finish(job, url, None, exc)
+            return
+        self._finish(job, url, result, None)
+
+    def _finish(self, job: QWebEngineUrlRequestJob, url: QUrl, result: Rendered | None,
+                error: BaseException | None) -> None:
+        if not shiboken6.isValid(job):
+            return  # Chromium dropped the request meanwhile (the pane moved on)
+        if result is None:
+            log.error("rendering %s failed: %r", url.path(), error)
             job.fail(QWebEngineUrlRequestJob.Error.RequestFailed)
             return
+        mime, body = result
         buffer = QBuffer(job)  # lives as long as the job
         buffer.setData(QByteArray(body))
         buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -136,7 +166,7 @@ class ScreenPopView(QWebEngineView):
 
     def __init__(self, render: Renderer, *, storage_dir: Path | None = None,
                  open_external: Callable[[QUrl], object] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 submit: Submit | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         if storage_dir is None:
             self._profile = QWebEngineProfile(self)  # off the record: nothing on disk
@@ -144,7 +174,7 @@ class ScreenPopView(QWebEngineView):
             self._profile = QWebEngineProfile("screenpop", self)
             self._profile.setPersistentStoragePath(str(storage_dir / "storage"))
             self._profile.setCachePath(str(storage_dir / "cache"))
-        self._handler = CrmSchemeHandler(render, self)
+        self._handler = CrmSchemeHandler(render, self, submit=submit)
         self._profile.installUrlSchemeHandler(SCHEME, self._handler)
         self._open_external = open_external or QDesktopServices.openUrl
         page = ScreenPopPage(self._profile, self)
@@ -158,6 +188,33 @@ class ScreenPopView(QWebEngineView):
         settings.setAttribute(QWebEngineSettings.WebAttribute.PluginsEnabled, False)
         self.setPage(page)
         self._page = page
+        self.web_page: CrmWebPage | None = None
+
+    @property
+    def builtin_page(self) -> QWebEnginePage:
+        return self._page
+
+    def add_web_page(self, page: CrmWebPage) -> None:
+        """The CRM's own web pages (built by the composition root with their profile)."""
+        self.web_page = page
+
+    @property
+    def showing_web(self) -> bool:
+        return self.web_page is not None and self.page() is self.web_page
+
+    def show_url(self, url: str) -> None:
+        """Load a CRM web page (a Lightning record) in the CRM's own page."""
+        if self.web_page is None:
+            raise RuntimeError("this CRM has no web pages of its own")
+        if self.page() is not self.web_page:
+            self.setPage(self.web_page)
+        self.web_page.open(url)
+
+    def load(self, url: QUrl | str) -> None:  # type: ignore[override]  # URLs only
+        # Built-in pages always load in the built-in page, whatever the view showed.
+        if self.page() is not self._page:
+            self.setPage(self._page)
+        self._page.load(QUrl(url))
 
     def open_external(self, url: QUrl) -> None:
         self._open_external(url)
@@ -189,6 +246,12 @@ class ScreenPopView(QWebEngineView):
         Order matters: a profile released while a page still uses it makes Qt warn "Expect
         troubles", and a page-less view left alive would make itself a new default page.
         """
+        web_profile = self.web_page.profile() if self.web_page is not None else None
+        if self.web_page is not None:
+            shiboken6.delete(self.web_page)
+            self.web_page = None
         shiboken6.delete(self._page)
         self._profile.deleteLater()  # after Chromium has let go of the page
+        if web_profile is not None:
+            web_profile.deleteLater()
         self.deleteLater()

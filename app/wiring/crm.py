@@ -32,7 +32,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
-from app.core.calls import Call, CallRecord
+from app.core.calls import Call, CallRecord, CallState
 from app.core.crm import CrmBackend, CrmError, IdentifyResult
 from app.core.crm_call import (
     Action,
@@ -99,6 +99,9 @@ class CrmWiring(QObject):
         # from there (re-entering Chromium's navigation) kills the process with SIGTRAP.
         self.view.action_requested.connect(actions.on_action,
                                            Qt.ConnectionType.QueuedConnection)
+        if self.view.web_page is not None:  # tel: links in the CRM's own pages
+            self.view.web_page.action_requested.connect(actions.on_action,
+                                                        Qt.ConnectionType.QueuedConnection)
         pane.loaded.connect(self._on_loaded)
         self.notes.notes_edited.connect(self._notes_edited)
         outbox_status.retry_requested.connect(self._retry_failed)
@@ -143,6 +146,10 @@ class CrmWiring(QObject):
 
     def _call_updated(self, call: Call) -> None:
         self._run(self.tracker.call_updated(call))
+        focused = self.tracker.focused
+        if (call.state is CallState.CONNECTED and focused is not None
+                and focused.call_id == call.call_id):
+            self.pane.call_answered()  # a pop held back by unsaved edits may go now
 
     def _call_ended(self, record: CallRecord) -> None:
         self._run(self.tracker.call_ended(record))
@@ -178,6 +185,8 @@ class CrmWiring(QObject):
                          lambda result, error: self._identified(call_id, result, error))
             self._slow_timer.start()
         elif isinstance(action, ShowLookingUp):
+            if not action.slow:
+                self.pane.call_started()
             number = action.number
             if action.slow:
                 number = _tr("%s — the CRM is slow to answer; the call goes on") % number

@@ -8,7 +8,9 @@ case, creates a case/contact/account/lead on the CRM's task lane and pops it, ad
 caller's number to a record, or dials from a record page (that call is then linked to the
 record). What it
 learns about a call it tells the call's tracker (app/core/crm_call.py); it keeps no call
-state of its own.
+state of its own. A CRM whose records are its own web pages (Salesforce's Lightning
+URLs) has them loaded in the pane's CRM web page; a `tel:` link clicked there is parsed
+by the strict link parser (app/core/links.py) before anything is dialled.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from app.core.crm import (
     RecordRef,
 )
 from app.core.crm_call import CrmCall, CrmCallTracker, ReportLinked
+from app.core.links import LinkRefused, looks_like_link, parse_link
 from app.core.phone import PhoneSession
 from app.logs import call_event
 from app.threads import Lane, TaskRunner
@@ -66,7 +69,15 @@ class PageActions(QObject):
         self.pane.show_page(path, query)
 
     def show_record(self, call_id: str, ref: RecordRef) -> None:
-        url = self.store.record_url(ref)
+        try:
+            url = self.store.record_url(ref)
+        except CrmError as exc:  # e.g. not signed in to the CRM: say so in the pane
+            self.pane.show_page("error", {"message": str(exc)})
+            return
+        if url.startswith(("https://", "http://")):  # the CRM's own record page
+            self.tracker.page_requested(call_id, url)
+            self.pane.show_url(url)
+            return
         self.show(call_id, url[len(PREFIX):] if url.startswith(PREFIX) else str(ref))
 
     @Slot(str, dict)
@@ -154,6 +165,12 @@ class PageActions(QObject):
     def _dial(self, number: str, ref: str | None) -> None:
         """Click-to-dial from a page; the call is linked to the record it came from."""
         link = RecordRef.parse(ref) if ref else None
+        if looks_like_link(number):
+            try:  # untrusted: only what the strict parser rebuilt is dialled
+                number = parse_link(number, self.tracker.region).value
+            except LinkRefused as exc:
+                self.window.show_dial_error(exc.text(QCoreApplication.translate))
+                return
         outcome = self.session.dial(number)
         if not outcome.ok:
             self.window.show_dial_error(outcome.error)

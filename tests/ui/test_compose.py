@@ -54,8 +54,8 @@ def test_the_built_in_crm_runs_on_the_database_lane(tmp_path: Path) -> None:
     store.close()
 
 
-@pytest.mark.parametrize("name", ["salesforce", "dynamics"])
-def test_crms_whose_pages_are_not_wired_yet_are_refused_with_a_message(name: str) -> None:
+@pytest.mark.parametrize("name", ["sugarcrm"])
+def test_a_crm_without_an_adapter_is_refused_with_a_message(name: str) -> None:
     settings = Settings()
     settings.crm.backend = name
     choice = choose_crm(settings, None)
@@ -63,16 +63,61 @@ def test_crms_whose_pages_are_not_wired_yet_are_refused_with_a_message(name: str
     assert choice.problem == REFUSED.format(name)
 
 
+def salesforce_settings() -> Settings:
+    settings = Settings()
+    settings.crm.backend = "salesforce"
+    settings.salesforce.client_id = "3MVG9.test"
+    settings.salesforce.login_url = "http://127.0.0.1:9"  # nothing answers: nothing asks
+    return settings
+
+
+def test_salesforce_is_built_for_the_network_lane_without_going_online() -> None:
+    from app.crm.salesforce.backend import SalesforceBackend
+
+    choice = choose_crm(salesforce_settings(), None, secrets=MemorySecretStore())
+    assert choice.problem is None
+    assert isinstance(choice.backend, SalesforceBackend)
+    assert choice.lane is Lane.NETWORK
+    assert choice.web is not None and choice.web.name == "salesforce"
+    assert not choice.web.signed_in()  # no refresh token in the store
+    assert choice.web.record_of("http://127.0.0.1:9/lightning/r/Contact/003000000000001AAA"
+                                "/view") == "contact/003000000000001AAA"
+
+
+def test_salesforce_without_a_client_id_says_what_is_missing() -> None:
+    settings = salesforce_settings()
+    settings.salesforce.client_id = ""
+    choice = choose_crm(settings, None, secrets=MemorySecretStore())
+    assert choice.backend is None
+    assert choice.problem is not None and "salesforce.client_id" in choice.problem
+
+
+def test_the_salesforce_app_has_its_web_page_and_asks_the_agent_to_sign_in(
+        qtbot: QtBot, built: Callable[..., tuple[SwitchboardApp, dict[str, Any]]],
+        tmp_path: Path) -> None:
+    profile = Profile.at(tmp_path / "profile").ensure()
+    app, _ = built(profile, salesforce_settings())
+    assert app.crm is not None
+    assert app.crm.view.web_page is not None
+    assert app.crm.view.web_page.profile().persistentStoragePath().startswith(
+        str(profile.data_dir))
+    assert not profile.db_path("crm").exists()  # the built-in CRM is not opened for it
+    app.start(show=False)
+    qtbot.waitUntil(lambda: app.crm is not None and app.crm.pane.sign_in_bar.isVisibleTo(
+        app.crm.pane))
+    assert app.crm.pane.sign_in_button.text() == "Sign in to Salesforce"
+
+
 def test_a_refused_crm_is_shown_and_the_phone_works_without_it(
         qtbot: QtBot, built: Callable[..., tuple[SwitchboardApp, dict[str, Any]]],
         tmp_path: Path) -> None:
     settings = Settings()
-    settings.crm.backend = "salesforce"
+    settings.crm.backend = "dynamics"
     app, _ = built(Profile.at(tmp_path / "profile").ensure(), settings)
     assert app.crm is None
     app.start(show=False)
     qtbot.waitUntil(lambda: app.engine_running)
-    assert REFUSED.format("salesforce") in app.window.problem_label.text()
+    assert REFUSED.format("dynamics") in app.window.problem_label.text()
 
 
 def test_the_built_in_crm_is_opened_once_and_closed_at_shutdown(

@@ -289,3 +289,50 @@ def test_enqueued_then_killed_with_sigkill_lands_after_restart(
     again = Outbox(path)
     assert again.item("killed@pbx", ACTIVITY).state == DONE  # type: ignore[union-attr]
     again.close()
+
+
+class LimitedCrm(FlakyCrm):
+    """A CRM that says how long to leave it alone (Salesforce's REQUEST_LIMIT_EXCEEDED)."""
+
+    def __init__(self, store: LocalStore, retry_after: float) -> None:
+        super().__init__(store)
+        self.retry_after = retry_after
+
+    def _gate(self) -> None:
+        self.calls += 1
+        if self.down:
+            error = CrmUnavailable("the org has used up its daily API requests")
+            error.retry_after = self.retry_after  # type: ignore[attr-defined]
+            raise error
+
+
+def test_a_crm_asking_for_a_long_pause_is_not_asked_again_for_any_call_until_then(
+        store: LocalStore, outbox: Outbox, clock: Clock) -> None:
+    crm = LimitedCrm(store, retry_after=1800)
+    crm.down = True
+    for i in range(10):
+        outbox.enqueue_log(call_log(record(f"call-{i}@pbx")))
+    report = outbox.process(crm)
+    assert (crm.calls, report.retrying, report.paused_for) == (1, 1, 1800)
+    clock.now += 1799  # longer than retry_max (60 s here): the CRM's word counts
+    assert outbox.process(crm).retrying == 0
+    assert crm.calls == 1
+    clock.now += 1
+    crm.down = False
+    assert outbox.process(crm).applied == 10
+    assert sorted(activity_call_ids(store)) == sorted(f"call-{i}@pbx" for i in range(10))
+    assert outbox.item("call-0@pbx", ACTIVITY).attempts == 2  # type: ignore[union-attr]
+    assert outbox.item("call-9@pbx", ACTIVITY).attempts == 1  # type: ignore[union-attr]
+
+
+def test_a_short_retry_after_replaces_the_exponential_back_off(
+        store: LocalStore, outbox: Outbox, clock: Clock) -> None:
+    crm = LimitedCrm(store, retry_after=1)
+    crm.down = True
+    outbox.enqueue_log(call_log(record("c1")))
+    for _ in range(4):
+        start = clock.now
+        outbox.process(crm)
+        item = outbox.item("c1", ACTIVITY)
+        assert item is not None and item.next_at - start == 1
+        clock.now = item.next_at

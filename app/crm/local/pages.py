@@ -1,7 +1,11 @@
 """Pages of the built-in CRM: records and disposition dialogs, as a pure render function.
 
 `render(url_path, query, store) -> (mime, bytes)` is all the Qt scheme handler calls
-(app/ui/screenpop.py). Every value that came from the CRM or a caller goes through
+(app/ui/screenpop.py). `store` is any `CrmBackend`: the built-in CRM, or a network CRM
+(Salesforce, Dynamics) whose dialog is then built from its API data. Sections only the
+built-in CRM can fill (logged calls, open tasks, an account's contacts, calls saved on a
+case) are left out for the others; their records open as their own web pages anyway.
+Every value that came from the CRM or a caller goes through
 `esc` (html.escape with quotes) before it becomes HTML, and URLs we build are quoted
 and then escaped. Pages carry a Content-Security-Policy that allows no script at all:
 every button is a plain link or GET form to `switchboard://action/NAME?…`, which the
@@ -46,6 +50,7 @@ from app.core.crm import (
     Account,
     Case,
     Contact,
+    CrmBackend,
     CrmError,
     CrmUnavailable,
     IdentifyResult,
@@ -54,7 +59,8 @@ from app.core.crm import (
     RecordRef,
     SearchResult,
 )
-from app.crm.local.store import LocalStore
+
+DEFAULT_REGION = "FI"  # numbers are shown in this region's national form when the CRM has none
 
 TEMPLATES = Path(__file__).with_name("templates")
 HTML = "text/html"
@@ -63,6 +69,10 @@ DIALOG_KINDS = ("case", "contact_account", "contact_lead", "phone_call")
 _KEEP = ("kind", "number", "queue", "call", "direction")  # carried through the dialog's links
 
 Translate = Callable[[str], str]
+
+
+def _region(store: CrmBackend) -> str:
+    return str(getattr(store, "region", DEFAULT_REGION))
 
 
 def identity(text: str) -> str:
@@ -184,7 +194,9 @@ def _record(kind: str, heading: str, sub: str, fields: str, sections: str,
     return page(f"{heading} — {label}", body, f"record {kind}", _lang(_tr))
 
 
-def _activities(store: LocalStore, ref: RecordRef, _tr: Translate) -> str:
+def _activities(store: CrmBackend, ref: RecordRef, _tr: Translate) -> str:
+    if not hasattr(store, "activities_for"):  # only the built-in CRM lists logged calls
+        return ""
     items = [f'<span class="name">{esc(a.subject)}</span> <span class="meta">'
              f'{esc(a.ended_at.strftime("%Y-%m-%d %H:%M"))} · {esc(_word(a.result, _tr))}'
              "</span>" + (f'<pre class="note">{esc(a.notes)}</pre>' if a.notes else "")
@@ -192,8 +204,10 @@ def _activities(store: LocalStore, ref: RecordRef, _tr: Translate) -> str:
     return _section(_tr("Calls"), items, _tr("No calls logged yet."))
 
 
-def _open_tasks(store: LocalStore, contact: Contact, _tr: Translate) -> str:
+def _open_tasks(store: CrmBackend, contact: Contact, _tr: Translate) -> str:
     """The contact's open tasks: subject, when due, and what to do (the description)."""
+    if not hasattr(store, "open_tasks"):
+        return ""
     items = [f'<span class="name">{esc(_tr("Task"))}: {esc(t.subject)}</span> '
              f'<span class="meta">{esc(_tr("due"))} '
              f'{esc(f"{t.due_at.astimezone():%Y-%m-%d %H:%M}" if t.due_at else "—")}</span>'
@@ -202,42 +216,43 @@ def _open_tasks(store: LocalStore, contact: Contact, _tr: Translate) -> str:
     return _section(_tr("Open tasks"), items, _tr("No open tasks."))
 
 
-def contact_page(store: LocalStore, contact: Contact, _tr: Translate = identity) -> bytes:
+def contact_page(store: CrmBackend, contact: Contact, _tr: Translate = identity) -> bytes:
     account = (link(crm_url(f"account/{contact.account_id}"), contact.account_name)
                if contact.account_id else "")
     fields = _fields([(_tr("Title"), esc(contact.title)), (_tr("Account"), account),
                       (_tr("Email"), _email(contact.email)),
-                      (_tr("Phone"), _phones(contact.phones, contact.ref, store.region))])
+                      (_tr("Phone"), _phones(contact.phones, contact.ref, _region(store)))])
     cases = [_case_item(c, _tr) for c in store.recent_cases(contact.id)]
     sections = (_section(_tr("Latest cases"), cases, _tr("No cases."))
                 + _open_tasks(store, contact, _tr) + _activities(store, contact.ref, _tr))
     return _record("contact", contact.name, esc(contact.account_name), fields, sections, _tr)
 
 
-def account_page(store: LocalStore, account: Account, _tr: Translate = identity) -> bytes:
+def account_page(store: CrmBackend, account: Account, _tr: Translate = identity) -> bytes:
     fields = _fields([(_tr("Email"), _email(account.email)),
                       (_tr("Website"), external_link(account.website)),
-                      (_tr("Phone"), _phones(account.phones, account.ref, store.region))])
-    people = [link(crm_url(f"contact/{c.id}"), c.name, "name")
-              + f' <span class="meta">{esc(c.title)}</span>'
-              for c in store.account_contacts(account.id)]
-    cases = [_case_item(c, _tr) for c in store.account_cases(account.id)]
-    sections = (_section(_tr("Contacts"), people, _tr("No contacts."))
-                + _section(_tr("Cases"), cases, _tr("No cases."))
-                + _activities(store, account.ref, _tr))
+                      (_tr("Phone"), _phones(account.phones, account.ref, _region(store)))])
+    sections = _activities(store, account.ref, _tr)
+    if hasattr(store, "account_contacts") and hasattr(store, "account_cases"):
+        people = [link(crm_url(f"contact/{c.id}"), c.name, "name")
+                  + f' <span class="meta">{esc(c.title)}</span>'
+                  for c in store.account_contacts(account.id)]
+        cases = [_case_item(c, _tr) for c in store.account_cases(account.id)]
+        sections = (_section(_tr("Contacts"), people, _tr("No contacts."))
+                    + _section(_tr("Cases"), cases, _tr("No cases.")) + sections)
     return _record("account", account.name, "", fields, sections, _tr)
 
 
-def lead_page(store: LocalStore, lead: Lead, _tr: Translate = identity) -> bytes:
+def lead_page(store: CrmBackend, lead: Lead, _tr: Translate = identity) -> bytes:
     fields = _fields([(_tr("Company"), esc(lead.company)),
                       (_tr("Status"), esc(_word(lead.status, _tr))),
                       (_tr("Email"), _email(lead.email)),
-                      (_tr("Phone"), _phones(lead.phones, lead.ref, store.region))])
+                      (_tr("Phone"), _phones(lead.phones, lead.ref, _region(store)))])
     return _record("lead", lead.name, esc(lead.company), fields,
                    _activities(store, lead.ref, _tr), _tr)
 
 
-def case_page(store: LocalStore, case: Case, _tr: Translate = identity) -> bytes:
+def case_page(store: CrmBackend, case: Case, _tr: Translate = identity) -> bytes:
     contact = ""
     if case.contact_id:
         try:
@@ -247,9 +262,13 @@ def case_page(store: LocalStore, case: Case, _tr: Translate = identity) -> bytes
             contact = esc(_tr("(deleted contact)"))
     fields = _fields([(_tr("Status"), esc(_word(case.status, _tr))), (_tr("Contact"), contact),
                       (_tr("Description"), esc(case.description))])
-    notes = [f'<span class="meta">{esc(ts[:16].replace("T", " "))}</span>'
-             f'<pre class="note">{esc(text)}</pre>' for ts, text in store.case_calls(case.id)]
-    sections = _section(_tr("Calls on this case"), notes, _tr("No calls saved on this case."))
+    sections = ""
+    if hasattr(store, "case_calls"):
+        notes = [f'<span class="meta">{esc(ts[:16].replace("T", " "))}</span>'
+                 f'<pre class="note">{esc(text)}</pre>'
+                 for ts, text in store.case_calls(case.id)]
+        sections = _section(_tr("Calls on this case"), notes,
+                            _tr("No calls saved on this case."))
     return _record("case", f"{case.number} {case.subject}", "", fields, sections, _tr)
 
 
@@ -312,7 +331,7 @@ def _matches(kind: str, found: IdentifyResult | SearchResult) -> list[Contact | 
     return records
 
 
-def _case_sections(store: LocalStore, query: Mapping[str, str], matched: IdentifyResult,
+def _case_sections(store: CrmBackend, query: Mapping[str, str], matched: IdentifyResult,
                    records: list[Contact | Account | Lead], _tr: Translate) -> list[str]:
     """The Case dialog: the caller's recent cases, or who it might be."""
     ctx = {**query, "kind": "case"}
@@ -374,7 +393,7 @@ def _heading(matches: int, _tr: Translate) -> str:
     return _tr("%d matches") % matches  # never 1: Finnish and English need no plural forms
 
 
-def dialog_page(store: LocalStore, query: Mapping[str, str],
+def dialog_page(store: CrmBackend, query: Mapping[str, str],
                 _tr: Translate = identity) -> bytes:
     kind = query.get("kind", "case")
     if kind not in DIALOG_KINDS:
@@ -394,7 +413,7 @@ def dialog_page(store: LocalStore, query: Mapping[str, str],
             items += [_case_item(c, _tr, action_url("choose-case", call=call, case=c.id))
                       for c in searched.cases]
         results = _section(_tr("Results for “%s”") % q, items, _tr("Nothing found."))
-    shown_number = numbers.display(number, store.region) if number else _tr("Unknown number")
+    shown_number = numbers.display(number, _region(store)) if number else _tr("Unknown number")
     label = _kind_label(kind, _tr)
     body = _template("dialog.html").substitute(
         kind=esc(label), heading=esc(_heading(len(records), _tr)), number=esc(shown_number),
@@ -412,7 +431,7 @@ _RECORD_PAGES = {"contact": contact_page, "account": account_page, "lead": lead_
                  "case": case_page}
 
 
-def render(url_path: str, query: Mapping[str, str], store: LocalStore,
+def render(url_path: str, query: Mapping[str, str], store: CrmBackend,
            tr: Translate = identity) -> tuple[str, bytes]:
     """The page at switchboard://crm/<url_path>?<query>; never raises for CRM trouble.
 

@@ -81,7 +81,8 @@ class SalesforceClient:
     def __init__(self, auth: SalesforceAuth, http: requests.Session, *,
                  api_version: str = API_FLOOR, timeout: float = 10.0,
                  connect_timeout: float = 3.05, quota_warning_percent: float = 80.0,
-                 on_usage: Callable[[ApiUsage], object] | None = None) -> None:
+                 on_usage: Callable[[ApiUsage], object] | None = None,
+                 on_quota_warning: Callable[[ApiUsage], object] | None = None) -> None:
         if version_tuple(api_version) < version_tuple(API_FLOOR):
             raise CrmError(f"salesforce.api_version {api_version} is older than the oldest "
                            f"version Switchboard works with ({API_FLOOR}).")
@@ -92,6 +93,8 @@ class SalesforceClient:
         self._http = http
         self._timeout = (connect_timeout, timeout)
         self._on_usage = on_usage
+        # Called (on the worker that saw the answer) when use crosses the warning line.
+        self._on_quota_warning = on_quota_warning
         self._version_checked = False
         self._version_lock = threading.Lock()
 
@@ -226,6 +229,8 @@ class SalesforceClient:
         if crossed:
             log.warning("salesforce api usage %d/%d (%.0f%%)", usage.used, usage.limit,
                         usage.percent)
+            if self._on_quota_warning is not None:
+                self._on_quota_warning(usage)
         if self._on_usage is not None:
             self._on_usage(usage)
 

@@ -25,7 +25,9 @@ def secret_key(settings: SalesforceSettings) -> str:
 
 
 def build(settings: SalesforceSettings, *, region: str, secret_store: SecretStore,
-          on_usage: Callable[[ApiUsage], object] | None = None) -> SalesforceParts:
+          on_usage: Callable[[ApiUsage], object] | None = None,
+          on_quota_warning: Callable[[ApiUsage], object] | None = None) -> SalesforceParts:
+    """The parts, not signed in and without any network traffic (that starts on first use)."""
     http = new_http_session()  # the one Session of this backend
     auth = SalesforceAuth(login_url=settings.login_url, client_id=settings.client_id,
                           secret_store=secret_store, secret_key=secret_key(settings),
@@ -34,7 +36,7 @@ def build(settings: SalesforceSettings, *, region: str, secret_store: SecretStor
     client = SalesforceClient(auth, http, api_version=settings.api_version,
                               timeout=settings.timeout_seconds,
                               quota_warning_percent=settings.quota_warning_percent,
-                              on_usage=on_usage)
+                              on_usage=on_usage, on_quota_warning=on_quota_warning)
     backend = SalesforceBackend(client, region=region,
                                 external_id_field=settings.external_id_field,
                                 trailing_digits=settings.trailing_digits,

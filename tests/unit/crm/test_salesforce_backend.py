@@ -24,6 +24,7 @@ from app.core.crm import (
     RecordRef,
 )
 from app.core.outbox import Outbox
+from app.crm.salesforce.client import LIMIT_BACKOFF
 from app.crm.salesforce.factory import build, secret_key
 from app.crm.salesforce.presence import OmniPresenceReader, parse_status_map
 from tests.fakes.salesforce import CLIENT_ID, USER_ID, FakeSalesforce
@@ -350,13 +351,21 @@ def test_a_used_up_quota_loses_no_call_log_in_the_outbox(org: Org, tmp_path: Pat
     for call in calls:
         outbox.enqueue_log(CallLog(call))
     org.fake.set_api_usage(15_000, 15_000)
+    asked = len(org.fake.rest_requests())
 
     report = outbox.process(org.backend)
 
-    assert (report.applied, report.retrying, report.failed) == (0, 3, 0)
+    # One refusal is enough: the org is left alone for the long back-off, not asked
+    # again for each queued call (that would only spend more of the used-up quota).
+    assert (report.applied, report.retrying, report.failed) == (0, 1, 0)
+    assert report.paused_for == LIMIT_BACKOFF
+    assert len(org.fake.rest_requests()) - asked == 1
     assert org.fake.all("Task") == [] and outbox.pending_count() == 3
+    now[0] += LIMIT_BACKOFF - 1
+    assert outbox.process(org.backend).retrying == 0
+    assert len(org.fake.rest_requests()) - asked == 1
     org.fake.set_api_usage(0, 15_000)  # the quota frees up at midnight
-    now[0] += 3600
+    now[0] += 1
     report = outbox.process(org.backend)
     assert (report.applied, report.failed) == (3, 0)
     assert sorted(t["CallObject"] for t in org.fake.all("Task")) == \
