@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from app.wiring.audio import AudioWiring
     from app.wiring.contactcenter import ContactCenterWiring
     from app.wiring.crm import CrmWiring
+    from app.wiring.settings import SettingsWiring
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,26 @@ class EngineLike(CallControl, Protocol):
 
 
 EngineFactory = Callable[..., EngineLike]  # called like Engine(sip, password=..., ...)
+
+
+class EngineSlot:
+    """The engine in use, behind one object that everyone holds (the session, recordings,
+    presence): an Engine cannot be started twice, so a changed phone account means a new
+    one (`renew`, built by the composition root's `build`) in the same slot."""
+
+    def __init__(self, build: Callable[[], EngineLike]) -> None:
+        self._build = build
+        self.current: EngineLike = build()
+
+    def renew(self) -> EngineLike:
+        """Build the next engine (not started) and put it in the slot; returns the old."""
+        old, self.current = self.current, self._build()
+        return old
+
+    def __getattr__(self, name: str) -> Any:
+        # Only names the slot itself lacks arrive here: every command and property of
+        # the engine (dial, answer, local_port, …) goes to the current one.
+        return getattr(self.current, name)
 
 
 class Closable(Protocol):
@@ -90,6 +111,7 @@ class SwitchboardApp(QObject):
         self.contactcenter = contactcenter
         self.crm = crm
         self.audio = audio
+        self.settings_wiring: SettingsWiring | None = None  # set by the composition root
         self._closables = closables or []  # stores, closed last (after the task runner)
         self._starting: Future[Any] | None = None
         self._stopped = False
@@ -99,8 +121,9 @@ class SwitchboardApp(QObject):
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self, *, show: bool = True) -> None:
-        """Show the window and start the engine on the network lane."""
+    def start(self, *, show: bool = True, phone: bool = True) -> None:
+        """Show the window and start the engine on the network lane (`phone` False: not
+        yet, there is no phone account; `restart_engine` starts it once there is)."""
         if show:
             self.window.show()
         app = QCoreApplication.instance()
@@ -111,12 +134,38 @@ class SwitchboardApp(QObject):
             self.contactcenter.start()
         if self.audio is not None:
             self.audio.start()
-        self._starting = self.tasks.run(
-            Lane.NETWORK, lambda: self.engine.start(START_TIMEOUT),
-            succeeded=lambda _none: self._on_event(EngineStartFinished(None)),
-            failed=self._start_failed)
+        if phone:
+            self._starting = self.tasks.run(
+                Lane.NETWORK, lambda: self.engine.start(START_TIMEOUT),
+                succeeded=lambda _none: self._on_event(EngineStartFinished(None)),
+                failed=self._start_failed)
         if self.crm is not None:
             self.crm.start()
+
+    def restart_engine(self) -> bool:
+        """Replace the engine with one built from the settings as they are now (the phone
+        account changed) and start it; the old one unregisters first. False (nothing
+        done) while a call is up, or when the engine is not in an EngineSlot."""
+        slot = self.engine
+        if self._stopped or not isinstance(slot, EngineSlot) or \
+                any(not c.ended for c in self.session.calls):
+            return False
+        previous, old = self._starting, slot.renew()
+        new = slot.current
+        self.engine_running = False
+        self.window.show_starting()
+
+        def replace() -> None:
+            self.tasks.wait(previous, START_TIMEOUT + 1)
+            old.stop()
+            new.start(START_TIMEOUT)
+
+        self._starting = self.tasks.run(
+            Lane.NETWORK, replace,
+            succeeded=lambda _none: self._on_event(EngineStartFinished(None)),
+            failed=self._start_failed)
+        log.info("phone restarting with the changed account")
+        return True
 
     def _start_failed(self, exc: BaseException) -> None:
         # EngineError says what to fix; a traceback only helps for anything else.

@@ -24,7 +24,7 @@ from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication
 
 from app import config
-from app.application import Closable, EngineFactory, EngineLike, SwitchboardApp
+from app.application import Closable, EngineFactory, EngineLike, EngineSlot, SwitchboardApp
 from app.config import ConfigProblem, Settings, SipSettings
 from app.core.availability import Availability
 from app.core.availability_store import FILE_NAME, AvailabilityStore
@@ -48,10 +48,12 @@ if TYPE_CHECKING:
     from app.audio.controller import AudioController
     from app.crm.local.store import LocalStore
     from app.desktop.single_instance import SingleInstance
+    from app.ui.settings_dialog import SettingsDialog
     from app.wiring.audio import AudioWiring
     from app.wiring.contactcenter import ContactCenterWiring
     from app.wiring.crm import CrmWiring
     from app.wiring.desktop import DesktopWiring
+    from app.wiring.settings import SettingsWiring
 
 log = logging.getLogger(__name__)
 
@@ -320,13 +322,35 @@ def _build_audio(profile: Profile | None, settings: Settings) -> AudioController
     return controller
 
 
-def _wire_audio(controller: AudioController, session: PhoneSession,
-                window: MainWindow) -> AudioWiring:
-    from app.ui.audio_settings import AudioSettingsDialog, AudioSettingsPage
+def _wire_audio(controller: AudioController, session: PhoneSession, window: MainWindow,
+                dialog: SettingsDialog) -> AudioWiring:
     from app.wiring.audio import AudioWiring
 
-    dialog = AudioSettingsDialog(AudioSettingsPage(), window)
-    return AudioWiring(controller, session, window, dialog)
+    return AudioWiring(controller, session, window, dialog)  # its page is the Audio tab
+
+
+# -- settings and the first-run assistant (issue 10) -------------------------------------------
+
+
+def _wire_settings(profile: Profile | None, settings: Settings, dialog: SettingsDialog,
+                   window: MainWindow, session: PhoneSession, tasks: TaskRunner,
+                   secrets: SecretStore, app: SwitchboardApp,
+                   availability: AvailabilityWiring) -> SettingsWiring:
+    from app.secrets import sip_key
+    from app.ui.settings_dialog import FirstRunAssistant
+    from app.wiring.settings import SettingsWiring
+
+    def probe(sip: SipSettings, password: str | None) -> Any:
+        from app.telephony.register_probe import probe_registration
+
+        return probe_registration(sip, password)
+
+    return SettingsWiring(
+        settings, dialog, FirstRunAssistant(window), window, session, tasks,
+        secrets=secrets, password_key=sip_key, probe=probe,
+        config_path=profile.config_path if profile is not None else None,
+        restart_phone=app.restart_engine, caller_ids_changed=availability.set_caller_ids,
+        parent=app)
 
 
 # -- transfer, recording, call quality (issue 11) ----------------------------------------------
@@ -401,18 +425,26 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
     saved = AvailabilityStore(profile.data_dir / FILE_NAME) if profile else None
     if saved is not None:
         saved.restore(availability, clock())
-    password = _sip_password(secrets, settings.sip, window)
     audio = _build_audio(profile, settings) if settings.phone.audio != "null" else None
-    engine = engine_factory(
-        settings.sip, password=password, policy=policy or availability.ring_policy,
-        on_event=poster.post, region=region, audio=audio.path if audio else None,
-        log_sip=settings.log.sip_trace)
+
+    def make_engine() -> EngineLike:
+        # Read at each (re)start: the settings dialog may have changed the account.
+        return engine_factory(
+            settings.sip, password=_sip_password(secrets, settings.sip, window),
+            policy=policy or availability.ring_policy, on_event=poster.post, region=region,
+            audio=audio.path if audio else None, log_sip=settings.log.sip_trace)
+
+    engine = EngineSlot(make_engine)  # a changed account puts a new engine in the slot
     session = PhoneSession(engine, history, settings)
 
     phone = PhoneWiring(window, session, history, region=region)
     # Transfer, consultation, recording, call quality (issue 11): app/wiring/call_features.py
     _wire_call_features(profile, settings, engine, session, window, tasks)
-    audio_wiring = _wire_audio(audio, session, window) if audio else None
+    from app.ui.audio_settings import AudioSettingsPage
+    from app.ui.settings_dialog import SettingsDialog
+
+    settings_dialog = SettingsDialog(AudioSettingsPage() if audio else None, window)
+    audio_wiring = _wire_audio(audio, session, window, settings_dialog) if audio else None
     panel = StatusPanel(StatusMenu())
     window.set_status_widget(panel)
     availability_wiring = AvailabilityWiring(availability, saved, panel, window, session,
@@ -447,6 +479,8 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
                  contactcenter, crm):
         if isinstance(part, QObject):
             part.setParent(app)
+    app.settings_wiring = _wire_settings(profile, settings, settings_dialog, window, session,
+                                         tasks, secrets, app, availability_wiring)
     for problem in problems:
         window.show_problem(_tr("Setting ignored: %s") % problem)
     return app
@@ -481,6 +515,7 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
     this returns 0 at once.
     """
     from app.application import quit_on_signals
+    from app.core.account_check import setup_needed
     from app.core.links import parse_link
     from app.desktop.launch import LinkAwareApplication, claim_instance
     from app.i18n import install_translator
@@ -499,7 +534,9 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
     switchboard = build_app(profile, settings, secrets=KeyringSecretStore(),
                             problems=problems)
     desktop = build_desktop(switchboard, quit=qapp.quit, instance=instance)
-    switchboard.start(show=not settings.ui.start_hidden)
+    first_run = setup_needed(settings)
+    switchboard.start(show=not settings.ui.start_hidden or first_run, phone=not first_run)
+    switchboard.settings_wiring.start(first_run=first_run)
     note = desktop.start()
     if note is not None:
         switchboard.window.show_problem(note)

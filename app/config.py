@@ -441,10 +441,11 @@ def save_section(settings: Settings, name: str, path: Path) -> None:
     sections, keys this version does not know, a comment after a changed value) as it
     is. Atomic like `save`. Raises ConfigSaveError, leaving the file alone, when it cannot
     be read as text or written."""
-    import re
+    save_sections(settings, [name], path)
 
-    section = getattr(settings, name)
-    values = {f.name: toml_value(getattr(section, f.name)) for f in dataclasses.fields(section)}
+
+def save_sections(settings: Settings, names: list[str], path: Path) -> None:
+    """`save_section` for several sections at once, in one atomic write."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -454,6 +455,23 @@ def save_section(settings: Settings, name: str, path: Path) -> None:
                               "UTF-8 in a text editor") from None
     except OSError as exc:
         raise ConfigSaveError(f"cannot read {path}: {exc.strerror or exc}") from None
+    for name in names:
+        _rewrite_section(lines, settings, name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ConfigSaveError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _rewrite_section(lines: list[str], settings: Settings, name: str) -> None:
+    """Put section `name`'s values into `lines` (the file's text), changing nothing else."""
+    import re
+
+    section = getattr(settings, name)
+    values = {f.name: toml_value(getattr(section, f.name)) for f in dataclasses.fields(section)}
     header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
     start = next((i for i, line in enumerate(lines)
                   if (m := header.match(line)) and m.group(1).strip() == name), None)
@@ -462,27 +480,26 @@ def save_section(settings: Settings, name: str, path: Path) -> None:
             lines.append("")
         lines.append(f"[{name}]")
         lines += [f"{k} = {v}" for k, v in values.items()]
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if header.match(lines[i])
-                    or lines[i].lstrip().startswith("[[")), len(lines))
-        seen = set()
-        for i in range(start + 1, end):
-            key = lines[i].split("=", 1)[0].strip()
-            if "=" in lines[i] and key in values and not lines[i].lstrip().startswith("#"):
-                comment = _trailing_comment(lines[i].split("=", 1)[1])
-                lines[i] = f"{key} = {values[key]}{comment}"
-                seen.add(key)
-        missing = [f"{k} = {v}" for k, v in values.items() if k not in seen]
-        while end > start + 1 and not lines[end - 1].strip():
-            end -= 1
-        lines[end:end] = missing
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".toml.tmp")
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise ConfigSaveError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
+    end = next((i for i in range(start + 1, len(lines)) if header.match(lines[i])
+                or lines[i].lstrip().startswith("[[")), len(lines))
+    seen = set()
+    for i in range(start + 1, end):
+        key = lines[i].split("=", 1)[0].strip()
+        if "=" in lines[i] and key in values and not lines[i].lstrip().startswith("#"):
+            comment = _trailing_comment(lines[i].split("=", 1)[1])
+            lines[i] = f"{key} = {values[key]}{comment}"
+            seen.add(key)
+    missing = [f"{k} = {v}" for k, v in values.items() if k not in seen]
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    lines[end:end] = missing
+
+
+def to_dict(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The settings as the TOML tables `from_dict` reads (for checking edited values)."""
+    return {f.name: dataclasses.asdict(getattr(settings, f.name))
+            for f in dataclasses.fields(settings)}
 
 
 def reference() -> list[tuple[str, str, Any, str]]:

@@ -25,21 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.widgets import NoWheelComboBox
+
 KINDS = ("microphone", "speaker", "ringer")
-
-
-class NoWheelComboBox(QComboBox):
-    """Scrolling past an unfocused combo box must not change the agent's device."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-
-    def wheelEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # Qt's signature
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
 
 
 class AudioSettingsPage(QWidget):

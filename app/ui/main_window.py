@@ -60,6 +60,8 @@ class MainWindow(QMainWindow):
     history_filter_requested = Signal(str)
     history_search_requested = Signal(str)
     audio_settings_requested = Signal()
+    settings_requested = Signal()
+    setup_requested = Signal()  # the first-run assistant, from "Set up the phone…"
 
     def __init__(self, region: str = "FI", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,8 +170,22 @@ class MainWindow(QMainWindow):
         self.audio_button.setFlat(True)
         self.audio_button.clicked.connect(self.audio_settings_requested)
         self.statusBar().addPermanentWidget(self.audio_button)
+        self.settings_button = QPushButton(self.tr("Settings…"), self)
+        self.settings_button.setObjectName("settings_button")
+        self.settings_button.setToolTip(self.tr("Phone account, audio, CRM, phone system, "
+                                                "language and caller ids"))
+        self.settings_button.setFlat(True)
+        self.settings_button.clicked.connect(self.settings_requested)
+        self.statusBar().addPermanentWidget(self.settings_button)
+        self.setup_button = QPushButton(self.tr("Set up the phone…"), self)
+        self.setup_button.setObjectName("setup_button")
+        self.setup_button.setProperty("role", "answer")
+        self.setup_button.clicked.connect(self.setup_requested)
+        self.setup_button.hide()
+        self.statusBar().insertWidget(0, self.setup_button)
         self._retry_deadline: float | None = None
         self._registration: RegistrationChanged | None = None
+        self._setup_needed = False
         self._retry_timer = QTimer(self)
         self._retry_timer.setInterval(1000)
         self._retry_timer.timeout.connect(self._render_registration)
@@ -279,7 +295,24 @@ class MainWindow(QMainWindow):
         self.problem_label.clear()
 
     def show_starting(self) -> None:
+        self._show_phone_set_up()
         self._set_registration_text(self.tr("Starting the phone…"), "pending")
+
+    def show_setup_needed(self) -> None:
+        """No phone account yet: say so (no status, no failure) and offer the assistant."""
+        self._setup_needed = True
+        self._registration = None
+        self._retry_timer.stop()
+        self.status_area.hide()  # a status means nothing before there is a phone
+        self.setup_button.show()
+        self._set_registration_text(self.tr("Phone not set up"), "pending")
+
+    def _show_phone_set_up(self) -> None:
+        if self._setup_needed:
+            self._setup_needed = False
+            self.setup_button.hide()
+            if self._status_layout.count():
+                self.status_area.show()
 
     def show_stopped(self) -> None:
         """The engine is not running (the reason goes to the problem banner)."""
@@ -288,6 +321,7 @@ class MainWindow(QMainWindow):
         self._set_registration_text(self.tr("Phone not running"), "bad")
 
     def show_registration(self, ev: RegistrationChanged) -> None:
+        self._show_phone_set_up()
         self._registration = ev
         self._retry_deadline = (time.monotonic() + ev.retry_in
                                 if ev.state is RegistrationState.FAILED and ev.retry_in

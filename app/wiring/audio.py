@@ -5,6 +5,8 @@ sound fits is app.core.tones, which device is the controller's business.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtCore import QObject
 
 from app.audio.controller import KINDS, AudioController
@@ -16,9 +18,22 @@ from app.ui.audio_settings import AudioSettingsDialog, AudioSettingsPage
 from app.ui.main_window import MainWindow
 
 
+class AudioDialog(Protocol):
+    """Where the page is shown: its own AudioSettingsDialog, or the settings dialog's tab."""
+
+    page: AudioSettingsPage
+
+    def show(self) -> None: ...
+
+    def raise_(self) -> None: ...
+
+    def activateWindow(self) -> None: ...
+
+
 class AudioWiring(QObject):
     def __init__(self, controller: AudioController, session: PhoneSession, window: MainWindow,
-                 dialog: AudioSettingsDialog, parent: QObject | None = None) -> None:
+                 dialog: AudioDialog | AudioSettingsDialog,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.session = session

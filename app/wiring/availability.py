@@ -227,6 +227,16 @@ class AvailabilityWiring(QObject):
 
     # -- display number ----------------------------------------------------------------------
 
+    def set_caller_ids(self, numbers: list[str]) -> None:
+        """The settings changed the numbers the agent may show: offer these from now on."""
+        session = self._session
+        self._caller_ids = list(numbers)
+        session.caller_ids = list(numbers)
+        if session.caller_id != ANONYMOUS and session.caller_id not in numbers:
+            session.choose_caller_id(numbers[0] if numbers else None)
+        self._offer_display_numbers()
+        self._window.set_caller_ids(session.caller_ids, session.caller_id)
+
     def _offer_display_numbers(self) -> None:
         configured = self._caller_ids
         work = configured[0] if configured else ""
