@@ -39,9 +39,11 @@ summary. Asserts nothing.
    processes are not counted).
 3. Late or missing frames while the window pops records: during the call of part 1, the
    CRM pane loads `--pops` contact pages one after the other (each waits for its
-   loadFinished), against the same call left alone for `--quiet-seconds`. The counters are
-   `app.audio.controller.path.counters`, per 10,000 bridge frames of that phase; a tone
-   both ways is checked for dropouts on the headset monitor and in the far recording too.
+   loadFinished), against the same call left alone for `--quiet-seconds`; the two take
+   `--turns` turns each, so that both meet the same machine (on a shared one, other work
+   comes and goes within seconds). The counters are `app.audio.controller.path.counters`,
+   per 10,000 bridge frames; bridge ticks that never came are counted from the wall clock.
+   A tone both ways is checked for gaps on the headset monitor and in the far recording.
 """
 
 from __future__ import annotations
@@ -302,11 +304,11 @@ def record_for(device: str, seconds: float) -> np.ndarray:
     return obs.stop().pcm
 
 
-def gaps(pcm: np.ndarray, rate: int) -> tuple[int, int]:
+def gaps(pcm: np.ndarray, rate: int, *, trim: float) -> tuple[int, int]:
     """(gap blocks, blocks): 10 ms blocks of a steady tone below 30 % of its usual level
-    (the 90th percentile block), leaving out 0.3 s at each end."""
-    block, trim = rate // 100, int(0.3 * rate)
-    a = pcm[trim:len(pcm) - trim].astype(float)
+    (the 90th percentile block), leaving out `trim` seconds at each end."""
+    block, cut = rate // 100, int(trim * rate)
+    a = pcm[cut:len(pcm) - cut].astype(float)
     n = len(a) // block
     if n < 10:
         return 0, n
@@ -384,9 +386,10 @@ class Phase:
     counters: dict[str, int]
     frames: int  # bridge frames to the speaker
     mic_frames: int  # bridge frames from the microphone
+    pops: int = 0
+    load: float = 0.0  # mean 1-minute load average of the machine over its turns
     spk_gaps: tuple[int, int] = (0, 0)  # gap blocks, blocks: headset monitor
     far_gaps: tuple[int, int] = (0, 0)  # the same in the far agent's recording
-    pops: int = 0
 
 
 COUNTERS = ("late_writes", "spk_underruns", "spk_overruns", "mic_underruns", "mic_overruns",
@@ -400,6 +403,18 @@ def snapshot(path: Any) -> dict[str, int]:
             "mic_overruns": c.capture.overruns,
             "drift_samples": c.playback.dropped_samples + c.playback.inserted_samples,
             "frames": c.playback.written_frames, "mic_frames": c.capture.read_frames}
+
+
+@dataclass
+class Segment:
+    """One turn of one condition of part 3."""
+
+    t0: float
+    t1: float
+    cpu_s: float
+    deltas: dict[str, int]
+    pops: int
+    load: float
 
 
 @dataclass
@@ -487,28 +502,27 @@ def in_process(args: argparse.Namespace, tmp: Path, far_wav: Path, mic_wav: Path
                   "may be short", file=sys.stderr)
         wait(max(0.0, connected + FAR_CLICK_SECONDS + 1 - time.monotonic()))  # tone now
 
-        # 3. the same call, left alone, then with the window popping records
+        # 3. the same call left alone and with the window popping records, in turns, so
+        # that both see the same machine (other work on it comes and goes)
         feeds.append(play_into_mic(mic_tone))
         wait(1.0)
-        phases = []
-        marks: list[tuple[float, float]] = []
-        for name in ("call alone", f"{args.pops} pops"):
-            say(f"frames: {name}")
-            heard = Observer("headset.monitor")
-            before, cpu0, t0 = snapshot(path), own_cpu(), time.monotonic()
-            popped = 0
-            if name == "call alone":
-                wait(args.quiet_seconds)
-            else:
-                popped = pop_records(app, contacts)
-            after, cpu1, t1 = snapshot(path), own_cpu(), time.monotonic()
-            heard_gaps = gaps(heard.stop().pcm, RATE)
-            marks.append((t0 - connected, t1 - connected))
-            d = {k: after[k] - before[k] for k in after}
-            if popped:
-                name = f"{popped} pops"
-            phases.append(Phase(name, t1 - t0, cpu1 - cpu0, {k: d[k] for k in COUNTERS},
-                                d["frames"], d["mic_frames"], heard_gaps, pops=popped))
+        heard = Observer("headset.monitor")
+        wait(0.5)
+        segments: dict[str, list[Segment]] = {"call alone": [], "pops": []}
+        for turn in range(args.turns):
+            say(f"frames: turn {turn + 1} of {args.turns}")
+            for name, part in segments.items():
+                before, cpu0, t0 = snapshot(path), own_cpu(), time.monotonic()
+                popped = 0
+                if name == "call alone":
+                    wait(args.quiet_seconds / args.turns)
+                else:
+                    popped = pop_records(app, contacts[turn::args.turns])
+                after, cpu1, t1 = snapshot(path), own_cpu(), time.monotonic()
+                part.append(Segment(t0, t1, cpu1 - cpu0,
+                                    {k: after[k] - before[k] for k in after}, popped,
+                                    os.getloadavg()[0]))
+        heard_line = heard.stop()
         handle = app.session.calls[0].handle
         app.session.hangup(handle)
         run_until(lambda: not app.session.calls, 10)
@@ -525,10 +539,29 @@ def in_process(args: argparse.Namespace, tmp: Path, far_wav: Path, mic_wav: Path
     pcm, far_rate = read_wav(far_rec)
     far_pcm = np.frombuffer(pcm, dtype="<i2")
     at_far = onsets(far_pcm[: int(FAR_CLICK_SECONDS * far_rate)], far_rate)
-    for phase, (t0, t1) in zip(phases, marks, strict=True):
-        phase.far_gaps = gaps(far_pcm[int((t0 + 0.7) * far_rate):int((t1 - 0.7) * far_rate)],
-                              far_rate)
+    base = heard_line.time_of(0)
+    phases = []
+    for name, part in segments.items():
+        popped = sum(seg.pops for seg in part)
+        phase = Phase(f"{popped} pops" if popped else name, sum(g.t1 - g.t0 for g in part),
+                      sum(g.cpu_s for g in part),
+                      {k: sum(g.deltas[k] for g in part) for k in COUNTERS},
+                      sum(g.deltas["frames"] for g in part),
+                      sum(g.deltas["mic_frames"] for g in part), pops=popped,
+                      load=statistics.mean(g.load for g in part))
+        for g in part:
+            ours = heard_line.pcm[int((g.t0 - base) * RATE):int((g.t1 - base) * RATE)]
+            # The far recorder's clock starts within ~0.2 s of our CONNECTED.
+            theirs = far_pcm[int((g.t0 - connected) * far_rate):
+                             int((g.t1 - connected) * far_rate)]
+            phase.spk_gaps = add(phase.spk_gaps, gaps(ours, RATE, trim=0.3))
+            phase.far_gaps = add(phase.far_gaps, gaps(theirs, far_rate, trim=0.5))
+        phases.append(phase)
     return InProcess(speaker_ms, mic_ms, args.impulses, len(at_far), lateness, phases)
+
+
+def add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] + b[0], a[1] + b[1]
 
 
 def build_app(profile: Any, settings: Any, engine_factory: Callable[..., Any]) -> Any:
@@ -627,8 +660,8 @@ def print_frames(phases: list[Phase]) -> None:
     print("3. audio counters per 10,000 bridge frames, one call with real audio")
     cols = ("skipped", "late", "spk under", "spk over", "mic under", "mic over")
     print(f"{'phase':<12} | {'s':>5} | {'frames':>6} | " + " | ".join(f"{c:>9}" for c in cols)
-          + f" | {'drift':>6} | {'CPU %':>5} | {'spk gaps':>9} | {'far gaps':>9}")
-    print("-" * 132)
+          + f" | {'drift':>6} | {'CPU %':>5} | {'spk gaps':>9} | {'far gaps':>9} | load")
+    print("-" * 139)
     keys = ("late_writes", "spk_underruns", "spk_overruns", "mic_underruns", "mic_overruns")
     for p in phases:
         # Frames the bridge never produced: pjmedia's clock skips ticks it is more than
@@ -642,13 +675,14 @@ def print_frames(phases: list[Phase]) -> None:
         print(f"{p.name:<12} | {p.seconds:>5.1f} | {p.frames:>6} | " + " | ".join(
             f"{x:>9}" for x in per) + f" | {p.counters['drift_samples']:>6} | "
             f"{100 * p.cpu_s / p.seconds:>5.0f} | {ratio(p.spk_gaps):>9} | "
-            f"{ratio(p.far_gaps):>9}")
+            f"{ratio(p.far_gaps):>9} | {p.load:.1f}")
     print("cells: count =per 10,000 frames (skipped: 20 ms ticks of the phase with no bridge "
           "frame; late: a bridge frame > 30 ms after the previous; under: a ring ran dry, "
           "silence played or sent; over: a ring was full, old audio dropped);")
     print("drift: samples left out or repeated; CPU %: this process (app + bench); gaps: "
           "10 ms blocks of the tone below 30 % of its usual level / blocks (1 kHz on the "
-          "headset monitor, 440 Hz in the far agent's recording)")
+          "headset monitor, 440 Hz in the far agent's recording); load: the machine's "
+          "1-minute load average, mean over the turns")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -658,6 +692,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pops", type=int, default=100)
     parser.add_argument("--quiet-seconds", type=float, default=15.0,
                         help="the call alone, to compare with the pops")
+    parser.add_argument("--turns", type=int, default=5,
+                        help="part 3 alternates alone / pops this many times")
     parser.add_argument("--keep", type=Path, help="keep the profiles and recordings here")
     args = parser.parse_args(argv)
     for tool in ("pulseaudio", "parec", "paplay"):
