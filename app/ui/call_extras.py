@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.core.calls import Call, CallState, RecordingState, TransferState
 from app.core.quality import QualityReport, grade
+from app.ui.widgets import NoWheelComboBox
 
 
 def button(parent: QWidget, text: str, name: str, role: str, *,
@@ -44,7 +45,7 @@ class TransferBox(QWidget):
         self.consult = False
         self.heading = QLabel(self)
         self.heading.setObjectName("transfer_heading")
-        self.target_box = QComboBox(self)
+        self.target_box = NoWheelComboBox(self)
         self.target_box.setObjectName("transfer_target")
         self.target_box.setEditable(True)
         self.target_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)

@@ -1,14 +1,16 @@
-"""Dial pad: a number field (typing and pasting any human-written number), 12 keys, Call.
+"""Dial pad: a number field (typing and pasting any human-written number), 12 keys, Call,
+and the one chooser of the number shown on outbound calls ("Show as").
 
 It only emits `dial_requested(text)` with what the agent typed; whether that is a number
-is the session's decision, and its message comes back through `show_error`.
+is the session's decision, and its message comes back through `show_error`. The chooser
+shows the choices app.core.display_number makes and emits the agent's pick as
+`caller_id_selected(value)`.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -19,6 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.display_number import DisplayChoice
+from app.core.numbers import display
+from app.ui.widgets import NoWheelComboBox
+
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
 MAX_TEXT = 256  # enough for a SIP URI; the session refuses anything odd
 
@@ -27,11 +33,12 @@ class DialPad(QWidget):
     """Number entry and the Call button; shows the session's reason when a number is bad."""
 
     dial_requested = Signal(str)
-    caller_id_selected = Signal(str)  # "" means the phone system's default
+    caller_id_selected = Signal(str)  # a DisplayChoice value: "", "hidden" or a number
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, region: str = "FI") -> None:
         super().__init__(parent)
         self.setObjectName("dialpad")
+        self.region = region
 
         self.number_edit = QLineEdit(self)
         self.number_edit.setObjectName("dial_input")
@@ -59,17 +66,16 @@ class DialPad(QWidget):
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)  # the message quotes input
         self.error_label.hide()
 
-        self.caller_id_box = QComboBox(self)
+        self.caller_id_box = NoWheelComboBox(self)
         self.caller_id_box.setObjectName("caller_id_box")
         self.caller_id_box.setAccessibleName(self.tr("Number shown to the callee"))
-        self.caller_id_box.currentIndexChanged.connect(self._caller_id_changed)
+        # Only the agent's own pick counts (`activated`), never a refill of the list.
+        self.caller_id_box.activated.connect(self._caller_id_changed)
         self.caller_id_label = QLabel(self.tr("Show as"), self)
         self.caller_id_label.setBuddy(self.caller_id_box)
         caller_row = QHBoxLayout()
         caller_row.addWidget(self.caller_id_label)
         caller_row.addWidget(self.caller_id_box, 1)
-        self.caller_id_label.hide()
-        self.caller_id_box.hide()
 
         grid = QGridLayout()
         grid.setSpacing(6)
@@ -121,18 +127,28 @@ class DialPad(QWidget):
         self.number_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.number_edit.selectAll()
 
-    def set_caller_ids(self, numbers: list[str], current: str | None) -> None:
-        """Offer these numbers to show on outbound calls (hidden when there are none)."""
-        self.caller_id_box.blockSignals(True)
-        self.caller_id_box.clear()
-        for number in numbers:
-            self.caller_id_box.addItem(number, number)
-        if current in numbers:
-            self.caller_id_box.setCurrentIndex(numbers.index(current))
-        self.caller_id_box.blockSignals(False)
-        visible = bool(numbers)
-        self.caller_id_box.setVisible(visible)
-        self.caller_id_label.setVisible(visible)
+    def set_display_numbers(self, choices: list[DisplayChoice], current: str) -> None:
+        """The numbers the callee may be shown; `current` the value in force."""
+        box = self.caller_id_box
+        box.blockSignals(True)
+        box.clear()
+        for choice in choices:
+            box.addItem(self._label(choice), choice.value)
+        box.setCurrentIndex(max(0, box.findData(current)))
+        box.blockSignals(False)
+
+    def _label(self, choice: DisplayChoice) -> str:
+        number = display(choice.value, self.region) if choice.value.startswith("+") \
+            else choice.value
+        if choice.kind == "work":
+            return self.tr("Work number (%1)").replace("%1", number)
+        if choice.kind == "queue":
+            return f"{choice.name} ({number})"
+        if choice.kind == "default":
+            return self.tr("Phone system's default")
+        if choice.kind == "hidden":
+            return self.tr("Don't show number")
+        return number
 
     # -- intents out -----------------------------------------------------------------
 
@@ -148,7 +164,7 @@ class DialPad(QWidget):
     @Slot(int)
     def _caller_id_changed(self, index: int) -> None:
         if index >= 0:
-            self.caller_id_selected.emit(str(self.caller_id_box.itemData(index)))
+            self.caller_id_selected.emit(str(self.caller_id_box.itemData(index) or ""))
 
     def _repolish(self) -> None:
         style = self.number_edit.style()

@@ -15,7 +15,6 @@ from datetime import datetime
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.core.calls import CallRecord, CallResult, Direction
 from app.core.duration import format_duration
 from app.core.numbers import display
+from app.ui.widgets import NoWheelComboBox
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole
 FILTERS = ("all", "missed", "inbound", "outbound")
@@ -96,7 +96,7 @@ class HistoryView(QWidget):
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.textChanged.connect(self.search_requested)
 
-        self.filter_box = QComboBox(self)
+        self.filter_box = NoWheelComboBox(self)
         self.filter_box.setObjectName("history_filter")
         for key, label in zip(FILTERS, (self.tr("All calls"), self.tr("Missed"),
                                         self.tr("Incoming"), self.tr("Outgoing")), strict=True):

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.calls import Call, CallRecord, RegistrationChanged, RegistrationState
+from app.core.display_number import DisplayChoice
 from app.ui.call_panel import CallPanel
 from app.ui.dialpad import DialPad
 from app.ui.history_view import HistoryView
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(720, 520)
 
         self.call_panel = CallPanel(region, self)
-        self.dialpad = DialPad(self)
+        self.dialpad = DialPad(self, region)
         self.history_view = HistoryView(region, self)
 
         side = QWidget(self)
@@ -279,8 +280,9 @@ class MainWindow(QMainWindow):
     def set_history(self, records: list[CallRecord]) -> None:
         self.history_view.set_records(records)
 
-    def set_caller_ids(self, numbers: list[str], current: str | None) -> None:
-        self.dialpad.set_caller_ids(numbers, current)
+    def set_display_numbers(self, choices: list[DisplayChoice], current: str) -> None:
+        """The one chooser of the number shown on outbound calls (under the dial pad)."""
+        self.dialpad.set_display_numbers(choices, current)
 
     def show_problem(self, message: str, *, fatal: bool = False) -> None:
         self.problem_label.setText(message)

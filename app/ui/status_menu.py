@@ -1,4 +1,4 @@
-""""Select your status": statuses with durations, pool calls, upcoming availabilities, caller id.
+""""Select your status": statuses with durations, pool calls, upcoming availabilities.
 
 Shows the availability state it is given and emits what the agent asks for; the rules
 (what a status allows, when it ends, whether a schedule is valid) live in
@@ -9,7 +9,8 @@ app.core.availability, and the composition root connects the two:
     wrap_up_end_requested()
     schedule_add_requested(start, name, end)   datetimes (aware, local zone); end may be None
     schedule_remove_requested(id)
-    display_number_requested(choice)       "" default, "hidden", or a number
+
+The number shown on outbound calls is chosen in one place only, under the dial pad.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDateTime, Qt, S
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QComboBox,
     QDateTimeEdit,
     QFormLayout,
     QGroupBox,
@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 
 from app.core.availability import Change, Phase, ScheduledAvailability, Status
 from app.core.duration import format_duration
+from app.ui.widgets import NoWheelComboBox
 
-HIDDEN = "hidden"
 # Badge colours by status type, and for the call phases that override it.
 _COLOURS = {"available": "#107c10", "busy": "#c239b3", "dnd": "#a4262c", "offwork": "#605e5c",
             "in_call": "#c239b3", "wrap_up": "#ca5010"}
@@ -72,7 +72,6 @@ class StatusMenu(QWidget):
     wrap_up_end_requested = Signal()
     schedule_add_requested = Signal(object, str, object)
     schedule_remove_requested = Signal(int)
-    display_number_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,7 +101,7 @@ class StatusMenu(QWidget):
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
         self._group.buttonClicked.connect(self._on_status_clicked)
-        self.duration = QComboBox(self)
+        self.duration = NoWheelComboBox(self)
         self.duration.activated.connect(self._on_duration_chosen)
         duration_row = QHBoxLayout()
         duration_row.addWidget(QLabel(self.tr("Choose for:"), self))
@@ -124,7 +123,7 @@ class StatusMenu(QWidget):
         self.new_has_end = QCheckBox(self.tr("Ends"), self.upcoming_box)
         self.new_has_end.setChecked(True)
         self.new_has_end.toggled.connect(self.new_end.setEnabled)
-        self.new_status = QComboBox(self.upcoming_box)
+        self.new_status = NoWheelComboBox(self.upcoming_box)
         self.add_upcoming = QPushButton(self.tr("Add"), self.upcoming_box)
         self.add_upcoming.clicked.connect(self._on_add)
         form = QFormLayout()
@@ -143,11 +142,6 @@ class StatusMenu(QWidget):
         up_layout.addLayout(form)
         up_layout.addLayout(buttons)
 
-        self.display_number = QComboBox(self)
-        self.display_number.activated.connect(self._on_display_number)
-        number_row = QFormLayout()
-        number_row.addRow(self.tr("Display number:"), self.display_number)
-
         self.error = QLabel(self)
         self.error.setStyleSheet("color: #a4262c;")
         self.error.setWordWrap(True)
@@ -160,10 +154,8 @@ class StatusMenu(QWidget):
         layout.addWidget(self.status_box)
         layout.addWidget(self.pool_calls)
         layout.addWidget(self.upcoming_box)
-        layout.addLayout(number_row)
         layout.addWidget(self.error)
         layout.addStretch(1)
-        self.set_display_numbers("", [])
         self.reset_new_schedule(datetime.now().astimezone())
 
     # -- what can be chosen -------------------------------------------------------------------
@@ -191,18 +183,6 @@ class StatusMenu(QWidget):
         self.new_status.clear()
         for status in self._statuses:
             self.new_status.addItem(status_label(status.name), status.name)
-
-    def set_display_numbers(self, work_number: str, queues: Sequence[tuple[str, str]]) -> None:
-        """Choices: Default, Don't show number, the work number, each queue's number."""
-        self.display_number.clear()
-        self.display_number.addItem(self.tr("Default"), "")
-        self.display_number.addItem(self.tr("Don't show number"), HIDDEN)
-        if work_number:
-            self.display_number.addItem(self.tr("Work number (%1)").replace("%1", work_number),
-                                        work_number)
-        for name, number in queues:
-            if number:
-                self.display_number.addItem(f"{name} ({number})", number)
 
     # -- showing state ------------------------------------------------------------------------
 
@@ -256,10 +236,6 @@ class StatusMenu(QWidget):
         self.error.setText(text)
         self.error.setVisible(bool(text))
 
-    def show_display_number(self, choice: str) -> None:
-        index = self.display_number.findData(choice)
-        self.display_number.setCurrentIndex(max(0, index))
-
     def reset_new_schedule(self, now: datetime) -> None:
         start = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
         # Through epoch seconds: the edit shows local time, whatever zone `now` is in.
@@ -296,9 +272,5 @@ class StatusMenu(QWidget):
         if item is not None:
             self.schedule_remove_requested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
 
-    @Slot(int)
-    def _on_display_number(self, _index: int) -> None:
-        self.display_number_requested.emit(str(self.display_number.currentData() or ""))
 
-
-__all__ = ["HIDDEN", "StatusMenu", "status_label"]
+__all__ = ["StatusMenu", "status_label"]

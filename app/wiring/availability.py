@@ -7,8 +7,10 @@ the engine thread, at once), to everything around it:
 
 - the phone session: ringing and talking show *In a Call*, an answered call is followed by
   *Wrap Up* for `availability.wrap_up_seconds`, then the status before the call returns;
-- the status panel (app.ui.status_panel): status, duration, pool calls, schedule, display
-  number; the agent's choices come back as intents;
+- the status panel (app.ui.status_panel): status, duration, pool calls, schedule; the
+  agent's choices come back as intents;
+- the number shown on outbound calls: the dial pad's one chooser offers what
+  app.core.display_number makes of the configured caller ids and the queues' numbers;
 - others (the tray, the phone system through app.wiring.contactcenter): `changed` is
   emitted with every Change once it is applied; `request_status` and `apply_remote` are
   the ways in from elsewhere.
@@ -33,17 +35,15 @@ from app.core.availability_store import AvailabilityStore
 from app.core.availability_sync import AvailabilitySync
 from app.core.calls import Call, CallState
 from app.core.contactcenter import RemoteAvailabilityChanged
+from app.core.display_number import ANONYMOUS, caller_id_for, display_choices, value_of
 from app.core.phone import PhoneSession
 from app.logs import call_event
 from app.ui.main_window import MainWindow
-from app.ui.status_menu import HIDDEN
 from app.ui.status_panel import StatusPanel
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-# What PhoneSession/Engine get as the caller id when the agent hides the number.
-ANONYMOUS = "anonymous"
 
 
 def utc_now() -> datetime:
@@ -89,8 +89,7 @@ class AvailabilityWiring(QObject):
         m.wrap_up_end_requested.connect(self._wrap_up_end_requested)
         m.schedule_add_requested.connect(self._schedule_add_requested)
         m.schedule_remove_requested.connect(self._schedule_remove_requested)
-        m.display_number_requested.connect(self._display_number_requested)
-        window.caller_id_selected.connect(lambda n: m.show_display_number(n or ""))
+        window.caller_id_selected.connect(self._display_number_requested)
         self._offer_display_numbers()
 
     def _save(self) -> None:
@@ -235,33 +234,27 @@ class AvailabilityWiring(QObject):
         if session.caller_id != ANONYMOUS and session.caller_id not in numbers:
             session.choose_caller_id(numbers[0] if numbers else None)
         self._offer_display_numbers()
-        self._window.set_caller_ids(session.caller_ids, session.caller_id)
 
     def _offer_display_numbers(self) -> None:
-        configured = self._caller_ids
-        work = configured[0] if configured else ""
-        extra = [(_tr("Work"), n) for n in configured[1:]] + self._queue_numbers
-        self.menu.set_display_numbers(work, extra)
-        current = self._session.caller_id
-        self.menu.show_display_number(HIDDEN if current == ANONYMOUS else current or "")
+        self._window.set_display_numbers(
+            display_choices(self._caller_ids, self._queue_numbers),
+            value_of(self._session.caller_id))
 
     @Slot(str)
     def _display_number_requested(self, choice: str) -> None:
         session = self._session
-        configured = self._caller_ids
-        if choice == HIDDEN:
+        caller_id = caller_id_for(choice, self._caller_ids)
+        if caller_id == ANONYMOUS:
             # PhoneSession only accepts configured numbers; "anonymous" is what the engine
             # is given to hide the number (see the engine's _dial for what it sends).
             session.caller_id = ANONYMOUS
-        elif not choice:
-            session.choose_caller_id(configured[0] if configured else None)
         else:
-            if choice not in session.caller_ids:  # a queue's number the backend reported
-                session.caller_ids.append(choice)
-            session.choose_caller_id(choice)
+            if caller_id is not None and caller_id not in session.caller_ids:
+                session.caller_ids.append(caller_id)  # a queue's number the backend reported
+            session.choose_caller_id(caller_id)
         call_event("display_number", by="agent", choice=choice or "default",
                    caller_id=session.caller_id)
-        self._window.set_caller_ids(session.caller_ids, session.caller_id)
+        self._offer_display_numbers()
 
 
 __all__ = ["ANONYMOUS", "AvailabilityWiring", "Clock", "utc_now"]

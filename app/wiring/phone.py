@@ -44,10 +44,8 @@ class PhoneWiring(QObject):
         w.mute_requested.connect(s.set_mute)
         w.hold_requested.connect(s.set_hold)
         w.dtmf_requested.connect(s.send_dtmf)
-        w.caller_id_selected.connect(lambda n: s.choose_caller_id(n or None))
         w.history_filter_requested.connect(self._set_history_filter)
         w.history_search_requested.connect(self._set_history_search)
-        w.set_caller_ids(s.caller_ids, s.caller_id)
         self.refresh_history()
 
     # -- session → window ----------------------------------------------------------------

@@ -30,6 +30,7 @@ from app.core.callbacks import CallbackProcessor, CallbackRequest, HandledStore
 from app.core.calls import CallState
 from app.core.contactcenter import BackendUnavailable
 from app.core.crm import NewContact
+from app.core.display_number import ANONYMOUS, HIDDEN
 from app.core.history import MEMORY, History
 from app.crm.local.store import LocalStore
 from app.paths import Profile
@@ -37,8 +38,7 @@ from app.threads import TaskRunner
 from app.ui.call_panel import CallCard
 from app.ui.callbacks import CallbackList
 from app.ui.queue_dashboard import COL_ACTIVE, COL_LENGTH, COL_NUMBER, QueueDashboard
-from app.ui.status_menu import HIDDEN, StatusMenu
-from app.wiring.availability import ANONYMOUS
+from app.ui.status_menu import StatusMenu
 from app.wiring.callbacks import CallbackWiring
 from tests.fakes.ami_server import FakeAmiServer, Member
 from tests.fakes.enreach_api import FakeEnreachApi
@@ -398,16 +398,17 @@ def test_ami_drives_the_dashboard_and_follows_the_status(
     assert app.availability.availability.current.by.value == "backend"
     assert not [a for a in ami_server.actions[sent:] if a.get("Action") == "QueuePause"]
 
-    # the queue's number can be shown on outbound calls, and the number can be hidden
-    menu = menu_of(app)
-    index = menu.display_number.findData("+35810100")
-    assert index >= 0 and menu.display_number.itemText(index) == "Sales (+35810100)"
-    menu.display_number.setCurrentIndex(index)
-    menu.display_number.activated.emit(index)
+    # the queue's number can be shown on outbound calls, and the number can be hidden,
+    # both in the one chooser under the dial pad
+    box = app.window.dialpad.caller_id_box
+    index = box.findData("+35810100")
+    assert index >= 0 and box.itemText(index) == "Sales (10100)"  # national form
+    box.setCurrentIndex(index)
+    box.activated.emit(index)
     assert app.session.caller_id == "+35810100"
-    hidden = menu.display_number.findData(HIDDEN)
-    menu.display_number.setCurrentIndex(hidden)
-    menu.display_number.activated.emit(hidden)
+    hidden = box.findData(HIDDEN)
+    box.setCurrentIndex(hidden)
+    box.activated.emit(hidden)
     assert app.session.caller_id == ANONYMOUS
 
 
@@ -451,11 +452,10 @@ def test_hidden_number_reaches_the_callee_as_anonymous(
         sipp: Callable[..., Sipp], tmp_path: Path) -> None:
     peer = sipp(scenario(tmp_path, "uas_busy", CHECK="true", CHECK_HEADER="From:"))
     app = make_app()
-    menu = menu_of(app)
-    hidden = menu.display_number.findData(HIDDEN)
-    menu.display_number.setCurrentIndex(hidden)
-    menu.display_number.activated.emit(hidden)
     pad = app.window.dialpad
+    hidden = pad.caller_id_box.findData(HIDDEN)
+    pad.caller_id_box.setCurrentIndex(hidden)
+    pad.caller_id_box.activated.emit(hidden)
     qtbot.keyClicks(pad.number_edit, f"sip:busy@127.0.0.1:{peer.port}")
     click(qtbot, pad.call_button)
     assert peer.wait() == 0, peer.output()

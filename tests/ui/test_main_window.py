@@ -220,7 +220,9 @@ def test_outbound_call_from_the_dialpad(qtbot: QtBot,
     engine: ScriptedEngine = app.engine  # type: ignore[assignment]
     pad = app.window.dialpad
     assert pad.caller_id_box.isVisible()
-    pad.caller_id_box.setCurrentIndex(1)
+    second = pad.caller_id_box.findData("+358987654")
+    pad.caller_id_box.setCurrentIndex(second)
+    pad.caller_id_box.activated.emit(second)
     qtbot.keyClicks(pad.number_edit, "(040) 123 45 67")
     click(qtbot, pad.keys["8"])  # the keys type into the same field
     assert pad.number_edit.text() == "(040) 123 45 678"

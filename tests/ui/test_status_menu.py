@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from app.config import AvailabilitySettings
 from app.core.availability import Availability
-from app.ui.status_menu import HIDDEN, StatusMenu
+from app.ui.status_menu import StatusMenu
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -26,7 +26,6 @@ def menu(qtbot: QtBot, av: Availability) -> StatusMenu:
     widget = StatusMenu()
     qtbot.addWidget(widget)
     widget.set_statuses(av.statuses, av.durations)
-    widget.set_display_numbers("+358101234567", [("Sales", "+35810100"), ("Support", "")])
     widget.show_availability(av.current, av.remaining(T0))
     return widget
 
@@ -146,18 +145,6 @@ def test_invalid_schedule_shows_the_core_error(qtbot: QtBot, menu: StatusMenu,
     qtbot.mouseClick(menu.add_upcoming, Qt.MouseButton.LeftButton)
     assert not menu.error.isHidden() and "end after it starts" in menu.error.text()
     assert av.upcoming == []
-
-
-def test_display_number_choices(qtbot: QtBot, menu: StatusMenu) -> None:
-    texts = [menu.display_number.itemText(i) for i in range(menu.display_number.count())]
-    assert texts == ["Default", "Don't show number", "Work number (+358101234567)",
-                     "Sales (+35810100)"]
-    with qtbot.waitSignal(menu.display_number_requested) as sig:
-        menu.display_number.setCurrentIndex(1)
-        menu.display_number.activated.emit(1)
-    assert sig.args == [HIDDEN]
-    menu.show_display_number("+35810100")
-    assert menu.display_number.currentText() == "Sales (+35810100)"
 
 
 def test_new_schedule_defaults_to_the_next_hour_as_the_same_instant(
