@@ -18,6 +18,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QCoreApplication, QObject
@@ -29,7 +30,7 @@ from app.config import ConfigProblem, Settings, SipSettings
 from app.core.availability import Availability
 from app.core.availability_store import FILE_NAME, AvailabilityStore
 from app.core.calls import RingPolicy
-from app.core.crm import CrmBackend, CrmError
+from app.core.crm import CallActivity, CrmBackend, CrmError
 from app.core.crm_call import CrmCallTracker
 from app.core.history import MEMORY, History, HistoryError
 from app.core.outbox import Outbox
@@ -93,6 +94,8 @@ class CrmWeb:
     sign_in: Callable[[], object]  # blocking: system browser + loopback (network lane)
     sign_in_text: str
     sign_in_button: str
+    # The script reads the page's own variables (Dynamics' Xrm): run it in the main world.
+    dirty_in_main_world: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,23 +106,30 @@ class CrmChoice:
     lane: Lane = Lane.DB  # where its calls run: SQLite on the database lane
     problem: str | None = None
     web: CrmWeb | None = None  # its own record pages and sign-in (network CRMs)
+    # The CRM's own new phone call form for a call nobody was picked for (Dynamics'
+    # PhoneCall workflow): the call's log → the form's URL.
+    call_form: Callable[[CallActivity], str] | None = None
 
 
 def choose_crm(settings: Settings, local: LocalStore | None, *,
                secrets: SecretStore | None = None,
-               notify: Callable[[str], object] | None = None) -> CrmChoice:
+               notify: Callable[[str], object] | None = None,
+               data_dir: Path | None = None) -> CrmChoice:
     """The configured CRM backend. `local` is the built-in CRM's store (None: no profile).
 
     Salesforce (app/crm/salesforce/factory.py) is built here without network traffic and
     runs on the network lane; its refresh token comes from `secrets`. `notify(text)` is
     called from a worker thread with messages for the agent (the API quota warning).
-    Dynamics has an adapter but is refused until its record pages are wired.
+    Dynamics 365 (app/crm/dynamics/factory.py) likewise, with its msal token cache in
+    `data_dir` (the profile's data directory).
     """
     name = settings.crm.backend
     if name == "local":
         return CrmChoice(local, Lane.DB)
     if name == "salesforce" and secrets is not None:
         return _salesforce(settings, secrets, notify or (lambda _text: None))
+    if name == "dynamics" and data_dir is not None:
+        return _dynamics(settings, data_dir, notify or (lambda _text: None))
     return CrmChoice(None, problem=QCoreApplication.translate(
         "CrmWiring", "The %s CRM is not supported yet; calls are not looked up or logged.")
         % name)
@@ -156,6 +166,45 @@ def _salesforce(settings: Settings, secrets: SecretStore,
             "up and call logs wait in the outbox."),
         sign_in_button=QCoreApplication.translate("CrmWiring", "Sign in to Salesforce"))
     return CrmChoice(parts.backend, Lane.NETWORK, web=web)
+
+
+def _dynamics(settings: Settings, data_dir: Path, notify: Callable[[str], object]
+              ) -> CrmChoice:
+    """Dynamics 365: built without network traffic; msal runs on the network lane.
+
+    Its token cache lives in `data_dir` (encrypted by the OS, else a 0600 file: then
+    `notify` says so once). The device code of a sign-in is shown through `notify`.
+    """
+    from app.crm.dynamics import factory
+    from app.crm.dynamics.web import DIRTY_SCRIPT, DIRTY_WORLD, DynamicsWeb
+
+    dyn = settings.dynamics
+    if not dyn.org_url or not dyn.client_id:
+        return CrmChoice(None, problem=QCoreApplication.translate(
+            "CrmWiring", "Dynamics 365 is chosen but dynamics.org_url or dynamics.client_id "
+            "is empty; ask your Dynamics 365 administrator for them."))
+    try:
+        parts = factory.build(dyn, region=settings.phone.default_region, data_dir=data_dir)
+    except CrmError as exc:
+        return CrmChoice(None, problem=str(exc))
+    if parts.cache_warning:
+        notify(parts.cache_warning)
+    auth, org = parts.auth, DynamicsWeb(dyn.org_url, dyn.authority_host)
+
+    def sign_in() -> object:  # blocking: the network lane
+        return auth.sign_in(lambda code: notify(code.message),
+                            prefer_browser=dyn.sign_in == "browser")
+
+    web = CrmWeb(
+        "dynamics", org.inside, org.record_of, DIRTY_SCRIPT,
+        signed_in=lambda: auth.username() is not None, sign_in=sign_in,
+        sign_in_text=QCoreApplication.translate(
+            "CrmWiring", "Switchboard is not signed in to Dynamics 365: callers are not "
+            "looked up and call logs wait in the outbox."),
+        sign_in_button=QCoreApplication.translate("CrmWiring", "Sign in to Dynamics 365"),
+        dirty_in_main_world=DIRTY_WORLD == "main")
+    return CrmChoice(parts.backend, Lane.NETWORK, web=web,
+                     call_form=parts.backend.activity_form_url)
 
 
 def _open_local_crm(profile: Profile, settings: Settings, window: MainWindow) -> LocalStore:
@@ -195,7 +244,7 @@ def _build_crm(profile: Profile, settings: Settings, choice: CrmChoice,
         Workflow(crm.workflow), region=settings.phone.default_region,
         log_missed_calls=crm.log_missed_calls, save_on_case=crm.save_call_info_on_case,
         case_subject=lambda who: QCoreApplication.translate(
-            "CrmWiring", "Phone call from %s") % who)
+            "CrmWiring", "Phone call from %s") % who, call_form=choice.call_form is not None)
     submit = None
     if lane is Lane.NETWORK:
         # The dialog asks a network CRM: render it on the CRM's lane, never here.
@@ -213,14 +262,16 @@ def _build_crm(profile: Profile, settings: Settings, choice: CrmChoice,
     actions = PageActions(backend, session, window, pane, tracker=tracker, tasks=tasks,
                           lane=lane)
     wiring = CrmWiring(backend, outbox, tracker, pane, outbox_status, actions, session,
-                       window, tasks, lane=lane)
+                       window, tasks, lane=lane, call_form=choice.call_form)
     if choice.web is not None:
         from app.wiring.crm_sign_in import CrmSignInWiring
 
         web = choice.web
-        CrmSignInWiring(pane, tasks, lane, signed_in=web.signed_in, sign_in=web.sign_in,
-                        text=web.sign_in_text, button=web.sign_in_button,
-                        after=wiring.process_outbox, parent=wiring)
+        sign_in = CrmSignInWiring(pane, tasks, lane, signed_in=web.signed_in,
+                                  sign_in=web.sign_in, text=web.sign_in_text,
+                                  button=web.sign_in_button, after=wiring.process_outbox,
+                                  parent=wiring)
+        wiring.sign_in_needed.connect(sign_in.needed)
     return wiring
 
 
@@ -233,7 +284,8 @@ def _add_crm_web(view: Any, web: CrmWeb, profile: Profile) -> None:
     storage = persistent_profile(web.name, profile.data_dir / "web" / web.name, view)
     view.add_web_page(CrmWebPage(storage, inside=web.inside, record_of=web.record_of,
                                  unsaved_probe=web.dirty_script,
-                                 probe_world=World.ApplicationWorld,
+                                 probe_world=World.MainWorld if web.dirty_in_main_world
+                                 else World.ApplicationWorld,
                                  open_external=QDesktopServices.openUrl, parent=view))
 
 
@@ -465,7 +517,8 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
         crm_notices = GuiPoster()  # a network CRM's words for the agent, from its workers
         crm_notices.setParent(window)
         crm_notices.received.connect(lambda text: window.show_problem(str(text)))
-        choice = choose_crm(settings, local, secrets=secrets, notify=crm_notices.post)
+        choice = choose_crm(settings, local, secrets=secrets, notify=crm_notices.post,
+                            data_dir=profile.data_dir)
         if choice.problem is not None:
             window.show_problem(choice.problem)
         elif choice.backend is not None:

@@ -33,12 +33,20 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 from app.core.calls import Call, CallRecord, CallState
-from app.core.crm import CrmBackend, CrmError, IdentifyResult
+from app.core.crm import (
+    CallActivity,
+    CrmAccessDenied,
+    CrmBackend,
+    CrmError,
+    CrmSignInRequired,
+    IdentifyResult,
+)
 from app.core.crm_call import (
     Action,
     CreateCallCase,
     CrmCallTracker,
     Identify,
+    OpenCallForm,
     ReportLinked,
     ReportLookupFailed,
     ReportPopped,
@@ -74,13 +82,16 @@ class CrmWiring(QObject):
     page_shown = Signal(str, str)  # call_id, path: the pop or dialog finished loading
     call_logged = Signal(str)  # call_id: the call log is on disk in the outbox
     activity_landed = Signal(str, str)  # call_id, activity (or case) id in the CRM
+    sign_in_needed = Signal()  # the CRM no longer takes our sign-in (after one refresh)
 
     def __init__(self, backend: CrmBackend, outbox: Outbox, tracker: CrmCallTracker,
                  pane: ScreenPopPane, outbox_status: OutboxStatus, actions: PageActions,
                  session: PhoneSession, window: MainWindow, tasks: TaskRunner, *,
-                 lane: Lane, parent: QObject | None = None) -> None:
+                 lane: Lane, call_form: Callable[[CallActivity], str] | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
+        self._call_form = call_form  # the CRM's new phone call form (OpenCallForm)
         self.outbox = outbox
         self.tracker = tracker
         self.pane = pane
@@ -202,6 +213,10 @@ class CrmWiring(QObject):
         elif isinstance(action, ReportLookupFailed):
             error = action.error
             call_event("crm_lookup_failed", call_id=action.call_id, error=str(error))
+            if isinstance(error, CrmSignInRequired):
+                self.sign_in_needed.emit()  # a prompt that never blocks the call
+            elif isinstance(error, CrmAccessDenied):
+                self.window.show_problem(str(error))  # written for the agent's IT
             if action.on_screen:
                 self.pane.show_page("error", {
                     "message": str(error) if isinstance(error, CrmError)
@@ -211,9 +226,16 @@ class CrmWiring(QObject):
                                 functools.partial(self.backend.create_case, action.case))
         elif isinstance(action, SaveLog):
             self._save(action)
+        elif isinstance(action, OpenCallForm):
+            if self._call_form is not None:
+                url = self._call_form(action.log.activity)
+                call_event("crm_call_form", call_id=action.call_id)
+                self.pane.show_url(url)  # through the unsaved-edits gate
         elif isinstance(action, ShowEnded):
-            self.notes.show_logged(action.who, action.notes,
-                                   _tr("Logged") if action.logged else _tr("Not logged"))
+            state = _tr("Logged") if action.logged else _tr("Not logged")
+            if action.form:
+                state = _tr("Complete and save the phone call form")
+            self.notes.show_logged(action.who, action.notes, state)
         elif isinstance(action, ReportLinked):
             call_event("crm_linked", call_id=action.call_id, record=str(action.ref))
         elif isinstance(action, ReportPopped):
