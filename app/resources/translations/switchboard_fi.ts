@@ -2,6 +2,136 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fi" sourcelanguage="en">
 <context>
+    <name>AccountCheck</name>
+    <message>
+        <source>the phone system address is empty</source>
+        <translation>puhelinjärjestelmän osoite puuttuu</translation>
+    </message>
+    <message>
+        <source>write the address without sip: or http://, e.g. pbx.example.com:5060</source>
+        <translation>kirjoita osoite ilman sip:- tai http://-alkua, esim. pbx.example.com:5060</translation>
+    </message>
+    <message>
+        <source>write only the phone system&apos;s address, e.g. pbx.example.com</source>
+        <translation>kirjoita vain puhelinjärjestelmän osoite, esim. pbx.example.com</translation>
+    </message>
+    <message>
+        <source>an IPv6 address needs its closing ]</source>
+        <translation>IPv6-osoitteesta puuttuu loppusulje ]</translation>
+    </message>
+    <message>
+        <source>the port %s is not a number from 1 to 65535</source>
+        <translation>portti %s ei ole luku väliltä 1–65535</translation>
+    </message>
+    <message>
+        <source>the SIP user is empty</source>
+        <translation>SIP-käyttäjä puuttuu</translation>
+    </message>
+    <message>
+        <source>write only the part before @, e.g. 1001</source>
+        <translation>kirjoita vain @-merkkiä edeltävä osa, esim. 1001</translation>
+    </message>
+</context>
+<context>
+    <name>AccountForm</name>
+    <message>
+        <source>Phone system address</source>
+        <translation>Puhelinjärjestelmän osoite</translation>
+    </message>
+    <message>
+        <source>The registrar your administrator gave you, host[:port].</source>
+        <translation>Ylläpitäjältä saamasi rekisteröintipalvelin, palvelin[:portti].</translation>
+    </message>
+    <message>
+        <source>SIP user</source>
+        <translation>SIP-käyttäjä</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Salasana</translation>
+    </message>
+    <message>
+        <source>Kept in the system keyring, never in a file.</source>
+        <translation>Tallennetaan järjestelmän avainnippuun, ei koskaan tiedostoon.</translation>
+    </message>
+    <message>
+        <source>Transport</source>
+        <translation>Yhteystapa</translation>
+    </message>
+    <message>
+        <source>TLS (encrypted)</source>
+        <translation>TLS (salattu)</translation>
+    </message>
+    <message>
+        <source>Your name</source>
+        <translation>Nimesi</translation>
+    </message>
+    <message>
+        <source>Shown to the people you call.</source>
+        <translation>Näkyy niille, joille soitat.</translation>
+    </message>
+    <message>
+        <source>the SIP user</source>
+        <translation>SIP-käyttäjä</translation>
+    </message>
+    <message>
+        <source>Sign-in user</source>
+        <translation>Kirjautumistunnus</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>Testaa yhteys</translation>
+    </message>
+    <message>
+        <source>stored in the keyring (type to change)</source>
+        <translation>tallennettu avainnippuun (kirjoita vaihtaaksesi)</translation>
+    </message>
+    <message>
+        <source>Testing…</source>
+        <translation>Testataan…</translation>
+    </message>
+    <message>
+        <source>Registered as %s. The phone system accepts this account.</source>
+        <translation>Rekisteröity tunnuksella %s. Puhelinjärjestelmä hyväksyy tämän tilin.</translation>
+    </message>
+    <message>
+        <source>Fix the settings first: %s</source>
+        <translation>Korjaa ensin asetukset: %s</translation>
+    </message>
+    <message>
+        <source>The phone system address was not found%s. Check its spelling and your network.</source>
+        <translation>Puhelinjärjestelmän osoitetta ei löytynyt%s. Tarkista kirjoitusasu ja verkkoyhteys.</translation>
+    </message>
+    <message>
+        <source>The phone system could not be reached%s. Check the address, the port and the transport, and whether a firewall or VPN is in the way.</source>
+        <translation>Puhelinjärjestelmään ei saatu yhteyttä%s. Tarkista osoite, portti ja yhteystapa sekä se, onko palomuuri tai VPN tiellä.</translation>
+    </message>
+    <message>
+        <source>The phone system did not answer. Check the address, the port and the transport (UDP, TCP or TLS).</source>
+        <translation>Puhelinjärjestelmä ei vastannut. Tarkista osoite, portti ja yhteystapa (UDP, TCP tai TLS).</translation>
+    </message>
+    <message>
+        <source>The secure connection failed%s. Check that the phone system offers TLS on this port and that its certificate is valid.</source>
+        <translation>Salattu yhteys epäonnistui%s. Tarkista, että puhelinjärjestelmä tarjoaa TLS:ää tässä portissa ja että sen varmenne on voimassa.</translation>
+    </message>
+    <message>
+        <source>The phone system refused the user or password%s. Check both (and the sign-in user, if your administrator gave you one).</source>
+        <translation>Puhelinjärjestelmä hylkäsi käyttäjän tai salasanan%s. Tarkista molemmat (ja kirjautumistunnus, jos ylläpitäjä antoi sellaisen).</translation>
+    </message>
+    <message>
+        <source>The phone system asks for a password%s: enter it.</source>
+        <translation>Puhelinjärjestelmä pyytää salasanaa%s: kirjoita se.</translation>
+    </message>
+    <message>
+        <source>The phone system does not know this user%s. Check the SIP user.</source>
+        <translation>Puhelinjärjestelmä ei tunne tätä käyttäjää%s. Tarkista SIP-käyttäjä.</translation>
+    </message>
+    <message>
+        <source>The phone system refused the registration%s.</source>
+        <translation>Puhelinjärjestelmä hylkäsi rekisteröinnin%s.</translation>
+    </message>
+</context>
+<context>
     <name>AudioController</name>
     <message>
         <source>Microphone</source>
@@ -126,7 +256,7 @@
     </message>
     <message>
         <source>Work</source>
-        <translation>Työ</translation>
+        <translation type="vanished">Työ</translation>
     </message>
     <message>
         <source>Queues and availability are not linked to the phone system: %s</source>
@@ -674,6 +804,34 @@
         <translation>CRM-järjestelmää %s ei vielä tueta; puheluita ei haeta eikä kirjata.</translation>
     </message>
     <message>
+        <source>Salesforce is chosen but salesforce.client_id is empty; ask your Salesforce admin for the External Client App&apos;s consumer key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Salesforce: your org has used %d of its %d daily API requests (%.0f %%). Call logs keep going into the outbox; tell your Salesforce admin.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Switchboard is not signed in to Salesforce: callers are not looked up and call logs wait in the outbox.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign in to Salesforce</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dynamics 365 is chosen but dynamics.org_url or dynamics.client_id is empty; ask your Dynamics 365 administrator for them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Switchboard is not signed in to Dynamics 365: callers are not looked up and call logs wait in the outbox.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sign in to Dynamics 365</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>The built-in CRM could not be created: %s</source>
         <translation>Sisäistä CRM:ää ei voitu luoda: %s</translation>
     </message>
@@ -686,6 +844,10 @@
         <translation>Tätä puhelua ei voitu tallentaa CRM:ää varten: %s</translation>
     </message>
     <message>
+        <source>Complete and save the phone call form</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>The CRM could not do that: %s</source>
         <translation>CRM ei voinut tehdä tätä: %s</translation>
     </message>
@@ -696,6 +858,10 @@
     <message>
         <source>Phone call from %s</source>
         <translation>Puhelu: %s</translation>
+    </message>
+    <message>
+        <source>Finish the sign-in in your web browser…</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -723,6 +889,45 @@
     <message>
         <source>Show as</source>
         <translation>Näytä numerona</translation>
+    </message>
+    <message>
+        <source>Work number (%1)</source>
+        <translation>Työnumero (%1)</translation>
+    </message>
+    <message>
+        <source>Phone system&apos;s default</source>
+        <translation>Puhelinjärjestelmän oletus</translation>
+    </message>
+    <message>
+        <source>Don&apos;t show number</source>
+        <translation>Älä näytä numeroa</translation>
+    </message>
+</context>
+<context>
+    <name>FirstRunAssistant</name>
+    <message>
+        <source>Set up Switchboard</source>
+        <translation>Switchboardin käyttöönotto</translation>
+    </message>
+    <message>
+        <source>Welcome to Switchboard</source>
+        <translation>Tervetuloa Switchboardiin</translation>
+    </message>
+    <message>
+        <source>Enter the phone account your administrator gave you. Test it, then start the phone. Everything else (audio, CRM, queues) can be set later under Settings.</source>
+        <translation>Anna ylläpitäjältä saamasi puhelintili. Testaa se ja käynnistä sitten puhelin. Muut asetukset (ääni, CRM, jonot) voi tehdä myöhemmin kohdassa Asetukset.</translation>
+    </message>
+    <message>
+        <source>Start the phone</source>
+        <translation>Käynnistä puhelin</translation>
+    </message>
+    <message>
+        <source>Later</source>
+        <translation>Myöhemmin</translation>
+    </message>
+    <message>
+        <source>Fix the marked fields first.</source>
+        <translation>Korjaa ensin merkityt kentät.</translation>
     </message>
 </context>
 <context>
@@ -870,8 +1075,24 @@
         <translation>Mikrofoni, kaiutin, soittoääni ja äänenvoimakkuudet</translation>
     </message>
     <message>
+        <source>Settings…</source>
+        <translation>Asetukset…</translation>
+    </message>
+    <message>
+        <source>Phone account, audio, CRM, phone system, language and caller ids</source>
+        <translation>Puhelintili, ääni, CRM, puhelinjärjestelmä, kieli ja näytettävät numerot</translation>
+    </message>
+    <message>
+        <source>Set up the phone…</source>
+        <translation>Ota puhelin käyttöön…</translation>
+    </message>
+    <message>
         <source>Starting the phone…</source>
         <translation>Puhelin käynnistyy…</translation>
+    </message>
+    <message>
+        <source>Phone not set up</source>
+        <translation>Puhelinta ei ole otettu käyttöön</translation>
     </message>
     <message>
         <source>Phone not running</source>
@@ -1072,6 +1293,159 @@ Koodekki: %s</translation>
     </message>
 </context>
 <context>
+    <name>ScreenPopPane</name>
+    <message>
+        <source>Open now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>You have unsaved changes on this page, so the caller&apos;s record was not opened. It opens when you answer the call.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>You have unsaved changes on this page, so the caller&apos;s record was not opened. Save or cancel your changes, then press Open now.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>Asetukset</translation>
+    </message>
+    <message>
+        <source>Phone account</source>
+        <translation>Puhelintili</translation>
+    </message>
+    <message>
+        <source>Sound is switched off (phone.audio = &quot;null&quot;): calls connect but are silent.</source>
+        <translation>Ääni on pois päältä (phone.audio = &quot;null&quot;): puhelut yhdistyvät, mutta ovat äänettömiä.</translation>
+    </message>
+    <message>
+        <source>Audio</source>
+        <translation>Ääni</translation>
+    </message>
+    <message>
+        <source>CRM</source>
+        <translation>CRM</translation>
+    </message>
+    <message>
+        <source>Built-in CRM</source>
+        <translation>Sisäänrakennettu CRM</translation>
+    </message>
+    <message>
+        <source>Queues and availability</source>
+        <translation>Jonot ja tavoitettavuus</translation>
+    </message>
+    <message>
+        <source>None (calls only)</source>
+        <translation>Ei mitään (vain puhelut)</translation>
+    </message>
+    <message>
+        <source>SIP presence</source>
+        <translation>SIP-läsnäolo</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Osoite</translation>
+    </message>
+    <message>
+        <source>Asterisk Manager host, or an Enreach API address (empty: found by discovery).</source>
+        <translation>Asterisk Manager -palvelin tai Enreach-rajapinnan osoite (tyhjä: haetaan automaattisesti).</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Portti</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>Käyttäjä</translation>
+    </message>
+    <message>
+        <source>Queue member</source>
+        <translation>Jonon jäsen</translation>
+    </message>
+    <message>
+        <source>Asterisk only: your queue member interface, e.g. PJSIP/1001.</source>
+        <translation>Vain Asterisk: jonon jäsenliittymäsi, esim. PJSIP/1001.</translation>
+    </message>
+    <message>
+        <source>Phone system</source>
+        <translation>Puhelinjärjestelmä</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Kieli</translation>
+    </message>
+    <message>
+        <source>As the system</source>
+        <translation>Järjestelmän mukaan</translation>
+    </message>
+    <message>
+        <source>Numbers</source>
+        <translation>Numerot</translation>
+    </message>
+    <message>
+        <source>One number per line. The first is your work number; you choose the one shown on each outbound call under the dial pad.</source>
+        <translation>Yksi numero riville. Ensimmäinen on työnumerosi; kullakin lähtevällä puhelulla näkyvän numeron valitset numeronvalitsimen alta.</translation>
+    </message>
+    <message>
+        <source>Caller ids</source>
+        <translation>Näytettävät numerot</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Tallenna</translation>
+    </message>
+    <message>
+        <source>Not saved: fix the marked fields.</source>
+        <translation>Ei tallennettu: korjaa merkityt kentät.</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsWiring</name>
+    <message>
+        <source>Enter the password of the phone account.</source>
+        <translation>Anna puhelintilin salasana.</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>Tallennettu.</translation>
+    </message>
+    <message>
+        <source>the CRM</source>
+        <translation>CRM</translation>
+    </message>
+    <message>
+        <source>the phone system</source>
+        <translation>puhelinjärjestelmä</translation>
+    </message>
+    <message>
+        <source>the language</source>
+        <translation>kieli</translation>
+    </message>
+    <message>
+        <source>The phone account applies when your calls have ended.</source>
+        <translation>Puhelintili otetaan käyttöön, kun puhelusi ovat päättyneet.</translation>
+    </message>
+    <message>
+        <source>The phone restarts with the new account.</source>
+        <translation>Puhelin käynnistyy uudelleen uudella tilillä.</translation>
+    </message>
+    <message>
+        <source>Restart Switchboard to apply %s.</source>
+        <translation>Käynnistä Switchboard uudelleen, jotta muutos tulee voimaan: %s.</translation>
+    </message>
+    <message>
+        <source>Not a phone number: %s</source>
+        <translation>Ei puhelinnumero: %s</translation>
+    </message>
+    <message>
+        <source>Not saved: %s</source>
+        <translation>Ei tallennettu: %s</translation>
+    </message>
+</context>
+<context>
     <name>Status</name>
     <message>
         <source>Available</source>
@@ -1154,7 +1528,7 @@ Koodekki: %s</translation>
     </message>
     <message>
         <source>Display number:</source>
-        <translation>Näytettävä numero:</translation>
+        <translation type="vanished">Näytettävä numero:</translation>
     </message>
     <message>
         <source>Until changed</source>
@@ -1176,15 +1550,15 @@ Koodekki: %s</translation>
     </message>
     <message>
         <source>Default</source>
-        <translation>Oletus</translation>
+        <translation type="vanished">Oletus</translation>
     </message>
     <message>
         <source>Don&apos;t show number</source>
-        <translation>Älä näytä numeroa</translation>
+        <translation type="vanished">Älä näytä numeroa</translation>
     </message>
     <message>
         <source>Work number (%1)</source>
-        <translation>Työnumero (%1)</translation>
+        <translation type="vanished">Työnumero (%1)</translation>
     </message>
     <message>
         <source>In a Call</source>
