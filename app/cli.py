@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp = crm_add("export", help="export contacts, accounts and leads as CSV")
     exp.add_argument("--out", type=Path, help="file to write (default: standard output)")
     login = crm_add("login", help="sign in to the CRM `crm.backend` names (Dynamics 365)")
-    login.add_argument("--device-code", action="store_true",
+    login.add_argument("--device-code", "--device", action="store_true",
                        help="sign in with a code entered on another device, not a browser")
     crm_add("logout", help="forget the saved sign-in to the outside CRM")
 
@@ -142,6 +142,14 @@ def _cmd_crm_sign_in(args: argparse.Namespace, profile: Profile) -> int:
         if args.crm_command == "login":
             return login.login(settings, profile, device_code=args.device_code)
         return login.logout(settings, profile)
+    if settings.crm.backend == "salesforce":
+        from app.crm.salesforce import login as salesforce
+        from app.secrets import KeyringSecretStore
+
+        store = KeyringSecretStore()  # the refresh token lives in the system keyring only
+        if args.crm_command == "login":
+            return salesforce.login(settings, store, device=args.device_code, out=sys.stdout)
+        return salesforce.logout(settings, store, out=sys.stdout)
     print(f"switchboard crm {args.crm_command}: crm.backend is {settings.crm.backend!r}, "
           "which has no sign-in here.", file=sys.stderr)
     return 2

@@ -198,6 +198,7 @@ class CrmWebPage(QWebEnginePage):
         self.runJavaScript(self._probe, self._probe_world, once)
 
     def _loading_changed(self, info: QWebEngineLoadingInfo) -> None:
+        log.debug("crm page load %s (%s)", info.status().name, info.url().host())
         if info.status() is QWebEngineLoadingInfo.LoadStatus.LoadSucceededStatus \
                 and self._wanted:
             # Whatever the CRM redirected to (an app id added, a sign-in round trip): the

@@ -25,18 +25,26 @@ Follows these public documents (shapes, parameters, error bodies):
   (Sforce-Limit-Info: api-usage=n/m on every REST answer).
 Data behaviour and what is GUESSED is in tests/fakes/salesforce_org.py.
 
+STAND-IN, not Salesforce's: GET /lightning/r/<Object>/<Id>/view answers a small HTML page
+(no sign-in needed) with the record's name as its <h1> (escaped), its phone numbers as
+`tel:` links, a link out of the org, and an input to type into (an "unsaved edit"). The
+real Lightning app is a large script application; this only lets the app's web view load
+the right URL and lets a test click and type in it. The pages appear in `requests`.
+
 The fake signs the agent in without a login page (the test plays the browser) and checks
 PKCE: the token request must carry the verifier whose S256 hash came with the authorize
 request. Test controls: `org` (records: `add`), `issue_refresh_token`, `expire_sessions`,
 `rotate_refresh_tokens`, `move_instance` (a second listener becomes the instance; the old
 one refuses sessions), `approve_device`, `set_api_usage`, `inject(kind, …)` with kinds
-limit, unavailable, slow, malformed, html, lost; `requests` logs (method, path, body…).
+limit, unavailable (optionally with `retry_after` seconds in a Retry-After header), slow,
+malformed, html, lost; `requests` logs (method, path, body…).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import secrets
 import socket
@@ -69,6 +77,7 @@ class Fault:
     method: str
     status: int
     seconds: float
+    retry_after: int = 0
 
 
 @dataclass(frozen=True)
@@ -190,11 +199,23 @@ class FakeSalesforce:
             self.api_used, self.api_limit = used, limit
 
     def inject(self, kind: str, *, times: int = 1, path: str = "/services/data/v",
-               method: str = "", status: int = 0, seconds: float = 30.0) -> None:
+               method: str = "", status: int = 0, seconds: float = 30.0,
+               retry_after: int = 0) -> None:
         """The next `times` requests whose path contains `path` (and method) get the fault."""
         assert kind in {"limit", "unavailable", "slow", "malformed", "html", "lost"}, kind
         with self.lock:
-            self._faults.append(Fault(kind, times, path, method.upper(), status, seconds))
+            self._faults.append(Fault(kind, times, path, method.upper(), status, seconds,
+                                      retry_after))
+
+    def clear_faults(self) -> None:
+        """The org is back: no injected fault is left."""
+        with self.lock:
+            self._faults.clear()
+
+    def refresh_tokens(self) -> set[str]:
+        """Every refresh token the org has issued and not revoked."""
+        with self.lock:
+            return set(self._refresh)
 
     def release_slow(self) -> None:
         self._release.set()
@@ -277,8 +298,10 @@ class FakeSalesforce:
             return self._rest_reply(_Reply(403, [{"message": "TotalRequests Limit exceeded.",
                                                   "errorCode": "REQUEST_LIMIT_EXCEEDED"}]))
         if fault.kind == "unavailable":
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
             return self._rest_reply(_Reply(503, [{"message": "Service Unavailable",
-                                                  "errorCode": "SERVER_UNAVAILABLE"}]))
+                                                  "errorCode": "SERVER_UNAVAILABLE"}],
+                                           headers))
         if fault.kind == "malformed":
             return _Reply(fault.status or 200, '{"id": "003000000000', {},
                           "application/json;charset=UTF-8")
@@ -313,6 +336,8 @@ class FakeSalesforce:
             return self._token(body or {})
         if path == "/services/oauth2/revoke" and method == "POST":
             return self._revoke(body or {})
+        if path.startswith("/lightning/") and method == "GET":
+            return self._lightning(path)
         if path.rstrip("/") == "/services/data" and method == "GET":
             return self._rest_reply(_Reply(200, VERSIONS))
         prefix = f"/services/data/v{self.org.api_version}"
@@ -403,6 +428,25 @@ class FakeSalesforce:
                         "message": "The transaction was rolled back since another operation "
                                    "in the same transaction failed."}])
         return {"compositeResponse": results}
+
+    def _lightning(self, path: str) -> _Reply:
+        """The stand-in record page (see the module docstring)."""
+        parts = path.split("/")
+        found = self.org.find(parts[4]) if len(parts) >= 6 and parts[2] == "r" else None
+        if found is None:
+            return _Reply(404, "<!doctype html><title>Not found</title><h1>Not found</h1>", {},
+                          "text/html; charset=utf-8")
+        sobject, row = found
+        name = row.get("Name") or " ".join(
+            str(row.get(f) or "") for f in ("FirstName", "LastName")).strip()
+        phones = "".join(f'<a class="phone" href="tel:{html.escape(str(row[f]))}">'
+                         f"{html.escape(str(row[f]))}</a>"
+                         for f in ("Phone", "MobilePhone") if row.get(f))
+        page = (f"<!doctype html><meta charset=utf-8><title>{html.escape(name)} | "
+                f"{sobject}</title><h1>{html.escape(name)}</h1>{phones}"
+                '<a class="out" href="https://www.example.com/">website</a>'
+                '<input id="field" value="">')
+        return _Reply(200, page, {}, "text/html; charset=utf-8")
 
     # -- OAuth ---------------------------------------------------------------------------------
 

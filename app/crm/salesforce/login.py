@@ -1,0 +1,79 @@
+"""`switchboard crm login` / `crm logout` for Salesforce.
+
+Login opens the system browser on the org's authorize page (PKCE) and waits for the
+answer on `http://localhost:<salesforce.redirect_port>/callback`; the authorize URL is
+printed too, for a browser on the same computer that did not open by itself. With
+`--device`, or when Python knows no browser to open, the device flow is used instead:
+a code to enter at the org's verification page from any device. The refresh token goes
+to the keyring (through the SecretStore passed in), the access token stays in memory and
+dies with the command; neither is ever printed. The org's API version is checked before
+saying "signed in". Logout revokes the refresh token in the org and deletes it here.
+"""
+
+from __future__ import annotations
+
+import webbrowser
+from collections.abc import Callable
+from typing import TextIO
+
+from app.config import Settings
+from app.core.crm import CrmError
+from app.crm.salesforce import factory
+from app.secrets import SecretStore
+
+SIGN_IN_TIMEOUT = 300.0  # seconds the agent has to finish in the browser
+
+
+def has_browser() -> bool:
+    """Whether Python's webbrowser module knows a browser to open here."""
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+def login(settings: Settings, secrets: SecretStore, *, device: bool, out: TextIO,
+          open_url: Callable[[str], object] = webbrowser.open,
+          timeout: float = SIGN_IN_TIMEOUT) -> int:
+    """Sign in; 0 when signed in, 1 when the sign-in failed, 2 for a setting to fix."""
+    sf = settings.salesforce
+    if not sf.client_id:
+        print("Set salesforce.client_id (the External Client App's consumer key) in "
+              "config.toml first.", file=out)
+        return 2
+    parts = factory.build(sf, region=settings.phone.default_region, secret_store=secrets)
+    auth = parts.auth
+    try:
+        if device or not has_browser():
+            flow = auth.start_device_flow()
+            print(f"On any device, open {flow.verification_uri} and enter the code "
+                  f"{flow.user_code}. Waiting…", file=out, flush=True)
+            session = auth.finish_device_flow(flow)
+        else:
+            def show(url: str) -> None:
+                print("Sign in to Salesforce in your web browser. If it did not open, open "
+                      f"this address on this computer:\n{url}", file=out, flush=True)
+                open_url(url)
+            session = auth.sign_in_with_browser(show, timeout=timeout)
+        parts.client.check_version()
+    except CrmError as exc:
+        print(f"Salesforce sign-in failed: {exc}", file=out)
+        return 1
+    print(f"Signed in to Salesforce ({session.instance_url}); the sign-in is kept in the "
+          "system keyring.", file=out)
+    return 0
+
+
+def logout(settings: Settings, secrets: SecretStore, *, out: TextIO) -> int:
+    parts = factory.build(settings.salesforce, region=settings.phone.default_region,
+                          secret_store=secrets)
+    if parts.auth.revoke():
+        print("Signed out of Salesforce; the sign-in was revoked and deleted.", file=out)
+        return 0
+    print("Signed out here; Salesforce could not be told (sign-in deleted from the keyring "
+          "anyway; an admin can revoke it in the org).", file=out)
+    return 1
+
+
+__all__ = ["has_browser", "login", "logout"]
