@@ -229,12 +229,9 @@ def _cmd_doctor(args: argparse.Namespace, profile: Profile, secrets: SecretStore
 
 
 def _doctor_audio(settings: config.Settings, profile: Profile) -> bool:
-    from PySide6.QtCore import QCoreApplication
+    from app.audio.report import last_counters, probe_devices
 
-    from app.audio.report import device_report, last_counters
-
-    _app = QCoreApplication.instance() or QCoreApplication([])  # Qt Multimedia needs one
-    lines, ok = device_report(settings.audio)
+    lines, ok = probe_devices(settings.audio)
     for line in lines:
         print(f"audio:    {line}")
     counters = last_counters(profile.log_dir / "switchboard.log")

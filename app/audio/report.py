@@ -3,8 +3,10 @@ choice resolves to, and the audio path's counters from the last call in the log.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,32 @@ def device_report(audio: AudioSettings) -> tuple[list[str], bool]:
     return lines, ok
 
 
+def probe_devices(audio: AudioSettings, timeout: float = 20.0) -> tuple[list[str], bool]:
+    """`device_report` in a child process: Qt Multimedia needs a Qt application, and the
+    process that asks (the CLI, a test run) may later need a different one, or none."""
+    import subprocess
+
+    settings = json.dumps(dataclasses.asdict(audio))
+    try:
+        done = subprocess.run([sys.executable, "-m", "app.audio.report", settings],
+                              capture_output=True, text=True, timeout=timeout)
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        return list(result["lines"]), bool(result["ok"])
+    except (OSError, ValueError, IndexError, KeyError, subprocess.TimeoutExpired) as exc:
+        return [f"could not list the sound devices ({type(exc).__name__}); calls may be "
+                "silent"], False
+
+
+def _main(argv: list[str]) -> int:
+    from PySide6.QtCore import QCoreApplication
+
+    _app = QCoreApplication([])  # Qt Multimedia needs one
+    audio = AudioSettings(**json.loads(argv[0]))
+    lines, ok = device_report(audio)
+    print(json.dumps({"lines": lines, "ok": ok}))
+    return 0
+
+
 _TEXT_FIELD = re.compile(r"(\w+)=(\d+)")
 
 
@@ -63,4 +91,7 @@ def last_counters(log_file: Path) -> dict[str, Any] | None:
     return None
 
 
-__all__ = ["COUNTERS", "device_report", "last_counters"]
+__all__ = ["COUNTERS", "device_report", "last_counters", "probe_devices"]
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.audio.report import last_counters
 from tests.sound_card import needs_sound_card
 
@@ -73,3 +75,19 @@ def test_doctor_does_not_look_for_devices_when_audio_is_off(tmp_path: Path) -> N
     result = _doctor(tmp_path, PULSE_SERVER="unix:/nonexistent")
     assert "audio:    off" in result.stdout
     assert result.returncode == 0, result.stdout
+
+
+def test_doctor_in_this_process_leaves_no_qt_application_behind(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A QCoreApplication made here would make every later QApplication abort (pytest runs
+    the widget tests in the same process): the device probe runs in a child."""
+    from PySide6.QtCore import QCoreApplication
+
+    from app import cli
+    from tests.fakes.memory_secrets import MemorySecretStore
+
+    if QCoreApplication.instance() is not None:
+        pytest.skip("a Qt application already exists in this test process")
+    cli.main(["--profile", str(tmp_path), "doctor"], secrets=MemorySecretStore())
+    assert "audio:" in capsys.readouterr().out
+    assert QCoreApplication.instance() is None
