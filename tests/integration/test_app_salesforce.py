@@ -61,6 +61,7 @@ def salesforce_profile(tmp_path: Path, org: FakeSalesforce, port: int, **crm: An
         sf.login_url, sf.client_id, sf.redirect_port = org.login_url, CLIENT_ID, redirect
         sf.timeout_seconds = 5.0
         settings.sip.auto_answer = True
+        settings.availability.wrap_up_seconds = 0  # calls back to back are not refused
 
     return make_profile(tmp_path / "profile", port=port, configure=configure)
 
