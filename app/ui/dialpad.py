@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -55,9 +56,18 @@ class DialPad(QWidget):
         self.call_button.setToolTip(self.tr("Call this number (Enter)"))
         self.call_button.clicked.connect(self._request_dial)
 
+        # The twelve keys fold away so a ringing call and the recent calls fit a small
+        # screen; typing and pasting need no keys.
+        self.keypad_toggle = QToolButton(self)
+        self.keypad_toggle.setObjectName("keypad_toggle")
+        self.keypad_toggle.setText(self.tr("Keypad"))
+        self.keypad_toggle.setCheckable(True)
+        self.keypad_toggle.setToolTip(self.tr("Show or hide the number keys"))
+
         entry = QHBoxLayout()
         entry.setSpacing(6)
         entry.addWidget(self.number_edit, 1)
+        entry.addWidget(self.keypad_toggle)
         entry.addWidget(self.call_button)
 
         self.error_label = QLabel(self)
@@ -77,7 +87,9 @@ class DialPad(QWidget):
         caller_row.addWidget(self.caller_id_label)
         caller_row.addWidget(self.caller_id_box, 1)
 
-        grid = QGridLayout()
+        self.keypad_area = QWidget(self)
+        grid = QGridLayout(self.keypad_area)
+        grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(6)
         self.keys: dict[str, QPushButton] = {}
         for i, key in enumerate(KEYS):
@@ -96,7 +108,9 @@ class DialPad(QWidget):
         layout.addLayout(entry)
         layout.addWidget(self.error_label)
         layout.addLayout(caller_row)
-        layout.addLayout(grid)
+        layout.addWidget(self.keypad_area)
+        self.keypad_area.hide()
+        self.keypad_toggle.toggled.connect(self.keypad_area.setVisible)
 
     # -- state in --------------------------------------------------------------------
 

@@ -72,6 +72,7 @@ class StatusMenu(QWidget):
     wrap_up_end_requested = Signal()
     schedule_add_requested = Signal(object, str, object)
     schedule_remove_requested = Signal(int)
+    shown_changed = Signal(str, str)  # the status as shown and its colour (for a badge)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -209,6 +210,7 @@ class StatusMenu(QWidget):
             self.error.hide()
         finally:
             self._updating = False
+        self.shown_changed.emit(shown, colour)
 
     def show_remaining(self, remaining: timedelta | None, returns_to: str = "") -> None:
         if remaining is None:

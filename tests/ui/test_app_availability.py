@@ -118,8 +118,12 @@ def make_app(qtbot: QtBot, settings: Settings, clock: Clock, secrets: MemorySecr
 
 
 def menu_of(app: SwitchboardApp) -> StatusMenu:
-    menu = app.window.status_area.findChild(StatusMenu)
-    assert menu is not None and menu.isVisible()
+    """"Select your status", opened from the status badge as the agent does."""
+    panel = app.availability.panel
+    if not panel.popup.isVisible():
+        panel.badge.click()
+    menu = panel.menu
+    assert menu.isVisible()
     return menu
 
 

@@ -237,11 +237,11 @@ say(phase="exit", code=code)
 sys.exit(code)
 """
 
+# The statuses themselves are in the badge's "Select your status" popup (issue 10); the
+# badge shows the one in force.
 SHOWN = {
-    "fi": ["Vastaa", "Hylkää", "Saapuva puhelu", "Tavoitettavissa", "Älä häiritse",
-           "Poissa töistä", "Valitse tilasi", "Viimeisimmät puhelut"],
-    "en": ["Answer", "Decline", "Incoming call", "Available", "Do not disturb", "Off work",
-           "Select your status", "Recent calls"],
+    "fi": ["Vastaa", "Hylkää", "Saapuva puhelu", "Tavoitettavissa", "Viimeisimmät puhelut"],
+    "en": ["Answer", "Decline", "Incoming call", "Available", "Recent calls"],
 }
 
 

@@ -224,6 +224,7 @@ def test_outbound_call_from_the_dialpad(qtbot: QtBot,
     pad.caller_id_box.setCurrentIndex(second)
     pad.caller_id_box.activated.emit(second)
     qtbot.keyClicks(pad.number_edit, "(040) 123 45 67")
+    click(qtbot, pad.keypad_toggle)  # the keys are folded away until asked for
     click(qtbot, pad.keys["8"])  # the keys type into the same field
     assert pad.number_edit.text() == "(040) 123 45 678"
     qtbot.keyClick(pad.number_edit, Qt.Key.Key_Backspace)

@@ -255,6 +255,22 @@
         <translation>Takaisinsoittopyynnöt (%s)</translation>
     </message>
     <message>
+        <source>Select your status</source>
+        <translation>Valitse tilasi</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Valmis</translation>
+    </message>
+    <message>
+        <source>End wrap-up now</source>
+        <translation>Lopeta jälkikirjaus nyt</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Tila</translation>
+    </message>
+    <message>
         <source>Work</source>
         <translation type="vanished">Työ</translation>
     </message>
@@ -881,6 +897,14 @@
     <message>
         <source>Call this number (Enter)</source>
         <translation>Soita tähän numeroon (Enter)</translation>
+    </message>
+    <message>
+        <source>Keypad</source>
+        <translation>Näppäimistö</translation>
+    </message>
+    <message>
+        <source>Show or hide the number keys</source>
+        <translation>Näytä tai piilota numeronäppäimet</translation>
     </message>
     <message>
         <source>Number shown to the callee</source>

@@ -1,0 +1,88 @@
+"""The call first, on a 1024×600 screen, in English and Finnish: while a call rings its
+Answer button is inside the visible window area, the status is a badge that opens "Select
+your status", recent calls are in view without scrolling, and no label or button of the
+column is cut short."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.application import SwitchboardApp
+from app.i18n import install_translator, remove_translators
+from app.ui.status_menu import StatusMenu
+from tests.ui.test_main_window import ScriptedEngine
+from tests.ui.test_main_window import make_app as make_app  # the fixtures, re-exported
+from tests.ui.test_main_window import settings as settings
+
+
+@pytest.fixture(params=["en", "fi"])
+def language(request: pytest.FixtureRequest, qapp: QApplication) -> Iterator[str]:
+    install_translator(qapp, request.param)
+    yield request.param
+    remove_translators(qapp)
+
+
+def visible_rect(widget: QWidget, window: QWidget) -> QRect:
+    """Where `widget` is on `window`, clipped by every scroll area and parent between."""
+    rect = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        rect = rect.intersected(QRect(parent.mapTo(window, QPoint(0, 0)), parent.size()))
+        parent = parent.parentWidget()
+    return rect.intersected(window.rect())
+
+
+def cut_short(root: QWidget) -> list[str]:
+    """Visible labels and buttons narrower than their text needs."""
+    short = []
+    for label in root.findChildren(QLabel):
+        if label.isVisible() and not label.wordWrap() and label.text() and \
+                label.width() < label.minimumSizeHint().width():
+            short.append(f"label {label.text()!r}: {label.width()} < "
+                         f"{label.minimumSizeHint().width()}")
+    for button in root.findChildren(QAbstractButton):
+        text = button.text()
+        if button.isVisible() and text and \
+                button.width() < button.fontMetrics().horizontalAdvance(text) + 8:
+            short.append(f"button {text!r}: {button.width()}")
+    return short
+
+
+def test_a_ringing_call_is_on_screen_and_nothing_is_cut_at_1024x600(
+        qtbot: QtBot, language: str, make_app: Callable[..., SwitchboardApp]) -> None:
+    app = make_app()
+    window = app.window
+    window.resize(1024, 600)
+    qtbot.waitUntil(lambda: window.height() == 600)
+    engine: ScriptedEngine = app.engine  # type: ignore[assignment]
+    handle = engine.ring()
+    qtbot.waitUntil(lambda: handle in window.call_panel.cards)
+    card = window.call_panel.cards[handle]
+    qtbot.waitUntil(card.answer_button.isVisible)
+    for button in (card.answer_button, card.decline_button):
+        shown = visible_rect(button, window)
+        assert shown.size() == button.size(), (button.objectName(), shown, button.size())
+    assert window.side_scroll.verticalScrollBar().value() == 0  # nothing had to scroll
+    # Recent calls start above the fold with a call ringing.
+    history = visible_rect(window.history_view, window)
+    assert history.height() >= 60, history
+    assert cut_short(window.side_scroll.widget()) == []
+    assert cut_short(window.statusBar()) == []
+
+
+def test_the_status_badge_opens_select_your_status(
+        qtbot: QtBot, language: str, make_app: Callable[..., SwitchboardApp]) -> None:
+    app = make_app()
+    app.window.resize(1024, 600)
+    panel = app.availability.panel
+    assert panel.height() <= 40  # a badge, not a panel over the calls
+    menu = panel.findChild(StatusMenu)
+    assert menu is not None and not menu.isVisible()
+    panel.badge.click()
+    qtbot.waitUntil(menu.isVisible)
+    assert cut_short(panel.popup) == []
