@@ -225,6 +225,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("settings_dialog")
         self.setWindowTitle(self.tr("Settings"))
+        self.setMinimumWidth(640)
         self.page = audio_page  # what app/wiring/audio.py shows, as on its own dialog
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("settings_tabs")
@@ -352,6 +353,7 @@ class FirstRunAssistant(QDialog):
         super().__init__(parent)
         self.setObjectName("first_run_assistant")
         self.setWindowTitle(self.tr("Set up Switchboard"))
+        self.setMinimumWidth(600)  # the hints under the fields stay on one or two lines
         title = QLabel(self.tr("Welcome to Switchboard"), self)
         title.setProperty("heading", True)
         intro = QLabel(self.tr("Enter the phone account your administrator gave you. Test "

@@ -72,7 +72,7 @@ class StatusMenu(QWidget):
     wrap_up_end_requested = Signal()
     schedule_add_requested = Signal(object, str, object)
     schedule_remove_requested = Signal(int)
-    shown_changed = Signal(str, str)  # the status as shown and its colour (for a badge)
+    shown_changed = Signal(str, str)  # the status or call phase in force and its colour
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -199,6 +199,7 @@ class StatusMenu(QWidget):
             name = status_label(change.status.name)
             shown = {Phase.IN_CALL: self.tr("In a Call"),
                      Phase.WRAP_UP: self.tr("Wrap Up")}.get(change.phase, name)
+            badge = shown  # short: the badge sits beside Ready in a narrow column
             if change.phase is not Phase.IDLE:
                 shown = self.tr("%1 (then %2)").replace("%1", shown).replace("%2", name)
             self.current.setText(shown)
@@ -210,7 +211,7 @@ class StatusMenu(QWidget):
             self.error.hide()
         finally:
             self._updating = False
-        self.shown_changed.emit(shown, colour)
+        self.shown_changed.emit(badge, colour)
 
     def show_remaining(self, remaining: timedelta | None, returns_to: str = "") -> None:
         if remaining is None:

@@ -75,6 +75,24 @@ def test_a_ringing_call_is_on_screen_and_nothing_is_cut_at_1024x600(
     assert cut_short(window.statusBar()) == []
 
 
+def test_wrap_up_shows_ready_beside_the_badge_and_nothing_is_cut_at_1024x600(
+        qtbot: QtBot, language: str, make_app: Callable[..., SwitchboardApp]) -> None:
+    app = make_app()
+    window = app.window
+    window.resize(1024, 600)
+    engine: ScriptedEngine = app.engine  # type: ignore[assignment]
+    handle = engine.ring()
+    qtbot.waitUntil(lambda: handle in window.call_panel.cards)
+    engine.answer(handle)
+    engine.remote_hangs_up(handle)
+    ready = app.availability.panel.ready_button
+    qtbot.waitUntil(ready.isVisible)
+    assert visible_rect(ready, window).size() == ready.size()
+    column = window.side_scroll
+    assert column.widget().width() <= column.viewport().width()  # nothing off the side
+    assert cut_short(column.widget()) == []
+
+
 def test_the_status_badge_opens_select_your_status(
         qtbot: QtBot, language: str, make_app: Callable[..., SwitchboardApp]) -> None:
     app = make_app()
