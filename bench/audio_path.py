@@ -554,8 +554,8 @@ def in_process(args: argparse.Namespace, tmp: Path, far_wav: Path, mic_wav: Path
             # The far recorder's clock starts within ~0.2 s of our CONNECTED.
             theirs = far_pcm[int((g.t0 - connected) * far_rate):
                              int((g.t1 - connected) * far_rate)]
-            phase.spk_gaps = add(phase.spk_gaps, gaps(ours, RATE, trim=0.3))
-            phase.far_gaps = add(phase.far_gaps, gaps(theirs, far_rate, trim=0.5))
+            phase.spk_gaps = add(phase.spk_gaps, gaps(ours, RATE, trim=0.1))
+            phase.far_gaps = add(phase.far_gaps, gaps(theirs, far_rate, trim=0.25))
         phases.append(phase)
     return InProcess(speaker_ms, mic_ms, args.impulses, len(at_far), lateness, phases)
 
