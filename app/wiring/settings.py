@@ -98,6 +98,7 @@ class SettingsWiring(QObject):
         """At the first start with no account, the assistant instead of a failing phone."""
         self.first_run = first_run
         if first_run:
+            log.info("the phone account is not set up: showing the first-run assistant")
             self._window.show_setup_needed()
             self.show_assistant()
 

@@ -74,10 +74,10 @@ def test_unparseable_file_starts_with_defaults_and_says_why(
     profile = make_profile(tmp_path / "profile", port=free_port())
     profile.config_path.write_text("[sip\nmode = = 'direct'\n\x00", encoding="utf-8")
     app = processes(run_cmd(profile), app_env())
-    # Defaults mean registrar mode with no server: the engine refuses to start, the app
-    # stays up and says what to fix instead of crashing.
-    failed = wait_msg(app, "engine start failed")
-    assert "sip.server is empty" in failed["msg"] and 'sip.mode = "direct"' in failed["msg"]
+    # Defaults mean no phone account: the app stays up, starts no engine and offers the
+    # first-run assistant instead of crashing.
+    wait_msg(app, "the phone account is not set up")
+    assert not any("engine start" in line.get("msg", "") for line in app.log.seen)
     problems = [line["msg"] for line in app.log.seen if "config.toml:" in line.get("msg", "")]
     assert any("not valid TOML" in p and str(profile.config_path) in p for p in problems)
     assert app.proc.poll() is None  # still running
