@@ -1,6 +1,7 @@
 """Benchmark the call audio path (issue 8): latency it adds, CPU per call, frames lost to pops.
 
     python bench/audio_path.py [--impulses 24] [--cpu-seconds 20] [--pops 100]
+                               [--quiet-seconds 15] [--turns 5] [--keep DIR]
 
 Starts its own PulseAudio virtual sound card (tests/sound_card.py: sinks "Headset",
 "Laptop speakers", the `mic` feed remapped to "Headset microphone") and a far pjsua2 agent
