@@ -457,11 +457,13 @@ def _sip_password(secrets: SecretStore, sip: SipSettings, window: MainWindow) ->
 def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretStore,
               engine_factory: EngineFactory = _real_engine,
               history: History | None = None, policy: RingPolicy | None = None,
-              clock: Clock = utc_now, problems: Sequence[ConfigProblem] = ()
-              ) -> SwitchboardApp:
+              clock: Clock = utc_now, problems: Sequence[ConfigProblem] = (),
+              crm_choice: CrmChoice | None = None) -> SwitchboardApp:
     """Build and connect the whole phone (not started: call `start()`).
 
     `profile` None: nothing on disk (no CRM, no saved availability); for tests.
+    `crm_choice`: this CRM backend instead of the one `crm.backend` names (tests: any
+    `CrmBackend` plugs in with no change to the wiring or the UI).
     """
     region = settings.phone.default_region
     tasks = TaskRunner()
@@ -500,10 +502,10 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
     panel = StatusPanel(StatusMenu())
     window.set_status_widget(panel)
     availability_wiring = AvailabilityWiring(availability, saved, panel, window, session,
-                                             caller_ids=settings.sip.caller_ids, clock=clock)
+                                             clock=clock)
 
     local = None
-    if profile is not None and (settings.crm.backend == "local"
+    if profile is not None and ((settings.crm.backend == "local" and crm_choice is None)
                                 or settings.contactcenter.backend != "none"):
         local = _open_local_crm(profile, settings, window)
         closables.append(local)
@@ -517,8 +519,8 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
         crm_notices = GuiPoster()  # a network CRM's words for the agent, from its workers
         crm_notices.setParent(window)
         crm_notices.received.connect(lambda text: window.show_problem(str(text)))
-        choice = choose_crm(settings, local, secrets=secrets, notify=crm_notices.post,
-                            data_dir=profile.data_dir)
+        choice = crm_choice or choose_crm(settings, local, secrets=secrets,
+                                          notify=crm_notices.post, data_dir=profile.data_dir)
         if choice.problem is not None:
             window.show_problem(choice.problem)
         elif choice.backend is not None:

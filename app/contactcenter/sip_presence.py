@@ -20,7 +20,7 @@ from typing import Protocol
 from app.contactcenter.base import BackendBase, DesiredAvailability
 from app.core.availability import StatusType
 from app.core.callbacks import CallbackRequest
-from app.core.calls import PresenceChanged, RegistrationChanged, RegistrationState
+from app.core.calls import PresenceChanged, RegistrationChanged, RegistrationState, can_ring
 from app.core.contactcenter import BackendState, ColleaguePresenceChanged
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,7 @@ class SipPresenceContactCenter(BackendBase):
 
     def _on_registration(self, ev: RegistrationChanged) -> None:
         was = self._registered
-        self._registered = ev.state in (RegistrationState.REGISTERED,
-                                        RegistrationState.DISABLED)
+        self._registered = can_ring(ev.state)
         if self._registered:
             self._set_status(BackendState.CONNECTED, ev.contact)
             if not was and self._desired is not None:  # back: say where we are again

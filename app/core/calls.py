@@ -31,6 +31,12 @@ class CallState(enum.Enum):
     ENDED = "ended"
 
 
+# States in which a call is "the one the agent is on" (audio up or being set up): not
+# ringing, not held, not over.
+LIVE_STATES = frozenset({CallState.DIALING, CallState.ALERTING, CallState.CONNECTING,
+                         CallState.CONNECTED})
+
+
 class CallResult(enum.Enum):
     ANSWERED = "answered"
     MISSED = "missed"  # inbound, never answered, caller gave up or we timed out
@@ -165,6 +171,16 @@ class RegistrationState(enum.Enum):
     REGISTERED = "registered"
     FAILED = "failed"  # will retry after `retry_in`
     UNREGISTERED = "unregistered"
+
+
+# The registration states in which calls can reach the agent (the tray, presence and the
+# colleagues list all ask this).
+RINGABLE = frozenset({RegistrationState.REGISTERED, RegistrationState.DISABLED})
+
+
+def can_ring(state: RegistrationState) -> bool:
+    """Whether calls can reach the agent in this registration state."""
+    return state in RINGABLE
 
 
 @dataclass(frozen=True)
@@ -499,7 +515,9 @@ def refused_record(ev: CallRefused, local_number: str) -> CallRecord:
 
 __all__ = [
     "LEGAL_TRANSITIONS",
+    "LIVE_STATES",
     "MAX_CALLS",
+    "RINGABLE",
     "Call",
     "CallOffer",
     "CallRecord",
@@ -529,6 +547,7 @@ __all__ = [
     "TransferState",
     "TransferStatus",
     "basic_policy",
+    "can_ring",
     "next_auto_answer",
     "refused_record",
 ]

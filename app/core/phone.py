@@ -26,10 +26,16 @@ engine's command methods (`CallControl`) and a history store, and it holds the r
 - a call that takes over another (INVITE with Replaces: we were consulted and the other
   agent completed) is answered by the engine; `Call.replaces` / `replaced_by` link them;
 - the engine's recording and quality reports land on the call (`Call.recording`,
-  `Call.quality`), and so in its CallRecord (the file, the quality summary).
+  `Call.quality`), and so in its CallRecord (the file, the quality summary);
+- the number shown on outbound calls (`caller_id`) is one the agent may show: a
+  configured caller id, a queue's number the phone system reported, or ANONYMOUS
+  (app/core/display_number.py makes the chooser's entries and values).
 
 Listeners are plain callables registered with `subscribe`; a failing listener is logged
-and never stops the others or the session.
+and never stops the others or the session. Besides "this call changed"
+(`on_call_updated`) and "this call is over" (`on_call_ended`, also for calls refused
+before they rang), the session publishes each call's transitions once
+(`on_transition`: app/core/transitions.py) and what the call panel shows (`view`).
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from app.core.calls import (
     Call,
     CallRecord,
     CallRefused,
+    CallResult,
     CallState,
     CallStateChanged,
     Direction,
@@ -64,16 +71,26 @@ from app.core.calls import (
     TransferStatus,
     refused_record,
 )
+from app.core.display_number import ANONYMOUS, DisplayChoice, caller_id_for, display_choices
+from app.core.display_number import value_of as display_value_of
 from app.core.history import HistoryError
 from app.core.numbers import InvalidNumber, normalise
+from app.core.transitions import (
+    CallAnswered,
+    CallEnded,
+    CallsView,
+    CallTransition,
+    RingingStopped,
+    calls_view,
+    started,
+)
+from app.core.transitions import active as active_call
+from app.core.transitions import waiting as waiting_calls
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# States in which a call is "the one the agent is on" (audio up or being set up).
-LIVE_STATES = frozenset({CallState.DIALING, CallState.ALERTING, CallState.CONNECTING,
-                         CallState.CONNECTED})
 _DTMF = re.compile(r"^[0-9*#A-Da-d]{1,32}$")
 _URI_MAX = 256
 
@@ -144,6 +161,7 @@ class PhoneSession:
         self._history = history
         self.region = settings.phone.default_region
         self.caller_ids: list[str] = list(settings.sip.caller_ids)
+        self.queue_numbers: list[tuple[str, str]] = []  # (queue, number) the system reports
         self.caller_id: str | None = self.caller_ids[0] if self.caller_ids else None
         self._calls: dict[int, Call] = {}
         self._auto_answer: dict[int, float] = {}
@@ -157,6 +175,7 @@ class PhoneSession:
         self._on_problem: list[Callable[[str], None]] = []
         self._on_dtmf: list[Callable[[DtmfReceived], None]] = []
         self._on_presence: list[Callable[[PresenceChanged], None]] = []
+        self._on_transition: list[Callable[[CallTransition], None]] = []
 
     # -- listeners -------------------------------------------------------------------
 
@@ -165,7 +184,8 @@ class PhoneSession:
                   on_registration: Callable[[RegistrationChanged], None] | None = None,
                   on_problem: Callable[[str], None] | None = None,
                   on_dtmf: Callable[[DtmfReceived], None] | None = None,
-                  on_presence: Callable[[PresenceChanged], None] | None = None) -> None:
+                  on_presence: Callable[[PresenceChanged], None] | None = None,
+                  on_transition: Callable[[CallTransition], None] | None = None) -> None:
         if on_call_updated is not None:
             self._on_call_updated.append(on_call_updated)
         if on_call_ended is not None:
@@ -178,6 +198,8 @@ class PhoneSession:
             self._on_dtmf.append(on_dtmf)
         if on_presence is not None:
             self._on_presence.append(on_presence)
+        if on_transition is not None:
+            self._on_transition.append(on_transition)
 
     def _notify(self, listeners: list[Callable[[T], None]], value: T) -> None:
         for fn in list(listeners):
@@ -185,6 +207,9 @@ class PhoneSession:
                 fn(value)
             except Exception:  # one broken listener must not stop the phone
                 log.exception("listener %r failed", fn)
+
+    def _transition(self, transition: CallTransition) -> None:
+        self._notify(self._on_transition, transition)
 
     def _problem(self, message: str) -> None:
         log.warning("%s", message)
@@ -203,8 +228,7 @@ class PhoneSession:
     @property
     def active(self) -> Call | None:
         """The call the agent is talking on (or dialling), not held, not ringing."""
-        live = [c for c in self.calls if c.state in LIVE_STATES]
-        return live[-1] if live else None
+        return active_call(self.calls)
 
     @property
     def ringing(self) -> list[Call]:
@@ -217,8 +241,11 @@ class PhoneSession:
     @property
     def waiting(self) -> list[Call]:
         """Ringing calls that arrived while the agent already had a call (call waiting)."""
-        busy = any(c.state is not CallState.RINGING for c in self._calls.values())
-        return self.ringing if busy else []
+        return waiting_calls(self.calls)
+
+    def view(self) -> CallsView:
+        """The calls as the call panel shows them, and what each shortcut acts on."""
+        return calls_view(self.calls)
 
     def auto_answer_after(self, handle: int) -> float | None:
         return self._auto_answer.get(handle)
@@ -272,6 +299,7 @@ class PhoneSession:
         if ev.auto_answer_after is not None:
             self._auto_answer[ev.handle] = max(0.0, ev.auto_answer_after)
         self._notify(self._on_call_updated, call)
+        self._transition(started(call))
 
     def _outgoing(self, ev: OutgoingCallStarted) -> None:
         if ev.handle in self._calls:
@@ -281,12 +309,14 @@ class PhoneSession:
         call.consultation_for = self._pending_consultations.pop(ev.handle, None)
         self._calls[ev.handle] = call
         self._notify(self._on_call_updated, call)
+        self._transition(started(call))
 
     def _state_changed(self, ev: CallStateChanged) -> None:
         call = self._calls.get(ev.handle)
         if call is None:
             log.warning("state %s for unknown call %d ignored", ev.state.value, ev.handle)
             return
+        was_ringing, was_answered = call.state is CallState.RINGING, call.answered_at
         try:
             call.apply(ev)
         except IllegalTransition:
@@ -298,10 +328,20 @@ class PhoneSession:
             self._auto_answer.pop(ev.handle, None)
             self._held_for_transfer.discard(ev.handle)
             self._notify(self._on_call_updated, call)  # the UI drops the call by handle
-            self._finish(call.record())
+            record = call.record()
+            self._finish(record)  # history first: "missed" below is already in the list
+            if was_ringing:
+                self._transition(RingingStopped(
+                    call.handle, call.call_id, missed=record.result is CallResult.MISSED))
+            self._transition(CallEnded(call.handle, record))
             self._consultation_ended(call)
-        else:
-            self._notify(self._on_call_updated, call)
+            return
+        self._notify(self._on_call_updated, call)
+        if was_ringing and call.state is not CallState.RINGING:
+            self._transition(RingingStopped(call.handle, call.call_id))
+        if was_answered is None and call.answered_at is not None:
+            self._transition(CallAnswered(
+                call.handle, call.call_id, call.direction, call.answered_at))
 
     def _media_changed(self, ev: MediaChanged) -> None:
         call = self._calls.get(ev.handle)
@@ -407,11 +447,38 @@ class PhoneSession:
         self._hold_others(keep=handle)
         return DialOutcome(target=target, handle=handle)
 
+    # -- the number shown on outbound calls -------------------------------------------
+
+    def _may_show(self, number: str | None) -> bool:
+        return number is None or number == ANONYMOUS or number in self.caller_ids or \
+            any(number == n for _q, n in self.queue_numbers if n)
+
     def choose_caller_id(self, number: str | None) -> None:
-        """The number shown on the next outbound calls; one of settings.sip.caller_ids."""
-        if number is not None and number not in self.caller_ids:
+        """The number shown on the next outbound calls: a configured caller id, a queue's
+        number, ANONYMOUS (hidden) or None (the phone system's default)."""
+        if not self._may_show(number):
             raise ValueError(f"{number!r} is not one of the configured caller ids")
         self.caller_id = number
+
+    def choose_display_number(self, value: str) -> None:
+        """The agent picked `value` in the chooser ("", HIDDEN or a number it offered)."""
+        self.choose_caller_id(caller_id_for(value, self.caller_ids))
+
+    def set_caller_ids(self, numbers: list[str]) -> None:
+        """The settings changed the configured caller ids: a chosen number not among them
+        (a queue's number too) falls back to the first, the work number; hidden stays."""
+        self.caller_ids = list(numbers)
+        if self.caller_id not in self.caller_ids and self.caller_id != ANONYMOUS:
+            self.caller_id = self.caller_ids[0] if self.caller_ids else None
+
+    def set_queue_numbers(self, numbers: list[tuple[str, str]]) -> None:
+        """The queues' (name, number) the phone system reports; they may be shown too."""
+        self.queue_numbers = list(numbers)
+
+    def display_choices(self) -> tuple[list[DisplayChoice], str]:
+        """The chooser's entries and the value of the number now shown."""
+        return (display_choices(self.caller_ids, self.queue_numbers),
+                display_value_of(self.caller_id))
 
     def answer(self, handle: int) -> bool:
         call = self._calls.get(handle)

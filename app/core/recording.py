@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from app.core.calls import Call, CallState, RecordingState
+from app.core.transitions import CallAnswered, CallTransition
 
 log = logging.getLogger(__name__)
 
@@ -102,17 +103,15 @@ class Recordings:
         self.auto = auto
         self.announcement = announcement
         self._clock = clock
-        self._considered: set[int] = set()  # calls the auto rule has looked at
 
-    def call_updated(self, call: Call) -> None:
+    def on_transition(self, transition: CallTransition) -> None:
         """Session listener: a call that is answered is recorded when `auto` says so."""
-        if call.ended:
-            self._considered.discard(call.handle)
+        if not isinstance(transition, CallAnswered):
             return
-        if call.state is CallState.CONNECTED and call.handle not in self._considered:
-            self._considered.add(call.handle)
-            if call.recording is None and records_automatically(self.auto, call):
-                self.start(call.handle)
+        call = self._calls.get(transition.handle)
+        if call is not None and call.recording is None and \
+                records_automatically(self.auto, call):
+            self.start(call.handle)
 
     def start(self, handle: int) -> str:
         """Start recording the call; returns "" or why not (for the agent)."""

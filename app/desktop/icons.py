@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
 from app.core.availability import StatusType
-from app.core.calls import RegistrationState
+from app.core.calls import RegistrationState, can_ring
 
 SIZES = (16, 22, 24, 32, 48, 64)
 
@@ -27,9 +27,6 @@ COLOURS = {
 NO_STATUS = QColor("#6f7680")
 BADGE_FAILED = QColor("#d0342c")
 BADGE_PENDING = QColor("#e0a100")
-
-# Which registration states mean "calls can reach us".
-CAN_RING = (RegistrationState.REGISTERED, RegistrationState.DISABLED)
 
 
 def _handset(size: float) -> QPainterPath:
@@ -54,9 +51,9 @@ def draw(size: int, status: StatusType | None, registration: RegistrationState,
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    can_ring = registration in CAN_RING
+    reachable = can_ring(registration)
     colour = COLOURS.get(status, NO_STATUS) if status is not None else NO_STATUS
-    if not can_ring:
+    if not reachable:
         colour = QColor("#9aa0a6")
     margin = size * 0.04
     painter.setPen(Qt.PenStyle.NoPen)
@@ -67,7 +64,7 @@ def draw(size: int, status: StatusType | None, registration: RegistrationState,
     painter.translate(inset, inset)
     painter.drawPath(_handset(size - 2 * inset))
     painter.resetTransform()
-    if not can_ring:
+    if not reachable:
         pen = QPen(QColor("white"), max(1.5, size * 0.09))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)

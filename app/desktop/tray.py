@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from app.core.availability import StatusType
 from app.core.calls import RegistrationState
-from app.desktop.icons import CAN_RING, tray_icon
+from app.core.calls import can_ring as reaches_agent
+from app.desktop.icons import tray_icon
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ class Tray(QObject):
 
     @property
     def can_ring(self) -> bool:
-        return self._registration in CAN_RING
+        return reaches_agent(self._registration)
 
     def _check_current_status(self) -> None:
         # The check mark follows what is in force, not what was clicked: a refused change

@@ -31,6 +31,7 @@ from app.core.calls import (
     TransferState,
     TransferStatus,
 )
+from app.core.display_number import ANONYMOUS  # the caller id that hides the number
 from app.core.quality import QualityReport, estimate_mos, loss_percent
 from app.telephony.mapping import (
     MediaStatus,
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
     from app.telephony.audio import AudioRouter
 
 log = logging.getLogger(__name__)
-
-ANONYMOUS = "anonymous"  # the caller id that hides the agent's number (see dial_param)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,8 +8,10 @@ transfer's progress (trying, ringing, done, failed) is a line on the card, and w
 failed the caller is one click (Resume) away. Record / Pause / Stop and a recording
 indicator, and a call-quality badge (MOS, raw figures on hover) are on every call in
 progress. A second call (call waiting) gets its own
-card under the first. The panel only shows state and emits intents; which call to hold
-when another is answered, or what a swap resumes, is the session's business.
+card under the first. The panel only shows state and emits intents: it is given the
+calls as `CallsView` (app/core/transitions.py: which call is waiting, the pairs of a
+consultation, the call each shortcut acts on); which call to hold when another is
+answered, or what a swap resumes, is the session's business.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from PySide6.QtWidgets import (
 from app.core.calls import Call, CallState, Direction, TransferState
 from app.core.duration import format_duration
 from app.core.numbers import display
+from app.core.transitions import CallsView
 from app.ui.call_extras import QualityBadge, RecordingBar, TransferBox, transfer_text
 
-LIVE = (CallState.DIALING, CallState.ALERTING, CallState.CONNECTING, CallState.CONNECTED)
 DTMF_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
 
 
@@ -407,6 +409,7 @@ class CallPanel(QWidget):
         self.setObjectName("call_panel")
         self.region = region
         self.cards: dict[int, CallCard] = {}
+        self._view = CallsView()
         self._targets: list[tuple[str, str]] = []
         self.idle_label = QLabel(self.tr("No calls"), self)
         self.idle_label.setObjectName("idle_label")
@@ -419,25 +422,30 @@ class CallPanel(QWidget):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
 
-    def show_call(self, call: Call) -> None:
-        """Add or refresh the card of `call`."""
-        card = self.cards.get(call.handle)
-        if card is None:
-            card = CallCard(call, self.region, self)
-            for name in INTENTS:
-                getattr(card, name).connect(getattr(self, name))
-            card.set_transfer_targets(self._targets)
-            self.cards[call.handle] = card
-            self._layout.addWidget(card)
-        self._refresh()
-
-    def remove_call(self, handle: int) -> None:
-        card = self.cards.pop(handle, None)
-        if card is not None:
-            self._layout.removeWidget(card)
-            card.hide()
-            card.deleteLater()
-        self._refresh()
+    def show_calls(self, view: CallsView) -> None:
+        """Show these calls: a card each (new ones added, ended ones removed)."""
+        self._view = view
+        shown = {s.call.handle for s in view.calls}
+        for handle in [h for h in self.cards if h not in shown]:
+            gone = self.cards.pop(handle)
+            self._layout.removeWidget(gone)
+            gone.hide()
+            gone.deleteLater()
+        for s in view.calls:
+            card = self.cards.get(s.call.handle)
+            if card is None:
+                card = CallCard(s.call, self.region, self)
+                for name in INTENTS:
+                    getattr(card, name).connect(getattr(self, name))
+                card.set_transfer_targets(self._targets)
+                self.cards[s.call.handle] = card
+                self._layout.addWidget(card)
+            card.show_call(s.call, waiting=s.waiting, peer=s.peer)
+        self.idle_label.setVisible(not self.cards)
+        if self.cards and not self._timer.isActive():
+            self._timer.start()
+        elif not self.cards:
+            self._timer.stop()
 
     def set_transfer_targets(self, targets: list[tuple[str, str]]) -> None:
         """Colleagues and queues offered by Transfer… and Consult…: (name, target)."""
@@ -460,51 +468,26 @@ class CallPanel(QWidget):
         if card is not None:
             card.transfer_started()
 
-    def _peer(self, call: Call) -> Call | None:
-        """The other call of the consultation pair `call` belongs to."""
-        if call.consultation_for is not None:
-            other = self.cards.get(call.consultation_for)
-            return other.call if other is not None else None
-        return next((c.call for c in self.cards.values()
-                     if c.call.consultation_for == call.handle), None)
-
-    def _refresh(self) -> None:
-        busy = any(c.call.state is not CallState.RINGING for c in self.cards.values())
-        for card in self.cards.values():
-            card.show_call(card.call, waiting=busy, peer=self._peer(card.call))
-        self.idle_label.setVisible(not self.cards)
-        if self.cards and not self._timer.isActive():
-            self._timer.start()
-        elif not self.cards:
-            self._timer.stop()
-
     @Slot()
     def _tick(self) -> None:
         now = datetime.now(timezone.utc)
         for card in self.cards.values():
             card.tick(now)
 
-    # -- what the keyboard shortcuts act on ---------------------------------------------
+    # -- what the keyboard shortcuts act on: given with the calls ------------------------
 
     def ringing_handle(self) -> int | None:
-        ringing = [c for c in self.cards.values() if c.call.state is CallState.RINGING]
-        return ringing[0].handle if ringing else None
+        """The call Answer and Decline act on."""
+        return self._view.answer
 
     def live_handle(self) -> int | None:
-        """The call in progress (not held, not ringing), if any."""
-        live = [c for c in self.cards.values() if c.call.state in LIVE]
-        return live[-1].handle if live else None
+        """The call Hang up acts on (the one in progress)."""
+        return self._view.hangup
 
     def toggle_mute(self) -> None:
-        handle = self.live_handle()
-        if handle is not None and self.cards[handle].mute_button.isEnabled():
-            self.mute_requested.emit(handle, not self.cards[handle].call.muted)
+        if self._view.mute is not None:
+            self.mute_requested.emit(*self._view.mute)
 
     def toggle_hold(self) -> None:
-        handle = self.live_handle()
-        if handle is not None and self.cards[handle].call.state is CallState.CONNECTED:
-            self.hold_requested.emit(handle, True)
-            return
-        held = [c for c in self.cards.values() if c.call.state is CallState.HELD]
-        if handle is None and len(held) == 1:
-            self.hold_requested.emit(held[0].handle, False)
+        if self._view.hold is not None:
+            self.hold_requested.emit(*self._view.hold)

@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.calls import Call, CallRecord, RegistrationChanged, RegistrationState
+from app.core.calls import CallRecord, RegistrationChanged, RegistrationState
 from app.core.display_number import DisplayChoice
+from app.core.transitions import CallsView
 from app.ui.call_panel import CallPanel
 from app.ui.dialpad import DialPad
 from app.ui.history_view import HistoryView
@@ -265,11 +266,9 @@ class MainWindow(QMainWindow):
 
     # -- state in --------------------------------------------------------------------
 
-    def show_call(self, call: Call) -> None:
-        self.call_panel.show_call(call)
-
-    def remove_call(self, handle: int) -> None:
-        self.call_panel.remove_call(handle)
+    def show_calls(self, view: CallsView) -> None:
+        """The calls as the session sees them (app/core/transitions.py `CallsView`)."""
+        self.call_panel.show_calls(view)
 
     def show_dial_error(self, message: str) -> None:
         self.dialpad.show_error(message)

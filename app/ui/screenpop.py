@@ -134,8 +134,8 @@ class ScreenPopPage(QWebEnginePage):
             if url.host() == ACTION_HOST:
                 self._view.action_requested.emit(url.path().strip("/"), _query(url))
             return False
-        if scheme in DIAL_SCHEMES:
-            self._view.action_requested.emit("dial", {"number": url.path()})
+        if scheme in DIAL_SCHEMES:  # the whole link: the strict link parser reads it
+            self._view.action_requested.emit("dial", {"number": url.toString()})
             return False
         if scheme in EXTERNAL_SCHEMES:
             self._view.open_external(url)

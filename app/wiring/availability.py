@@ -5,12 +5,14 @@ the composition root before the engine (its `ring_policy` is what the engine ask
 INVITE: DND refuses direct calls 486 and queue calls 480, OffWork refuses queue calls, on
 the engine thread, at once), to everything around it:
 
-- the phone session: ringing and talking show *In a Call*, an answered call is followed by
-  *Wrap Up* for `availability.wrap_up_seconds`, then the status before the call returns;
+- the phone session's transitions (app/core/transitions.py): a call that starts shows
+  *In a Call*, an answered call is followed by *Wrap Up* for
+  `availability.wrap_up_seconds`, then the status before the call returns;
 - the status panel (app.ui.status_panel): status, duration, pool calls, schedule; the
   agent's choices come back as intents;
-- the number shown on outbound calls: the dial pad's one chooser offers what
-  app.core.display_number makes of the configured caller ids and the queues' numbers;
+- the number shown on outbound calls: the dial pad's one chooser offers what the
+  PhoneSession allows (the configured caller ids, the queues' numbers, hidden) and the
+  agent's pick goes to the session, which checks it;
 - others (the tray, the phone system through app.wiring.contactcenter): `changed` is
   emitted with every Change once it is applied; `request_status` and `apply_remote` are
   the ways in from elsewhere.
@@ -25,7 +27,7 @@ anything is shown or pushed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
@@ -33,10 +35,9 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from app.core.availability import Actor, Availability, Change, Phase
 from app.core.availability_store import AvailabilityStore
 from app.core.availability_sync import AvailabilitySync
-from app.core.calls import Call, CallState
 from app.core.contactcenter import RemoteAvailabilityChanged
-from app.core.display_number import ANONYMOUS, caller_id_for, display_choices, value_of
 from app.core.phone import PhoneSession
+from app.core.transitions import CallAnswered, CallEnded, CallStarted, CallTransition
 from app.logs import call_event
 from app.ui.main_window import MainWindow
 from app.ui.status_panel import StatusPanel
@@ -61,8 +62,7 @@ class AvailabilityWiring(QObject):
 
     def __init__(self, availability: Availability, store: AvailabilityStore | None,
                  panel: StatusPanel, window: MainWindow, session: PhoneSession, *,
-                 caller_ids: Sequence[str], clock: Clock = utc_now,
-                 parent: QObject | None = None) -> None:
+                 clock: Clock = utc_now, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.availability = availability
         self.panel = panel
@@ -70,11 +70,8 @@ class AvailabilityWiring(QObject):
         self._store = store
         self._window = window
         self._session = session
-        self._caller_ids = list(caller_ids)
         self._clock = clock
         self._seen = 0  # history entries already shown, logged and pushed
-        self._live: set[int] = set()  # call handles counted as "in a call"
-        self._queue_numbers: list[tuple[str, str]] = []
 
         m = self.menu
         m.set_statuses(availability.statuses, availability.durations)
@@ -83,7 +80,7 @@ class AvailabilityWiring(QObject):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
         self._flush()
-        session.subscribe(on_call_updated=self._call_updated)
+        session.subscribe(on_transition=self._transition)
         m.status_requested.connect(self._status_requested)
         m.pool_calls_requested.connect(self._pool_calls_requested)
         m.wrap_up_end_requested.connect(self._wrap_up_end_requested)
@@ -197,18 +194,14 @@ class AvailabilityWiring(QObject):
 
     # -- calls -----------------------------------------------------------------------------
 
-    def _call_updated(self, call: Call) -> None:
+    def _transition(self, transition: CallTransition) -> None:
         a, now = self.availability, self._clock()
-        if call.ended:
-            if call.handle in self._live:
-                self._live.discard(call.handle)
-                a.call_ended(call.handle, now)
-        else:
-            if call.handle not in self._live:
-                self._live.add(call.handle)
-                a.call_started(call.handle, now)
-            if call.state is CallState.CONNECTED or call.answered_at is not None:
-                a.call_answered(call.handle, now)
+        if isinstance(transition, CallStarted):
+            a.call_started(transition.handle, now)
+        elif isinstance(transition, CallAnswered):
+            a.call_answered(transition.handle, now)
+        elif isinstance(transition, CallEnded):
+            a.call_ended(transition.handle, now)
         self._flush()
 
     # -- the phone system ------------------------------------------------------------------
@@ -220,41 +213,30 @@ class AvailabilityWiring(QObject):
 
     def set_queue_numbers(self, numbers: list[tuple[str, str]]) -> None:
         """The queues' (name, number): offered as display numbers when they change."""
-        if numbers != self._queue_numbers:
-            self._queue_numbers = numbers
+        if numbers != self._session.queue_numbers:
+            self._session.set_queue_numbers(numbers)
             self._offer_display_numbers()
 
     # -- display number ----------------------------------------------------------------------
 
     def set_caller_ids(self, numbers: list[str]) -> None:
         """The settings changed the numbers the agent may show: offer these from now on."""
-        session = self._session
-        self._caller_ids = list(numbers)
-        session.caller_ids = list(numbers)
-        if session.caller_id != ANONYMOUS and session.caller_id not in numbers:
-            session.choose_caller_id(numbers[0] if numbers else None)
+        self._session.set_caller_ids(numbers)
         self._offer_display_numbers()
 
     def _offer_display_numbers(self) -> None:
-        self._window.set_display_numbers(
-            display_choices(self._caller_ids, self._queue_numbers),
-            value_of(self._session.caller_id))
+        self._window.set_display_numbers(*self._session.display_choices())
 
     @Slot(str)
     def _display_number_requested(self, choice: str) -> None:
         session = self._session
-        caller_id = caller_id_for(choice, self._caller_ids)
-        if caller_id == ANONYMOUS:
-            # PhoneSession only accepts configured numbers; "anonymous" is what the engine
-            # is given to hide the number (see the engine's _dial for what it sends).
-            session.caller_id = ANONYMOUS
-        else:
-            if caller_id is not None and caller_id not in session.caller_ids:
-                session.caller_ids.append(caller_id)  # a queue's number the backend reported
-            session.choose_caller_id(caller_id)
+        try:
+            session.choose_display_number(choice)
+        except ValueError as exc:  # an entry offered before the numbers changed
+            log.warning("display number not changed: %s", exc)
         call_event("display_number", by="agent", choice=choice or "default",
                    caller_id=session.caller_id)
         self._offer_display_numbers()
 
 
-__all__ = ["ANONYMOUS", "AvailabilityWiring", "Clock", "utc_now"]
+__all__ = ["AvailabilityWiring", "Clock", "utc_now"]

@@ -68,7 +68,7 @@ class CallFeaturesWiring(QObject):
         panel.swap_requested.connect(session.swap)
         session.subscribe(on_call_ended=self._call_ended)
         if recordings is not None:
-            session.subscribe(on_call_updated=recordings.call_updated)
+            session.subscribe(on_transition=recordings.on_transition)
             panel.record_requested.connect(self.record)
             panel.recording_pause_requested.connect(recordings.pause)
             panel.recording_stop_requested.connect(recordings.stop)

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from app.core.calls import RegistrationChanged, RegistrationState
+from app.core.calls import RegistrationChanged, RegistrationState, can_ring
 from app.core.contactcenter import ColleaguePresenceChanged
 from app.ui.colleagues import ColleagueList
 
@@ -40,7 +40,7 @@ class ColleaguesWiring:
     def on_registration(self, ev: RegistrationChanged) -> None:
         if ev.state is RegistrationState.REGISTERING:
             return  # a refresh: the subscriptions still stand
-        usable = ev.state in (RegistrationState.REGISTERED, RegistrationState.DISABLED)
+        usable = can_ring(ev.state)
         if usable and not self._usable:
             for _name, uri in self.colleagues:
                 try:

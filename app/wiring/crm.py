@@ -32,7 +32,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
-from app.core.calls import Call, CallRecord, CallState
+from app.core.calls import CallRecord
 from app.core.crm import (
     CallActivity,
     CrmAccessDenied,
@@ -60,6 +60,7 @@ from app.core.crm_call import (
 )
 from app.core.outbox import ACTIVITY, Outbox, OutboxItem, ProcessReport
 from app.core.phone import PhoneSession
+from app.core.transitions import CallAnswered, CallStarted, CallTransition
 from app.logs import call_event
 from app.threads import Lane, TaskRunner
 from app.ui.main_window import MainWindow
@@ -116,7 +117,7 @@ class CrmWiring(QObject):
         pane.loaded.connect(self._on_loaded)
         self.notes.notes_edited.connect(self._notes_edited)
         outbox_status.retry_requested.connect(self._retry_failed)
-        session.subscribe(on_call_updated=self._call_updated, on_call_ended=self._call_ended)
+        session.subscribe(on_transition=self._transition, on_call_ended=self._call_ended)
         self._timer = QTimer(self)
         self._timer.setInterval(OUTBOX_TICK_MS)
         self._timer.timeout.connect(self.process_outbox)
@@ -155,11 +156,15 @@ class CrmWiring(QObject):
 
     # -- calls: facts to the tracker, its actions carried out -----------------------------
 
-    def _call_updated(self, call: Call) -> None:
-        self._run(self.tracker.call_updated(call))
+    def _transition(self, transition: CallTransition) -> None:
+        if not isinstance(transition, (CallStarted, CallAnswered)):
+            return  # the end comes with its record (`_call_ended`, also for refused calls)
+        call = self.session.get(transition.handle)
+        if call is not None:
+            self._run(self.tracker.call_updated(call))
         focused = self.tracker.focused
-        if (call.state is CallState.CONNECTED and focused is not None
-                and focused.call_id == call.call_id):
+        if (isinstance(transition, CallAnswered) and focused is not None
+                and focused.call_id == transition.call_id):
             self.pane.call_answered()  # a pop held back by unsaved edits may go now
 
     def _call_ended(self, record: CallRecord) -> None:

@@ -9,8 +9,9 @@ caller's number to a record, or dials from a record page (that call is then link
 record). What it
 learns about a call it tells the call's tracker (app/core/crm_call.py); it keeps no call
 state of its own. A CRM whose records are its own web pages (Salesforce's Lightning
-URLs) has them loaded in the pane's CRM web page; a `tel:` link clicked there is parsed
-by the strict link parser (app/core/links.py) before anything is dialled.
+URLs) has them loaded in the pane's CRM web page. Every click-to-dial (a `tel:` link
+clicked there, a number on a built-in page) is parsed by the strict link parser
+(app/core/links.py) before anything is dialled.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from app.core.crm import (
     RecordRef,
 )
 from app.core.crm_call import CrmCall, CrmCallTracker, ReportLinked
-from app.core.links import LinkRefused, looks_like_link, parse_link
+from app.core.links import LinkRefused, parse_link
 from app.core.phone import PhoneSession
 from app.logs import call_event
 from app.threads import Lane, TaskRunner
@@ -165,12 +166,11 @@ class PageActions(QObject):
     def _dial(self, number: str, ref: str | None) -> None:
         """Click-to-dial from a page; the call is linked to the record it came from."""
         link = RecordRef.parse(ref) if ref else None
-        if looks_like_link(number):
-            try:  # untrusted: only what the strict parser rebuilt is dialled
-                number = parse_link(number, self.tracker.region).value
-            except LinkRefused as exc:
-                self.window.show_dial_error(exc.text(QCoreApplication.translate))
-                return
+        try:  # untrusted, link or bare number: only what the strict parser rebuilt is dialled
+            number = parse_link(number, self.tracker.region).value
+        except LinkRefused as exc:
+            self.window.show_dial_error(exc.text(QCoreApplication.translate))
+            return
         outcome = self.session.dial(number)
         if not outcome.ok:
             self.window.show_dial_error(outcome.error)

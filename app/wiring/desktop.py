@@ -6,8 +6,9 @@ passed in (the composition root builds them):
 - intents from the desktop: a link or a forwarded `switchboard dial` → `dial`, the toast's
   Answer/Decline → the session, a status from the tray menu → `request_status` (the same
   intent the window's status menu sends), Quit → `quit`;
-- state to the desktop: ringing inbound calls become toasts (withdrawn when they stop
-  ringing, counted when missed), registration and availability colour the tray icon;
+- state to the desktop: the session's transitions (app/core/transitions.py) make a toast
+  of each call that starts ringing, withdrawn when it stops ringing or counted when it
+  was missed; registration and availability colour the tray icon;
 - the window: closing it hides it to the tray while the phone can ring and a tray icon
   exists; otherwise (or after Quit) closing it quits.
 
@@ -24,8 +25,9 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.core.availability import Change
-from app.core.calls import Call, CallResult, CallState, Direction, RegistrationChanged
+from app.core.calls import RegistrationChanged
 from app.core.phone import PhoneSession
+from app.core.transitions import CallStarted, CallTransition, RingingStopped
 from app.desktop.integration import Desktop
 from app.desktop.notifications import windows_can_be_raised
 from app.ui.main_window import MainWindow
@@ -59,7 +61,6 @@ class DesktopWiring(QObject):
         self._request_status = request_status
         self._show_missed = show_missed
         self._quit = quit or QCoreApplication.quit
-        self._ringing: set[int] = set()
         self._shown_status: tuple[str, object] | None = None
         self._quitting = False
         self._started = False
@@ -73,8 +74,7 @@ class DesktopWiring(QObject):
         desktop.status_requested.connect(self._on_status_requested)
         desktop.missed_calls_requested.connect(self._on_missed_calls_requested)
         desktop.quit_requested.connect(self.quit)
-        session.subscribe(on_call_updated=self._call_updated,
-                          on_registration=self._registration)
+        session.subscribe(on_transition=self._transition, on_registration=self._registration)
         window.installEventFilter(self)  # only the main window: Close → hide to tray
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -131,25 +131,12 @@ class DesktopWiring(QObject):
 
     # -- state to the desktop ------------------------------------------------------------
 
-    def _call_updated(self, call: Call) -> None:
-        if call.direction is Direction.INBOUND and call.state is CallState.RINGING \
-                and not call.ended:
-            if call.handle not in self._ringing:
-                self._ringing.add(call.handle)
-                self.desktop.incoming_call(call.handle, call.display_name,
-                                           call.remote_number, call.queue or "")
-        elif call.handle in self._ringing:
-            self._ringing.discard(call.handle)
-            self.desktop.call_stopped_ringing(call.handle, missed=self._missed(call))
-
-    @staticmethod
-    def _missed(call: Call) -> bool:
-        if not call.ended or call.answered_at is not None:
-            return False
-        try:
-            return call.record().result is CallResult.MISSED
-        except Exception:  # an incomplete call has no record; it was not missed here
-            return False
+    def _transition(self, transition: CallTransition) -> None:
+        if isinstance(transition, CallStarted) and transition.ringing:
+            self.desktop.incoming_call(transition.handle, transition.display_name,
+                                       transition.remote_number, transition.queue or "")
+        elif isinstance(transition, RingingStopped):
+            self.desktop.call_stopped_ringing(transition.handle, missed=transition.missed)
 
     def _registration(self, ev: RegistrationChanged) -> None:
         self.desktop.set_registration(ev.state)

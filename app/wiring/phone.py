@@ -50,11 +50,8 @@ class PhoneWiring(QObject):
 
     # -- session → window ----------------------------------------------------------------
 
-    def _call_updated(self, call: Call) -> None:
-        if call.ended:
-            self.window.remove_call(call.handle)
-        else:
-            self.window.show_call(call)
+    def _call_updated(self, _call: Call) -> None:
+        self.window.show_calls(self.session.view())
 
     def _call_ended(self, record: CallRecord) -> None:
         call_event("recorded", call_id=record.call_id, result=record.result.value,

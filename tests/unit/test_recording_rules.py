@@ -68,7 +68,7 @@ def recordings(session: PhoneSession, engine: Engine, tmp_path: Path,
                auto: str = "off", announcement: Path | None = None) -> Recordings:
     rec = Recordings(engine, session, tmp_path / "recordings", auto=auto,  # type: ignore[arg-type]
                      announcement=announcement, clock=lambda: T0)
-    session.subscribe(on_call_updated=rec.call_updated)
+    session.subscribe(on_transition=rec.on_transition)
     return rec
 
 
