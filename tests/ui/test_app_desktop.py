@@ -55,10 +55,10 @@ from tests.app_process import (
     processes as processes,  # the fixture, re-exported here
 )
 from tests.fakes.memory_secrets import MemorySecretStore
+from tests.fakes.scripted_engine import ScriptedEngine
 from tests.integration.conftest import Sipp, free_port, scenario
 from tests.integration.conftest import _wait_udp_bound as wait_udp_bound
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
-from tests.ui.test_main_window import ScriptedEngine
 from tests.ui.test_tray import xvfb_with_tray as xvfb_with_tray  # Xvfb + trayer fixture
 
 

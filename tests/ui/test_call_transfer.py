@@ -22,7 +22,7 @@ from app.core.calls import CallState, CallStateChanged, HangupSide, TransferStat
 from app.core.history import MEMORY, History
 from app.ui.call_panel import CallCard
 from tests.fakes.memory_secrets import MemorySecretStore
-from tests.ui.test_main_window import ScriptedEngine
+from tests.fakes.scripted_engine import ScriptedEngine
 
 
 class TransferEngine(ScriptedEngine):
@@ -210,7 +210,7 @@ def test_cancelling_a_consultation_returns_to_the_caller(qtbot: QtBot,
     consult_handle = h + 1
     qtbot.waitUntil(lambda: consult_handle in app.window.call_panel.cards)
     colleague = card(app, consult_handle)
-    assert colleague.cancel_consult_button.isVisible()  # also while it still rings
+    qtbot.waitUntil(colleague.cancel_consult_button.isVisible)  # also while it still rings
     engine.commands.clear()
     click(qtbot, colleague.cancel_consult_button)
     qtbot.waitUntil(lambda: consult_handle not in app.window.call_panel.cards)

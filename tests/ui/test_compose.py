@@ -18,7 +18,7 @@ from app.crm.local.store import LocalStore
 from app.paths import Profile
 from app.threads import Lane
 from tests.fakes.memory_secrets import MemorySecretStore
-from tests.ui.test_main_window import ScriptedEngine
+from tests.fakes.scripted_engine import ScriptedEngine
 
 REFUSED = "The {} CRM is not supported yet; calls are not looked up or logged."
 

@@ -19,7 +19,7 @@ from app.crm.dynamics.backend import DynamicsBackend
 from app.paths import Profile
 from app.threads import Lane
 from tests.fakes.memory_secrets import MemorySecretStore
-from tests.ui.test_main_window import ScriptedEngine
+from tests.fakes.scripted_engine import ScriptedEngine
 
 ORG = "http://127.0.0.1:9"  # nothing answers there: nothing may ask before a call
 CONTACT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"

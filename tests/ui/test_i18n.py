@@ -28,7 +28,7 @@ from app.core.history import MEMORY, History
 from app.desktop.notifications import IncomingCallToast
 from app.i18n import catalogue, install_translator, remove_translators, resolve_language
 from tests.fakes.memory_secrets import MemorySecretStore
-from tests.ui.test_main_window import ScriptedEngine
+from tests.fakes.scripted_engine import ScriptedEngine
 
 REPO = Path(__file__).resolve().parents[2]
 HAS_LUPDATE = bool(shutil.which("pyside6-lupdate")

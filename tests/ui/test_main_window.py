@@ -1,13 +1,12 @@
 """The main window driven offscreen through whole calls, wired by the real composition root.
 
-The engine is replaced by `ScriptedEngine`, a stand-in for our own Engine interface
-(app/telephony/engine.py): it records commands and answers them with the events a real
+The engine is replaced by `ScriptedEngine` (tests/fakes/scripted_engine.py), a stand-in for
+our own Engine interface: it records commands and answers them with the events a real
 engine would send, posted through the real GuiPoster (app/threads.py).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,13 +20,7 @@ from app.compose import build_app
 from app.config import Settings, SipSettings
 from app.core.calls import (
     CallState,
-    CallStateChanged,
-    EngineEvent,
     EngineProblem,
-    HangupSide,
-    IncomingCall,
-    MediaChanged,
-    OutgoingCallStarted,
     RegistrationChanged,
     RegistrationState,
 )
@@ -35,76 +28,7 @@ from app.core.history import MEMORY, History
 from app.ui.call_panel import CallCard
 from app.ui.main_window import MainWindow
 from tests.fakes.memory_secrets import MemorySecretStore
-
-
-class ScriptedEngine:
-    """Plays the engine: commands are recorded and answered with engine events."""
-
-    def __init__(self, settings: SipSettings, *, password: str | None, policy: Any,
-                 on_event: Callable[[EngineEvent], None], region: str = "FI",
-                 audio: Any = None, log_sip: bool = False) -> None:
-        self.emit = on_event
-        self.commands: list[tuple[Any, ...]] = []
-        self.handles = itertools.count(1)
-        self.start_error: Exception | None = None
-        self.started = self.stopped = False
-
-    def start(self, timeout: float = 10.0) -> None:
-        if self.start_error is not None:
-            raise self.start_error
-        self.started = True
-
-    def stop(self) -> None:
-        self.stopped = True
-
-    # commands
-    def dial(self, target: str, *, caller_id: str | None = None,
-             headers: dict[str, str] | None = None) -> int:
-        handle = next(self.handles)
-        self.commands.append(("dial", target, caller_id))
-        self.emit(OutgoingCallStarted(handle, f"out-{handle}", f"sip:{target}@pbx", target,
-                                      caller_id or "201"))
-        self.emit(CallStateChanged(handle, CallState.ALERTING, 180, "Ringing"))
-        return handle
-
-    def answer(self, handle: int) -> None:
-        self.commands.append(("answer", handle))
-        self.emit(CallStateChanged(handle, CallState.CONNECTED, 200, "OK"))
-
-    def decline(self, handle: int, code: int = 486) -> None:
-        self.commands.append(("decline", handle))
-        self.emit(CallStateChanged(handle, CallState.ENDED, code, "Busy Here",
-                                   HangupSide.LOCAL))
-
-    def hangup(self, handle: int) -> None:
-        self.commands.append(("hangup", handle))
-        self.emit(CallStateChanged(handle, CallState.ENDED, 200, "Normal call clearing",
-                                   HangupSide.LOCAL))
-
-    def set_mute(self, handle: int, muted: bool) -> None:
-        self.commands.append(("mute", handle, muted))
-        self.emit(MediaChanged(handle, True, muted, False, False))
-
-    def set_hold(self, handle: int, held: bool) -> None:
-        self.commands.append(("hold", handle, held))
-        self.emit(CallStateChanged(handle, CallState.HELD if held else CallState.CONNECTED))
-
-    def send_dtmf(self, handle: int, digits: str) -> None:
-        self.commands.append(("dtmf", handle, digits))
-
-    # what the far end does
-    def ring(self, number: str = "+358401234567", name: str = "Maija Meikäläinen",
-             queue: str | None = "Sales") -> int:
-        handle = next(self.handles)
-        self.emit(IncomingCall(handle, f"in-{handle}", f"sip:{number}@pbx", number, name,
-                               queue, "201", None, waiting=False))
-        return handle
-
-    def remote_answers(self, handle: int) -> None:
-        self.emit(CallStateChanged(handle, CallState.CONNECTED, 200, "OK"))
-
-    def remote_hangs_up(self, handle: int) -> None:
-        self.emit(CallStateChanged(handle, CallState.ENDED, 200, "", HangupSide.REMOTE))
+from tests.fakes.scripted_engine import ScriptedEngine
 
 
 @pytest.fixture
@@ -144,7 +68,9 @@ def card(app: SwitchboardApp, handle: int) -> CallCard:
 
 
 def click(qtbot: QtBot, button: QPushButton) -> None:
-    assert button.isVisible() and button.isEnabled(), button.objectName()
+    # A card added to the shown panel appears on the layout's next pass, not at once.
+    qtbot.waitUntil(button.isVisible)
+    assert button.isEnabled(), button.objectName()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 

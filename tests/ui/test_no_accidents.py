@@ -15,7 +15,7 @@ from app.application import SwitchboardApp
 from app.core.display_number import HIDDEN
 from app.ui.status_menu import StatusMenu
 from app.ui.widgets import NoWheelComboBox
-from tests.ui.test_main_window import ScriptedEngine
+from tests.fakes.scripted_engine import ScriptedEngine
 from tests.ui.test_main_window import make_app as make_app  # the fixtures, re-exported
 from tests.ui.test_main_window import settings as settings
 

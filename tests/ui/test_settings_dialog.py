@@ -22,7 +22,7 @@ from app.paths import Profile
 from app.ui.settings_dialog import FirstRunAssistant, SettingsDialog
 from app.ui.widgets import NoWheelComboBox
 from tests.fakes.memory_secrets import MemorySecretStore
-from tests.ui.test_main_window import ScriptedEngine
+from tests.fakes.scripted_engine import ScriptedEngine
 
 AGENT_FILE = """\
 # Set up by IT, 2024

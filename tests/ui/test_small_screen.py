@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.application import SwitchboardApp
 from app.i18n import install_translator, remove_translators
 from app.ui.status_menu import StatusMenu
-from tests.ui.test_main_window import ScriptedEngine
+from tests.fakes.scripted_engine import ScriptedEngine
 from tests.ui.test_main_window import make_app as make_app  # the fixtures, re-exported
 from tests.ui.test_main_window import settings as settings
 
