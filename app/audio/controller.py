@@ -171,6 +171,7 @@ class AudioController(QObject):
                    speaker_underruns=c.playback.underruns,
                    speaker_overruns=c.playback.overruns,
                    late_frames=c.playback.late_writes,
+                   missed_frames=c.playback.missed_frames,
                    mic_underruns=c.capture.underruns, mic_overruns=c.capture.overruns,
                    drift_samples=c.playback.dropped_samples + c.playback.inserted_samples)
 

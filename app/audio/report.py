@@ -12,8 +12,8 @@ from typing import Any
 
 from app.config import AudioSettings
 
-COUNTERS = ("speaker_underruns", "speaker_overruns", "late_frames", "mic_underruns",
-            "mic_overruns", "drift_samples")
+COUNTERS = ("speaker_underruns", "speaker_overruns", "late_frames", "missed_frames",
+            "mic_underruns", "mic_overruns", "drift_samples")
 
 
 def device_report(audio: AudioSettings) -> tuple[list[str], bool]:
@@ -83,7 +83,7 @@ def last_counters(log_file: Path) -> dict[str, Any] | None:
             except ValueError:
                 continue
             if obj.get("event") == "audio_stats":
-                return {k: obj.get(k) for k in ("ts", *COUNTERS)}
+                return {k: obj[k] for k in ("ts", *COUNTERS) if k in obj}
             continue
         fields = dict(_TEXT_FIELD.findall(line))
         if "speaker_underruns" in fields:

@@ -50,6 +50,8 @@ class RingCounters:
     inserted_samples: int = 0  # repeated for drift
     level_ms: float = 0.0  # audio queued right now
     late_writes: int = 0  # a write came more than 1.5 writer periods after the one before
+    missed_frames: int = 0  # writer periods that passed with no write at all (e.g. a
+    # pjmedia clock more than 500 ms behind skips its ticks instead of catching up)
 
 
 def _resize(pcm: bytes, samples: int) -> bytes:
@@ -93,7 +95,8 @@ class AudioRing:
         self._smoothed = 0.0  # the level in bytes, averaged over the reads
         self._credit = 0.0  # samples owed to drift: > 0 to leave out, < 0 to repeat
         self._written = self._read = self._underruns = self._overruns = 0
-        self._dropped = self._inserted = self._late = 0
+        self._dropped = self._inserted = self._late = self._missed = 0
+        self._period = writer_period_ms / 1000 if writer_period_ms else 0.0
         # A writer with a steady clock (the bridge: a frame every 20 ms) is timed.
         self._late_after = writer_period_ms * 1.5 / 1000 if writer_period_ms else None
         self._clock = clock
@@ -117,6 +120,9 @@ class AudioRing:
             if self._late_after is not None:
                 if self._last_write is not None and now - self._last_write > self._late_after:
                     self._late += 1
+                    # 2 periods with one write = 1 missed; a merely late one (1.5) = 0.
+                    gap = (now - self._last_write) / self._period
+                    self._missed += max(0, int(gap + 0.25) - 1)
                 self._last_write = now
             self._buf += data[:usable] if usable != len(data) else data
             self._written += 1
@@ -201,7 +207,8 @@ class AudioRing:
         with self._lock:
             return RingCounters(self._written, self._read, self._underruns, self._overruns,
                                 self._dropped, self._inserted,
-                                len(self._buf) / self._bytes_per_ms, self._late)
+                                len(self._buf) / self._bytes_per_ms, self._late,
+                                self._missed)
 
 
 __all__ = ["SAMPLE_BYTES", "AudioRing", "RingCounters"]

@@ -252,6 +252,7 @@ def test_a_write_more_than_one_and_a_half_periods_after_the_last_is_late() -> No
         clock.now = t
         r.write(ramp(0, FRAME))
     assert r.counters.late_writes == 2  # 30.5 ms and 100 ms after the one before
+    assert r.counters.missed_frames == 4  # 30.5 ms is one tick late; 100 ms lost four
 
 
 def test_the_first_write_after_opening_is_never_late() -> None:
