@@ -46,7 +46,7 @@ def child(mode: str, seconds: float) -> dict[str, float | str]:
         pactl("load-module", "module-loopback", "source=headset.monitor", "sink=mic",
               "latency_msec=60", "source_dont_move=true", "sink_dont_move=true")
         if mode == "system":
-            # What app/application.py sets before Qt Multimedia first connects.
+            # What app/compose.py sets before Qt Multimedia first connects.
             os.environ["PULSE_PROP"] = "media.role=phone filter.want=echo-cancel"
         else:
             os.environ.pop("PULSE_PROP", None)
