@@ -96,6 +96,11 @@ class MediaStats:
     rx_packets: int
     tx_packets: int
     rx_level: int  # 0..255, last level of the audio received from the far end
+    srtp: bool = False  # the stream's transport is secure RTP (RTP/SAVP): SRTP negotiated
+
+
+# The "S" of RTP/SAVP in pjmedia_tp_proto: set for SRTP (SDES or DTLS), not for RTP/AVP.
+_SECURE_PROFILE = pj.PJMEDIA_TP_PROTO_RTP_SAVP & ~pj.PJMEDIA_TP_PROTO_RTP_AVP
 
 
 def _caused_by_remote(event: pj.SipEvent) -> bool:
@@ -532,7 +537,9 @@ class EngineCall(pj.Call):
         # Levels are named from the conference port's side: "tx" is what the port
         # transmits into the bridge, i.e. what we receive from the far end.
         level = int(self.getAudioMedia(index).getTxLevel())
-        return MediaStats(int(stat.rtcp.rxStat.pkt), int(stat.rtcp.txStat.pkt), level)
+        proto = int(self.getStreamInfo(index).proto)
+        return MediaStats(int(stat.rtcp.rxStat.pkt), int(stat.rtcp.txStat.pkt), level,
+                          srtp=bool(proto & _SECURE_PROFILE))
 
 
 def dial_param(settings: SipSettings, *, call_id: str, caller_id: str | None,

@@ -8,7 +8,7 @@ end of a call as this child process. Commands, one per line on stdin:
 
 Every engine event is written to stdout as one JSON object with its class name in
 "type"; `stats` answers {"type": "Stats", "handle": H, "rx": N, "tx": N,
-"rx_level": 0..255}. The first line
+"rx_level": 0..255, "srtp": true|false}. The first line
 is {"type": "Ready", "local_uri": ..., "port": ...}. pjsua2's own console output goes to
 stderr so it never mixes with the protocol.
 """
@@ -103,7 +103,8 @@ def handle(engine: Engine, proto: Protocol, line: str) -> bool:
             proto.write({"type": "Stats", "handle": int(args[0]),
                          "rx": stats.rx_packets if stats else None,
                          "tx": stats.tx_packets if stats else None,
-                         "rx_level": stats.rx_level if stats else None})
+                         "rx_level": stats.rx_level if stats else None,
+                         "srtp": stats.srtp if stats else None})
         elif cmd == "publish":
             engine.publish_presence(args[0] == "1", " ".join(args[1:]))
         elif cmd == "subscribe":

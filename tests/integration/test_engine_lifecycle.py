@@ -123,15 +123,22 @@ def test_tls_invite_goes_out_encrypted(make_engine, tls_listener) -> None:
     eut.engine.hangup(handle)
 
 
-def test_srtp_mandatory_call_to_an_optional_peer(make_engine, agent) -> None:
+@pytest.mark.parametrize(("ours", "secure"), [("mandatory", True), ("disabled", False)])
+def test_srtp_mandatory_call_to_an_optional_peer(make_engine, agent, ours: str,
+                                                 secure: bool) -> None:
     bob = agent("--user", "bob", "--srtp", "optional")
-    eut = make_engine(srtp="mandatory")
+    eut = make_engine(srtp=ours)
     handle = eut.engine.dial(bob.ready["local_uri"])
     ring = bob.wait("IncomingCall")
     bob.send(f"answer {ring['handle']}")
     eut.events.wait(CallStateChanged, handle=handle, state=CallState.CONNECTED)
     from tests.integration.conftest import until
 
-    until(lambda: eut.engine.media_stats(handle), lambda s: s is not None and s.rx_packets > 0)
+    stats = until(lambda: eut.engine.media_stats(handle),
+                  lambda s: s is not None and s.rx_packets > 0)
+    # Negotiated, not only offered: both streams run over RTP/SAVP (SDES keys, a=crypto),
+    # and a plain offer to the same peer stays RTP/AVP.
+    assert stats.srtp is secure
+    assert bob.query(f"stats {ring['handle']}", "Stats")["srtp"] is secure
     eut.engine.hangup(handle)
     bob.wait("CallStateChanged", handle=ring["handle"], state="ended")

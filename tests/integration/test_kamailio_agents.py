@@ -206,7 +206,9 @@ def test_presence_publish_and_subscribe(make_engine, kamailio, agent) -> None:
     bob = agent("--server", kamailio.server, "--user", "bob", "--password", kamailio.password)
     bob.wait("RegistrationChanged", state="registered")
     bob.send("publish 1 Available for queue calls")
-    time.sleep(0.5)  # let the PUBLISH land before the SUBSCRIBE (else first NOTIFY is empty)
+    # The presence server has the state (its 200 sent) before we subscribe, so the first
+    # NOTIFY carries it.
+    until(kamailio.log, lambda text: "PUBLISH 200 sip:bob@127.0.0.1" in text)
     eut.engine.subscribe_presence("sip:bob@127.0.0.1")
     seen = eut.events.wait(PresenceChanged, uri="sip:bob@127.0.0.1", basic_open=True,
                            timeout=15)
