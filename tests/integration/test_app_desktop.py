@@ -226,10 +226,10 @@ sys.exit(code)
 """
 
 # The statuses themselves are in the badge's "Select your status" popup (issue 10); the
-# badge shows the one in force.
+# badge shows the one in force, which from the first ring is "In a Call".
 SHOWN = {
-    "fi": ["Vastaa", "Hylkää", "Saapuva puhelu", "Tavoitettavissa", "Viimeisimmät puhelut"],
-    "en": ["Answer", "Decline", "Incoming call", "Available", "Recent calls"],
+    "fi": ["Vastaa", "Hylkää", "Saapuva puhelu", "Puhelussa", "Viimeisimmät puhelut"],
+    "en": ["Answer", "Decline", "Incoming call", "In a Call", "Recent calls"],
 }
 
 
