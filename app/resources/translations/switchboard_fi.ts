@@ -821,31 +821,31 @@
     </message>
     <message>
         <source>Salesforce is chosen but salesforce.client_id is empty; ask your Salesforce admin for the External Client App&apos;s consumer key.</source>
-        <translation type="unfinished"></translation>
+        <translation>Salesforce on valittu, mutta salesforce.client_id on tyhjä; pyydä Salesforce-ylläpitäjältä External Client Appin kuluttaja-avain (consumer key).</translation>
     </message>
     <message>
         <source>Salesforce: your org has used %d of its %d daily API requests (%.0f %%). Call logs keep going into the outbox; tell your Salesforce admin.</source>
-        <translation type="unfinished"></translation>
+        <translation>Salesforce: organisaatiosi on käyttänyt %d sen %d päivittäisestä API-pyynnöstä (%.0f %%). Puhelukirjaukset jatkavat lähtevien jonoon; kerro Salesforce-ylläpitäjälle.</translation>
     </message>
     <message>
         <source>Switchboard is not signed in to Salesforce: callers are not looked up and call logs wait in the outbox.</source>
-        <translation type="unfinished"></translation>
+        <translation>Switchboard ei ole kirjautunut Salesforceen: soittajia ei haeta ja puhelukirjaukset odottavat lähtevien jonossa.</translation>
     </message>
     <message>
         <source>Sign in to Salesforce</source>
-        <translation type="unfinished"></translation>
+        <translation>Kirjaudu Salesforceen</translation>
     </message>
     <message>
         <source>Dynamics 365 is chosen but dynamics.org_url or dynamics.client_id is empty; ask your Dynamics 365 administrator for them.</source>
-        <translation type="unfinished"></translation>
+        <translation>Dynamics 365 on valittu, mutta dynamics.org_url tai dynamics.client_id on tyhjä; pyydä ne Dynamics 365 -ylläpitäjältä.</translation>
     </message>
     <message>
         <source>Switchboard is not signed in to Dynamics 365: callers are not looked up and call logs wait in the outbox.</source>
-        <translation type="unfinished"></translation>
+        <translation>Switchboard ei ole kirjautunut Dynamics 365:een: soittajia ei haeta ja puhelukirjaukset odottavat lähtevien jonossa.</translation>
     </message>
     <message>
         <source>Sign in to Dynamics 365</source>
-        <translation type="unfinished"></translation>
+        <translation>Kirjaudu Dynamics 365:een</translation>
     </message>
     <message>
         <source>The built-in CRM could not be created: %s</source>
@@ -861,7 +861,7 @@
     </message>
     <message>
         <source>Complete and save the phone call form</source>
-        <translation type="unfinished"></translation>
+        <translation>Täydennä ja tallenna puhelulomake</translation>
     </message>
     <message>
         <source>The CRM could not do that: %s</source>
@@ -877,7 +877,7 @@
     </message>
     <message>
         <source>Finish the sign-in in your web browser…</source>
-        <translation type="unfinished"></translation>
+        <translation>Viimeistele kirjautuminen selaimessa…</translation>
     </message>
 </context>
 <context>
@@ -1320,15 +1320,15 @@ Koodekki: %s</translation>
     <name>ScreenPopPane</name>
     <message>
         <source>Open now</source>
-        <translation type="unfinished"></translation>
+        <translation>Avaa nyt</translation>
     </message>
     <message>
         <source>You have unsaved changes on this page, so the caller&apos;s record was not opened. It opens when you answer the call.</source>
-        <translation type="unfinished"></translation>
+        <translation>Tällä sivulla on tallentamattomia muutoksia, joten soittajan tietuetta ei avattu. Se avautuu, kun vastaat puheluun.</translation>
     </message>
     <message>
         <source>You have unsaved changes on this page, so the caller&apos;s record was not opened. Save or cancel your changes, then press Open now.</source>
-        <translation type="unfinished"></translation>
+        <translation>Tällä sivulla on tallentamattomia muutoksia, joten soittajan tietuetta ei avattu. Tallenna tai peru muutokset ja paina sitten Avaa nyt.</translation>
     </message>
 </context>
 <context>
