@@ -15,7 +15,7 @@ about nobody. When another call is still on, the pane stays with it and the call
 logged as usual, so nothing is lost.
 
 It does no I/O and knows no Qt: the wiring (app/wiring/crm.py) feeds it facts and carries
-out the actions it returns, in order. Tested in tests/unit/test_crm_call.py.
+out the actions it returns, in order. Tested in tests/unit/core/test_crm_call.py.
 """
 
 from __future__ import annotations

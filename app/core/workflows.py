@@ -3,7 +3,7 @@
 Pure: no Qt, no CRM calls. The app identifies the caller (off the GUI thread), then asks
 `decide` what to do at each phase of the call and carries the actions out: pop a record,
 open the disposition dialog, create a case, log the call. The full table of cells is in
-tests/unit/test_workflows.py.
+tests/unit/core/test_workflows.py.
 
 Workflows (config `crm.workflow`):
 - case: answering creates a case and opens it, linked to the contact when exactly one

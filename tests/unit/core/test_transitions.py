@@ -28,7 +28,7 @@ from app.core.transitions import (
     CallTransition,
     RingingStopped,
 )
-from tests.unit.test_phone import T0, RecordingControl, ring, state
+from tests.unit.core.test_phone import T0, RecordingControl, ring, state
 
 
 @pytest.fixture

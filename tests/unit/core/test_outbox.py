@@ -18,7 +18,7 @@ from app.core.outbox import ACTIVITY, DONE, FAILED, PENDING, Outbox
 from app.crm.local.store import LocalStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def record(call_id: str, number: str = "+358401234567") -> CallRecord:
@@ -262,7 +262,7 @@ CHILD = textwrap.dedent("""
     sys.path.insert(0, sys.argv[2])
     from app.core.activity import call_log
     from app.core.outbox import Outbox
-    from tests.unit.test_outbox import record
+    from tests.unit.core.test_outbox import record
     box = Outbox(sys.argv[1])
     assert box.enqueue_log(call_log(record("killed@pbx"), notes="said after crash"))
     print("enqueued", flush=True)

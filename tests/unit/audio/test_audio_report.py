@@ -13,7 +13,7 @@ import pytest
 from app.audio.report import last_counters
 from tests.sound_card import needs_sound_card
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_the_last_audio_stats_line_wins_in_json_logs(tmp_path: Path) -> None:

@@ -167,7 +167,7 @@ def test_macos_fragment_declares_schemes_and_microphone_use() -> None:
 
 
 def test_packaged_macos_plist_matches_the_generated_fragment() -> None:
-    packaged = Path(__file__).resolve().parents[2] / "packaging" / "macos" / "Info.plist"
+    packaged = Path(__file__).resolve().parents[3] / "packaging" / "macos" / "Info.plist"
     if not packaged.exists():
         pytest.skip("packaging/macos/Info.plist not written yet")
     data = plistlib.loads(packaged.read_bytes())
@@ -210,7 +210,7 @@ def test_register_handler_command_prints_what_it_did(
 def test_inno_setup_script_writes_the_same_registry_values() -> None:
     import re
 
-    iss = Path(__file__).resolve().parents[2] / "packaging" / "windows" / "switchboard.iss"
+    iss = Path(__file__).resolve().parents[3] / "packaging" / "windows" / "switchboard.iss"
     text = iss.read_text(encoding="utf-8")
     quoted = r'"((?:[^"]|"")*)"'
     pattern = re.compile(rf"^Root: HKCU; Subkey: {quoted}; ValueType: string; "
@@ -221,7 +221,7 @@ def test_inno_setup_script_writes_the_same_registry_values() -> None:
     assert "PrivilegesRequired=lowest" in text  # HKCU only: a per-user install
 
 
-PACKAGING = Path(__file__).resolve().parents[2] / "packaging"
+PACKAGING = Path(__file__).resolve().parents[3] / "packaging"
 
 
 def test_packaged_desktop_file_matches_the_user_level_one() -> None:

@@ -8,7 +8,7 @@ from app.core.calls import CallResult
 from app.core.crm import IdentifyResult
 from app.core.crm_call import CrmCallTracker, OpenCallForm, SaveLog, ShowEnded
 from app.core.workflows import Workflow
-from tests.unit.test_crm_call import (
+from tests.unit.core.test_crm_call import (
     AINO,
     C7,
     EERO,
