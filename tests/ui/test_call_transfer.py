@@ -76,7 +76,9 @@ def click(qtbot: QtBot, button: QPushButton) -> None:
 def answered_call(qtbot: QtBot, app: SwitchboardApp) -> int:
     engine = engine_of(app)
     h = engine.ring()
-    qtbot.waitUntil(lambda: h in app.window.call_panel.cards)
+    # The card is laid out on a later turn of the event loop than it is added.
+    qtbot.waitUntil(lambda: h in app.window.call_panel.cards
+                    and card(app, h).answer_button.isVisible())
     click(qtbot, card(app, h).answer_button)
     qtbot.waitUntil(lambda: card(app, h).call.state is CallState.CONNECTED)
     engine.commands.clear()
