@@ -42,7 +42,10 @@ NUMBER = "+358401234567"
 
 
 def app_env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO), **extra}
+    # PYTHONFAULTHANDLER: a crash of the app prints every thread's Python stack to stderr,
+    # which the test shows when it fails.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO),
+           "PYTHONFAULTHANDLER": "1", **extra}
     if os.geteuid() == 0:
         env["QTWEBENGINE_CHROMIUM_FLAGS"] = "--no-sandbox"
     return env

@@ -316,6 +316,7 @@ def test_sigterm_hangs_up_the_call_and_exits_cleanly(
     finally:
         if peer.poll() is None:
             peer.kill()
+        peer.wait()
 
 
 @needs_sipp
