@@ -1,4 +1,4 @@
-"""The call first, on a 1024×600 screen, in English and Finnish: while a call rings its
+"""The call first, on a 1024x600 screen, in English and Finnish: while a call rings its
 Answer button is inside the visible window area, the status is a badge that opens "Select
 your status", recent calls are in view without scrolling, and no label or button of the
 column is cut short."""
