@@ -176,6 +176,7 @@ def _dynamics(settings: Settings, data_dir: Path, notify: Callable[[str], object
     `notify` says so once). The device code of a sign-in is shown through `notify`.
     """
     from app.crm.dynamics import factory
+    from app.crm.dynamics.auth import DeviceCode
     from app.crm.dynamics.web import DIRTY_SCRIPT, DIRTY_WORLD, DynamicsWeb
 
     dyn = settings.dynamics
@@ -192,8 +193,10 @@ def _dynamics(settings: Settings, data_dir: Path, notify: Callable[[str], object
     auth, org = parts.auth, DynamicsWeb(dyn.org_url, dyn.authority_host)
 
     def sign_in() -> object:  # blocking: the network lane
-        return auth.sign_in(lambda code: notify(code.message),
-                            prefer_browser=dyn.sign_in == "browser")
+        def show(code: DeviceCode) -> None:
+            notify(code.message)
+
+        return auth.sign_in(show, prefer_browser=dyn.sign_in == "browser")
 
     web = CrmWeb(
         "dynamics", org.inside, org.record_of, DIRTY_SCRIPT,
@@ -591,7 +594,8 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
     desktop = build_desktop(switchboard, quit=qapp.quit, instance=instance)
     first_run = setup_needed(settings)
     switchboard.start(show=not settings.ui.start_hidden or first_run, phone=not first_run)
-    switchboard.settings_wiring.start(first_run=first_run)
+    if switchboard.settings_wiring is not None:
+        switchboard.settings_wiring.start(first_run=first_run)
     note = desktop.start()
     if note is not None:
         switchboard.window.show_problem(note)

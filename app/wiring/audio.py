@@ -21,7 +21,8 @@ from app.ui.main_window import MainWindow
 class AudioDialog(Protocol):
     """Where the page is shown: its own AudioSettingsDialog, or the settings dialog's tab."""
 
-    page: AudioSettingsPage
+    @property
+    def page(self) -> object: ...
 
     def show(self) -> None: ...
 
@@ -39,7 +40,8 @@ class AudioWiring(QObject):
         self.session = session
         self.window = window
         self.dialog = dialog
-        page: AudioSettingsPage = dialog.page
+        page = dialog.page
+        assert isinstance(page, AudioSettingsPage), "audio wiring needs the audio page"
         self.page = page
         session.subscribe(on_call_updated=self._call_updated, on_call_ended=self._call_ended)
         window.dtmf_requested.connect(self._key)

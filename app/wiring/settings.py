@@ -67,7 +67,7 @@ class SettingsWiring(QObject):
                  assistant: FirstRunAssistant, window: MainWindow, session: PhoneSession,
                  tasks: TaskRunner, *, secrets: Secrets,
                  password_key: Callable[[SipSettings], str], probe: Probe,
-                 config_path: Path | None, restart_phone: Callable[[], None],
+                 config_path: Path | None, restart_phone: Callable[[], object],
                  caller_ids_changed: Callable[[list[str]], None],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
