@@ -324,8 +324,9 @@ def test_sigterm_hangs_up_the_call_and_exits_cleanly(
 
 @needs_sipp
 @pytest.mark.xfail(strict=False, reason=(
-    "known intermittent bug, open in issue 9: 1 whole-suite run in 3 handled the ringing call's end before "
-    "its IncomingCall (\"state ended for unknown call\"), so no missed call was recorded"))
+    "known intermittent bug, open in issue 9: 1 whole-suite run in 3 handled the ringing "
+    "call's end before its IncomingCall (\"state ended for unknown call\"), so no missed "
+    "call was recorded"))
 def test_quitting_while_a_call_rings_logs_it_as_missed(
         tmp_path: Path, processes: Callable[..., AppProcess], sipp: Callable[..., Sipp]) -> None:
     port = free_port()
