@@ -272,7 +272,7 @@ def _build_crm(profile: Profile, settings: Settings, choice: CrmChoice,
         web = choice.web
         sign_in = CrmSignInWiring(pane, tasks, lane, signed_in=web.signed_in,
                                   sign_in=web.sign_in, text=web.sign_in_text,
-                                  button=web.sign_in_button, after=wiring.process_outbox,
+                                  button=web.sign_in_button, after=wiring.resume_outbox,
                                   parent=wiring)
         wiring.sign_in_needed.connect(sign_in.needed)
     return wiring

@@ -15,6 +15,15 @@ it alone (Salesforce's used-up daily quota: half an hour; a 503 with Retry-After
 the round stops and every pending item waits at least that long: the CRM is what is
 away, not one item, and asking it again for each queued call would only spend the quota
 it has run out of.
+
+Two refusals are about the agent's sign-in or rights, not about one item:
+- CrmSignInRequired (the CRM refused our sign-in even after a silent refresh): the round
+  stops at once and every pending item waits (`retry_max`) without counting an attempt;
+  nothing is sent again until the agent has signed in and the app calls `resume()`.
+  Trying each queued call would only ask the authority again and again in vain.
+- CrmAccessDenied (a 403: a missing privilege or a tenant policy): retrying does not help
+  until IT acts, so the item is parked as failed with the CRM's words for IT; the agent
+  sees it and retries it (`retry`) once IT has fixed the access.
 """
 
 from __future__ import annotations
@@ -30,7 +39,15 @@ from pathlib import Path
 from typing import Any
 
 from app.core.activity import CallLog
-from app.core.crm import CallActivity, CrmBackend, CrmError, CrmUnavailable, RecordRef
+from app.core.crm import (
+    CallActivity,
+    CrmAccessDenied,
+    CrmBackend,
+    CrmError,
+    CrmSignInRequired,
+    CrmUnavailable,
+    RecordRef,
+)
 
 ACTIVITY = "activity"  # create a call activity
 CASE_NOTE = "case_note"  # save the call info on a case instead
@@ -78,6 +95,7 @@ class ProcessReport:
     # (call_id, kind, result) of each item applied in this round: the app logs them.
     landed: list[tuple[str, str, str]] = field(default_factory=list)
     paused_for: float | None = None  # the CRM asked to be left alone this long (seconds)
+    sign_in_required: bool = False  # the round stopped: the agent must sign in again
 
 
 def retry_hint(error: BaseException) -> float | None:
@@ -216,7 +234,19 @@ class Outbox:
                     self._pause_all(pause)
                     report.paused_for = pause
                     break
+                if report.sign_in_required:
+                    self._pause_all(self.retry_max)  # until resume() after the sign-in
+                    break
         return report
+
+    def resume(self) -> int:
+        """Make every pending item due now (the agent signed in again); returns how many."""
+        now = self._clock()
+        with self._lock:
+            cur = self._conn.execute("UPDATE items SET next_at = ?, updated_at = ? "
+                                     "WHERE state = ? AND next_at > ?",
+                                     (now, now, PENDING, now))
+            return cur.rowcount
 
     def _pause_all(self, seconds: float) -> None:
         """No pending item is tried again for `seconds` (the CRM asked to be left alone)."""
@@ -231,6 +261,16 @@ class Outbox:
         """Apply one item; returns the CRM's `retry_after` hint when it gave one."""
         try:
             result = self._apply(backend, call_id, kind, payload)
+        except CrmSignInRequired as exc:
+            # Not this item's fault: no attempt counted; the round stops (see the docstring).
+            self._set(item_id, last_error=str(exc))
+            report.retrying += 1
+            report.sign_in_required = True
+            return None
+        except CrmAccessDenied as exc:
+            self._set(item_id, state=FAILED, attempts=attempts + 1, last_error=str(exc))
+            report.failed += 1
+            return None
         except CrmUnavailable as exc:
             attempts += 1
             hint = retry_hint(exc)

@@ -286,6 +286,8 @@ class CrmWiring(QObject):
             log.error("outbox round failed: %s", error)
             return
         report, pending, failed = result
+        if report.sign_in_required:  # the round stopped; the bar brings it back (resume)
+            self.sign_in_needed.emit()
         for call_id, kind, result_id in report.landed:
             if kind == ACTIVITY:
                 call_event("crm_logged", call_id=call_id, activity=result_id)
@@ -294,6 +296,11 @@ class CrmWiring(QObject):
             self.activity_landed.emit(call_id, result_id)
         self.outbox_status.show_counts(pending, len(failed),
                                        failed[-1].last_error if failed else "")
+
+    @Slot()
+    def resume_outbox(self) -> None:
+        """The agent signed in again: the writes held for it are due now."""
+        self._submit(self.outbox.resume, lambda _r, _e: self.process_outbox())
 
     @Slot()
     def _retry_failed(self) -> None:

@@ -13,7 +13,15 @@ import pytest
 
 from app.core.activity import call_log
 from app.core.calls import CallRecord, CallResult, Direction, HangupSide
-from app.core.crm import CallActivity, CrmError, CrmUnavailable, NewCase, NewContact
+from app.core.crm import (
+    CallActivity,
+    CrmAccessDenied,
+    CrmError,
+    CrmSignInRequired,
+    CrmUnavailable,
+    NewCase,
+    NewContact,
+)
 from app.core.outbox import ACTIVITY, DONE, FAILED, PENDING, Outbox
 from app.crm.local.store import LocalStore
 
@@ -336,3 +344,57 @@ def test_a_short_retry_after_replaces_the_exponential_back_off(
         item = outbox.item("c1", ACTIVITY)
         assert item is not None and item.next_at - start == 1
         clock.now = item.next_at
+
+
+class GuardedCrm(FlakyCrm):
+    """The built-in CRM behind a sign-in and a permission switch: `refuse` is raised by
+    every request while set (CrmSignInRequired or CrmAccessDenied, as a CRM's 401/403)."""
+
+    def __init__(self, store: LocalStore) -> None:
+        super().__init__(store)
+        self.refuse: CrmError | None = None
+
+    def _gate(self) -> None:
+        self.calls += 1
+        if self.refuse is not None:
+            raise self.refuse
+
+
+def test_a_refused_sign_in_stops_the_round_and_holds_every_item_until_resumed(
+        store: LocalStore, outbox: Outbox, clock: Clock) -> None:
+    crm = GuardedCrm(store)
+    crm.refuse = CrmSignInRequired("Sign in to the CRM again; calls go on meanwhile.")
+    for i in range(5):
+        outbox.enqueue_log(call_log(record(f"call-{i}@pbx")))
+    report = outbox.process(crm)
+    assert crm.calls == 1  # one refusal, not one per queued call
+    assert (report.sign_in_required, report.retrying, report.failed) == (True, 1, 0)
+    first = outbox.item("call-0@pbx", ACTIVITY)
+    assert first is not None and first.state == PENDING and first.attempts == 0
+    assert first.last_error == "Sign in to the CRM again; calls go on meanwhile."
+    clock.now += 59  # retry_max is 60 here: nothing is due, the timer sends nothing
+    assert outbox.process(crm).retrying == 0
+    assert crm.calls == 1
+    crm.refuse = None  # the agent signed in
+    assert outbox.resume() == 5
+    assert outbox.process(crm).applied == 5
+    assert sorted(activity_call_ids(store)) == [f"call-{i}@pbx" for i in range(5)]
+
+
+def test_access_denied_is_parked_with_the_words_for_it_and_retried_when_asked(
+        store: LocalStore, outbox: Outbox, clock: Clock) -> None:
+    crm = GuardedCrm(store)
+    words = "Your CRM user lacks the privilege prvCreateActivity; ask your administrator."
+    crm.refuse = CrmAccessDenied(words)
+    outbox.enqueue_log(call_log(record("c1")))
+    report = outbox.process(crm)
+    assert (report.failed, report.retrying) == (1, 0)
+    [parked] = outbox.failed()
+    assert (parked.call_id, parked.state, parked.last_error) == ("c1", FAILED, words)
+    clock.now += 10_000  # parked, not retried by the timer: the CRM is asked only once
+    outbox.process(crm)
+    assert crm.calls == 1
+    crm.refuse = None  # IT gave the privilege; the agent presses Retry
+    outbox.retry(parked.id)
+    assert outbox.process(crm).applied == 1
+    assert activity_call_ids(store) == ["c1"]
