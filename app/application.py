@@ -244,14 +244,18 @@ class SwitchboardApp(QObject):
         self.phone.refresh_history()
 
 
-def quit_on_signals(app: QCoreApplication) -> QTimer:
+def quit_on_signals(app: QCoreApplication,
+                    quit: Callable[[], None] | None = None) -> QTimer:
     """SIGTERM / SIGINT quit like the tray's Quit, so calls are hung up (BYE) and the
     engine stops cleanly. Python runs signal handlers only between bytecodes, so a
-    timer wakes the interpreter while Qt's loop runs."""
+    timer wakes the interpreter while Qt's loop runs. `quit`: the tray's Quit
+    (DesktopWiring.quit); a bare `app.quit()` would let a window that hides to the tray
+    refuse to close, and Qt 6 then cancels the quit."""
     import signal
 
+    stop = quit or app.quit
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: app.quit())
+        signal.signal(sig, lambda *_: stop())
     wake = QTimer(app)
     wake.timeout.connect(lambda: None)
     wake.start(250)

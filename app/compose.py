@@ -601,7 +601,7 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
         switchboard.window.show_problem(note)
     if dial:
         switchboard.dial_when_running(parse_link(dial, settings.phone.default_region).value)
-    quit_on_signals(qapp)
+    quit_on_signals(qapp, desktop.quit)
     try:
         return int(qapp.exec())
     finally:
