@@ -203,17 +203,26 @@ def task_of(org: FakeSalesforce, call_id: str) -> dict[str, Any]:
 
 def call_fields(task: dict[str, Any]) -> dict[str, Any]:
     return {k: task.get(k) for k in ("TaskSubtype", "Subject", "Status", "CallType",
-                                     "CallObject", "CallDisposition", "WhoId", "WhatId")}
+                                     "CallObject", "CallDisposition", "WhoId", "WhatId",
+                                     "Description")}
 
 
-def expected_task(call: Call, number: str, who: str | None, what: str | None
-                  ) -> dict[str, Any]:
+def check_times(app: SwitchboardApp, task: dict[str, Any]) -> None:
+    """CallDurationInSeconds and ActivityDate are the call's, as the history has it."""
+    record = app.history.get(task["CallObject"])
+    assert record is not None
+    assert task["CallDurationInSeconds"] == round(record.talk_seconds)
+    assert task["ActivityDate"] == record.arrived_at.date().isoformat()
+
+
+def expected_task(call: Call, number: str, who: str | None, what: str | None,
+                  notes: str | None = None) -> dict[str, Any]:
     inbound = call.call_id.startswith("in-")
     return {"TaskSubtype": "Call",
             "Subject": "Call from Test Caller via Sales" if inbound else f"Call to {number}",
             "Status": "Completed", "CallType": "Inbound" if inbound else "Outbound",
             "CallObject": call.call_id, "CallDisposition": "answered",
-            "WhoId": who, "WhatId": what}
+            "WhoId": who, "WhatId": what, "Description": notes}
 
 
 def lightning(org: FakeSalesforce, sobject: str, ident: str) -> str:
@@ -269,9 +278,12 @@ def test_record_workflows_pop_one_match_and_ask_about_none_or_several(
     assert agent.wait_pop(call) == lightning(org, one_kind, one)
     assert f"/lightning/r/{one_kind}/{one}/view" in pages_loaded(org)
     agent.answer(call)
+    qtbot.keyClicks(agent.crm.notes.edit, "Wants a quote <by Friday>")
     agent.hang_up_and_wait_for_the_task(call)
-    assert call_fields(task_of(org, call.call_id)) == expected_task(
-        call, ONE, *who_what(one_kind, one))
+    task = task_of(org, call.call_id)
+    assert call_fields(task) == expected_task(call, ONE, *who_what(one_kind, one),
+                                              notes="Wants a quote <by Friday>")
+    check_times(agent.app, task)
 
     # Nobody: our dialog with search and new records; nobody picked, a Task about nobody.
     call = start_call(agent, direction, NONE)
