@@ -227,6 +227,18 @@ class CrmWiring(QObject):
                     "message": str(error) if isinstance(error, CrmError)
                     else _tr("The CRM lookup failed: %s") % error})
         elif isinstance(action, CreateCallCase):
+            pending = self.tracker.get(action.call_id)
+            if (action.case.contact_id is None and pending is not None
+                    and getattr(self.backend, "case_needs_customer", False)):
+                # Dynamics 365 refuses a case without a customer: the case dialog lets the
+                # agent choose or add the caller, then create the case.
+                call_event("crm_case_needs_customer", call_id=action.call_id)
+                query = {"kind": "case", "number": pending.number, "call": action.call_id,
+                         "direction": pending.direction.value}
+                if pending.queue:
+                    query["queue"] = pending.queue
+                self.actions.show(action.call_id, "dialog", query)
+                return
             self.actions.create(action.call_id,
                                 functools.partial(self.backend.create_case, action.case))
         elif isinstance(action, SaveLog):

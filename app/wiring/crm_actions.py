@@ -116,7 +116,12 @@ class PageActions(QObject):
                 return ref
             self.create(call_id, attach)
         elif name == "new-contact":
-            self.create(call_id, lambda: self._new_contact(p, number))
+            then = None
+            if p.get("then") == "case":  # a case needs a customer: this one, then the case
+                def then(ref: RecordRef) -> None:
+                    self.show(call_id, "dialog", {"kind": "case", "number": number,
+                                                  "call": call_id, "chosen": str(ref)})
+            self.create(call_id, lambda: self._new_contact(p, number), then=then)
         elif name == "new-account":
             new_account = NewAccount(p.get("name", ""), p.get("email", ""),
                                      phones=(number,) if number else ())
@@ -144,8 +149,10 @@ class PageActions(QObject):
             p.get("first_name", ""), p.get("last_name", ""), p.get("email", ""),
             account_id=account_id, phones=(number,) if number else ()))
 
-    def create(self, call_id: str, fn: Callable[[], Any]) -> None:
-        """Run a CRM write on a worker; link the call to the result and show it."""
+    def create(self, call_id: str, fn: Callable[[], Any],
+               then: Callable[[RecordRef], None] | None = None) -> None:
+        """Run a CRM write on a worker; link the call to the result and show it (or
+        hand it to `then`)."""
         def failed(error: BaseException) -> None:
             if isinstance(error, CrmUnavailable):
                 self.pane.show_page("error", {"message": str(error)})
@@ -155,7 +162,10 @@ class PageActions(QObject):
         def succeeded(result: Any) -> None:
             ref = result if isinstance(result, RecordRef) else result.ref
             self._link(call_id, ref)
-            self.show_record(call_id, ref)
+            if then is not None:
+                then(ref)
+            else:
+                self.show_record(call_id, ref)
         self._tasks.run(self._lane, fn, succeeded=succeeded, failed=failed)
 
     def _link(self, call_id: str, ref: RecordRef) -> None:

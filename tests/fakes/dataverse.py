@@ -28,7 +28,8 @@ GUESSED (not in the documents we read): the code/wording of a refused update of 
 phone call, of a create with `statecode`, of a bind to a missing record, of a 403 tenant
 policy (the privilege wording "is missing prv... privilege" is the commonly seen one), the
 404 code 0x80040217 on a plain retrieve, and that a 401 has an empty body with only a
-`WWW-Authenticate: Bearer` header. The undeclared-property message for a short-form
+`WWW-Authenticate: Bearer` header, and the wording of a case created without a customer
+(the documents only say a case's Customer is required). The undeclared-property message for a short-form
 `regardingobjectid_contact@odata.bind` on a phone call is the OData library's wording.
 
 The model-driven app's pages (`/main.aspx?pagetype=entityrecord&etn=…&id=…`, "Open forms,

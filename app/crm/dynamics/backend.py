@@ -57,6 +57,12 @@ SEARCH_TOP = 10
 class DynamicsBackend:
     """Dynamics 365 as the app's CRM. Every method blocks: call it off the GUI thread."""
 
+    # A case (incident) must have a customer (customerid: a contact or an account), so
+    # there is no "case without identification": the case dialog asks the agent to choose
+    # or add the caller first, and the Case workflow opens that dialog on answer when no
+    # single contact matched (app/crm/local/pages.py, app/wiring/crm.py).
+    case_needs_customer = True
+
     def __init__(self, client: DataverseClient, *, region: str = "FI",
                  phone_fallback: bool = True, app_id: str = "") -> None:
         self.client = client

@@ -29,7 +29,8 @@ in the dialog's `call` parameter):
     choose-case     case, contact?           the call is about this existing case
     new-case        contact?                 create a case (no contact: unidentified)
     attach-number   ref, number              "update phone": add the caller's number
-    new-contact     number, first_name, last_name, email, company
+    new-contact     number, first_name, last_name, email, company, then? (case: back
+                    to the case dialog with the new contact chosen)
     new-account     number, name, email
     new-lead        number, first_name, last_name, company, email
     regarding       ref                      log the call regarding this record
@@ -316,7 +317,7 @@ def _new_form(name: str, title: str, inputs: Iterable[tuple[str, str]],
     fields = "".join(f'<input name="{esc(n)}" placeholder="{esc(p)}" maxlength="200">'
                      for n, p in inputs)
     hidden = "".join(f'<input type="hidden" name="{esc(k)}" value="{esc(ctx[k])}">'
-                     for k in ("call", "number") if ctx.get(k))
+                     for k in ("call", "number", "then") if ctx.get(k))
     return (f'<form class="new" method="get" action="{esc(action_url(name))}">'
             f"<h2>{esc(title)}</h2>{hidden}{fields}"
             f'<button type="submit">{esc(title)}</button></form>')
@@ -342,6 +343,9 @@ def _case_sections(store: CrmBackend, query: Mapping[str, str], matched: Identif
         contact = found if isinstance(found, Contact) else None
     elif len(matched.contacts) == 1:
         contact = matched.contacts[0]
+    # A CRM whose cases must have a customer (Dynamics 365's incident.customerid) gets no
+    # "without identification" button: a contact is chosen, or created, first.
+    needs_customer = bool(getattr(store, "case_needs_customer", False))
     sections: list[str] = []
     if contact is not None:
         cases = [_case_item(c, _tr, action_url("choose-case", call=call, case=c.id,
@@ -350,15 +354,24 @@ def _case_sections(store: CrmBackend, query: Mapping[str, str], matched: Identif
         sections.append(f'<section class="contact"><h2>{esc(contact.name)}</h2>'
                         f'<p class="meta">{esc(contact.account_name)}</p></section>')
         sections.append(_section(_tr("Choose a case"), cases, _tr("This contact has no cases.")))
+        anonymous = "" if needs_customer else link(
+            action_url("new-case", call=call), _tr("New case without identification"),
+            "button")
         sections.append('<div class="actions">' + link(
             action_url("new-case", call=call, contact=contact.id), _tr("New case"),
-            "button primary") + link(action_url("new-case", call=call),
-                                     _tr("New case without identification"), "button")
-            + "</div>")
+            "button primary") + anonymous + "</div>")
         return sections
     if records:
         sections.append(_section(_tr("Who is calling?"), [_person_item(r, "case", ctx, _tr)
                                                          for r in records], ""))
+    if needs_customer:
+        sections.append('<p class="customer-needed">' + esc(_tr(
+            "A case in this CRM needs a customer. Choose the caller, search for them, or "
+            "add them as a new contact; then create the case.")) + "</p>")
+        sections.append(_new_form("new-contact", _tr("New contact"), [
+            ("first_name", _tr("First name")), ("last_name", _tr("Last name")),
+            ("email", _tr("Email")), ("company", _tr("Company"))], {**ctx, "then": "case"}))
+        return sections
     sections.append('<div class="actions">' + link(
         action_url("new-case", call=call), _tr("New case") if not records else
         _tr("New case without identification"), "button primary") + "</div>")

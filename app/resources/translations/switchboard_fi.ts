@@ -797,6 +797,10 @@
         <translation>Etunimi</translation>
     </message>
     <message>
+        <source>A case in this CRM needs a customer. Choose the caller, search for them, or add them as a new contact; then create the case.</source>
+        <translation>Tämän CRM:n tapaukselle tarvitaan asiakas. Valitse soittaja, hae hänet tai lisää hänet uutena yhteyshenkilönä; luo sitten tapaus.</translation>
+    </message>
+    <message>
         <source>Last name</source>
         <translation>Sukunimi</translation>
     </message>
