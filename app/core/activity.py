@@ -57,6 +57,16 @@ def subject(record: CallRecord) -> str:
     return text
 
 
+def transfer_note(record: CallRecord) -> str:
+    """The line a transferred call's log carries ("" when it was not transferred): CRMs
+    without fields of their own for it (Salesforce, Dynamics) get it in the notes."""
+    if not record.transferred_to:
+        return ""
+    when = f" at {record.transferred_at.isoformat(timespec='seconds')}" \
+        if record.transferred_at else ""
+    return f"Transferred ({record.transfer_kind or 'blind'}) to {record.transferred_to}{when}"
+
+
 def build_activity(record: CallRecord, *, notes: str = "",
                    regarding: tuple[RecordRef, ...] = (), display_number: str = "",
                    queue_wait_seconds: float | None = None,
@@ -84,9 +94,13 @@ def build_activity(record: CallRecord, *, notes: str = "",
         display_number=display_number or record.local_number,
         queue=record.queue or "",
         queue_wait_seconds=round(wait),
-        notes=notes.strip(),
+        notes="\n".join(p for p in (notes.strip(), transfer_note(record)) if p),
         regarding=_dedupe(regarding),
         recording_url=recording_url,
+        transferred_to=record.transferred_to,
+        transfer_kind=record.transfer_kind,
+        transferred_at=record.transferred_at.isoformat(timespec="seconds")
+        if record.transferred_at else "",
     )
 
 

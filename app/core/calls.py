@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from app.core.quality import QualityReport, QualitySummary, summarise
+from app.core.transfer_context import TransferContext
 
 
 class Direction(enum.Enum):
@@ -113,6 +114,9 @@ class IncomingCall:
     # An INVITE with Replaces: this call takes over call `replaces` (we were consulted and
     # the consulting agent completed the transfer). The engine answers it by itself.
     replaces: int | None = None
+    # The INVITE's X-Switchboard-Context header as received (parsed by
+    # app/core/transfer_context.py): the CRM record and case of a transferred call.
+    context: str = ""
 
 
 @dataclass(frozen=True)
@@ -343,8 +347,17 @@ class CallRecord:
     hangup_side: HangupSide
     sip_code: int
     sip_reason: str
+    # Who the CRM says the caller is (one record's name, "" for none or several) and
+    # which CRM said it (crm.backend: "local", "salesforce", "dynamics").
+    crm_name: str = ""
+    crm: str = ""
     recording_path: str = ""  # the call's stereo WAV (far end left, agent right)
     quality: QualitySummary | None = None
+    # We handed the caller to someone else: to whom (number or URI), how ("blind" /
+    # "consulted") and when the target answered. Empty for a call not transferred.
+    transferred_to: str = ""
+    transfer_kind: str = ""
+    transferred_at: datetime | None = None
 
     @property
     def wait_seconds(self) -> float:
@@ -374,6 +387,9 @@ class Call:
     display_name: str = ""
     queue: str | None = None
     arrived_at: datetime = field(default_factory=utcnow)
+    crm_name: str = ""  # the CRM's name for the caller (see CallRecord)
+    crm: str = ""  # the CRM that looked the number up; "" until it answered
+    crm_matches: int = 0  # how many records it found
     state: CallState = CallState.RINGING
     answered_at: datetime | None = None
     ended_at: datetime | None = None
@@ -387,6 +403,8 @@ class Call:
     transfer: TransferState | None = None  # a blind transfer we started, and how it goes
     transfer_target: str = ""
     transfer_reason: str = ""  # e.g. "486 Busy Here" when it failed
+    transfer_kind: str = ""  # "blind" / "consulted", for the transfer we started
+    transfer_accepted_at: datetime | None = None  # the target answered: the caller is theirs
     transferred_to: str = ""  # the far end moved us (REFER) to this target, as a new call
     consultation_for: int | None = None  # this call consults about that (held) call
     replaces: int | None = None  # took over this call (INVITE with Replaces)
@@ -396,6 +414,8 @@ class Call:
     recording_error: str = ""
     quality: QualityReport | None = None  # the latest interval
     quality_reports: list[QualityReport] = field(default_factory=list, repr=False)
+    # The CRM record and case a transferred call is about (X-Switchboard-Context).
+    context: TransferContext | None = None
 
     @property
     def transferring(self) -> bool:
@@ -404,6 +424,8 @@ class Call:
 
     def apply_transfer(self, ev: TransferStatus) -> None:
         self.transfer = ev.state
+        if ev.state is TransferState.ACCEPTED and self.transfer_accepted_at is None:
+            self.transfer_accepted_at = ev.at
         self.transfer_target = self.transfer_target or ev.target  # keep what the agent chose
         self.transfer_reason = f"{ev.sip_code} {ev.reason}".strip() if ev.sip_code else \
             ev.reason
@@ -475,12 +497,15 @@ class Call:
     def record(self) -> CallRecord:
         if self.ended_at is None:
             raise ValueError(f"call {self.handle} has not ended")
+        moved = self.transfer is TransferState.ACCEPTED  # the caller went to the target
         return CallRecord(
             call_id=self.call_id,
             direction=self.direction,
             local_number=self.local_number,
             remote_number=self.remote_number,
             display_name=self.display_name,
+            crm_name=self.crm_name,
+            crm=self.crm,
             queue=self.queue,
             arrived_at=self.arrived_at,
             answered_at=self.answered_at,
@@ -491,6 +516,9 @@ class Call:
             sip_reason=self.sip_reason,
             recording_path=self.recording_path,
             quality=summarise(self.quality_reports),
+            transferred_to=self.transfer_target if moved else "",
+            transfer_kind=(self.transfer_kind or "blind") if moved else "",
+            transferred_at=self.transfer_accepted_at if moved else None,
         )
 
 

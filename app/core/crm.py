@@ -182,6 +182,12 @@ class CallActivity:
     notes: str = ""
     regarding: tuple[RecordRef, ...] = ()
     recording_url: str = ""
+    # The agent handed the caller on: to whom, "blind" or "consulted", and when the target
+    # answered (ISO 8601; text, so the outbox's JSON carries it as it is). Empty for a
+    # call not transferred; also written into `notes` as a line.
+    transferred_to: str = ""
+    transfer_kind: str = ""
+    transferred_at: str = ""
 
 
 @dataclass(frozen=True)

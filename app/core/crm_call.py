@@ -14,6 +14,14 @@ from the call, for the agent to complete and save (`OpenCallForm`), instead of a
 about nobody. When another call is still on, the pane stays with it and the call is
 logged as usual, so nothing is lost.
 
+A transferred call that carries a CRM context (app/core/transfer_context.py) is not looked
+up by number: the tracker asks for its records (`Resolve`), and when the CRM has them and
+they are the customer's (`transfer_context.agrees`) it pops the same case (or record) the
+transferring agent had and logs the call on them (`resolved`); otherwise
+(`context_unknown`: another CRM, ids unknown here or someone else's) it falls back to an
+ordinary lookup of the customer's number. The other way, `context_for` says what a
+transfer of a call should carry.
+
 It does no I/O and knows no Qt: the wiring (app/wiring/crm.py) feeds it facts and carries
 out the actions it returns, in order. Tested in tests/unit/core/test_crm_call.py.
 """
@@ -27,7 +35,17 @@ from datetime import datetime
 from app.core import numbers
 from app.core.activity import CallLog, call_log
 from app.core.calls import Call, CallRecord, CallResult, CallState, Direction
-from app.core.crm import IdentifyResult, NewCase, RecordRef
+from app.core.crm import (
+    Account,
+    Case,
+    Contact,
+    IdentifyResult,
+    Lead,
+    NewCase,
+    RecordKind,
+    RecordRef,
+)
+from app.core.transfer_context import TransferContext, agrees, usable_number
 from app.core.workflows import Action as Decision
 from app.core.workflows import (
     CreateCase,
@@ -53,6 +71,16 @@ class Identify:
 
     call_id: str
     number: str
+
+
+@dataclass(frozen=True)
+class Resolve:
+    """Fetch the records a transferred call's context names (`context.refs`) from the
+    CRM; answer with `resolved`, or `context_unknown` when they are not here (or the
+    context is another CRM's)."""
+
+    call_id: str
+    context: TransferContext
 
 
 @dataclass(frozen=True)
@@ -142,7 +170,7 @@ class ReportPopped:
     ms: float  # from the call's arrival to the page being loaded
 
 
-Action = (Identify | ShowLookingUp | ShowCall | ShowRecord | ShowDialog | ShowRinging
+Action = (Identify | Resolve | ShowLookingUp | ShowCall | ShowRecord | ShowDialog | ShowRinging
           | ReportLookupFailed | CreateCallCase | SaveLog | OpenCallForm | ShowEnded
           | ReportLinked | ReportPopped)
 
@@ -171,6 +199,8 @@ class CrmCall:
     ended: CallRecord | None = None  # hung up (perhaps before the lookup came back)
     page: str = ""  # the pop or dialog path, for the `popped` event
     ringing: tuple[Decision, ...] | None = None  # the ringing decision, made once
+    context: TransferContext | None = None  # a transferred call's CRM context
+    transferred: bool = False  # its records were found: popped and logged as they are
 
 
 def _case_subject(who: str) -> str:
@@ -256,6 +286,64 @@ class CrmCallTracker:
             actions += [ShowCall(state.who, state.notes), *self._ringing(state)]
         return actions + self._after_lookup(state)
 
+    def resolved(self, call_id: str,
+                 records: tuple[Contact | Account | Lead | Case, ...]) -> list[Action]:
+        """The CRM has the records of the call's transfer context: when they are the
+        customer's (`transfer_context.agrees`), pop the case, else the record, and log
+        the call on both; when not, look the number up instead."""
+        state = self._calls.get(call_id)
+        if state is None:
+            return []
+        if state.context is None or not agrees(state.context, records, self.region):
+            return self.context_unknown(call_id)
+        person = next((r for r in records if not isinstance(r, Case)), None)
+        case = next((r for r in records if isinstance(r, Case)), None)
+        shown = case or person
+        if shown is None:
+            return self.context_unknown(call_id)
+        state.looking_up = False
+        state.transferred = True
+        state.linked = shown.ref
+        if person is not None and case is not None:
+            state.also.append(person.ref)
+        if person is not None:
+            state.who = person.name
+            state.matches = IdentifyResult(
+                state.number,
+                contacts=(person,) if isinstance(person, Contact) else (),
+                accounts=(person,) if isinstance(person, Account) else (),
+                leads=(person,) if isinstance(person, Lead) else ())
+        state.ringing = (PopRecord(shown.ref),)
+        actions: list[Action] = []
+        if self._focused == call_id and state.ended is None:
+            actions += [ShowCall(state.who, state.notes), *self._ringing(state)]
+        return actions + self._after_lookup(state)
+
+    def context_unknown(self, call_id: str) -> list[Action]:
+        """The context's records are not to be had here: look the number up instead."""
+        state = self._calls.get(call_id)
+        if state is None or not state.looking_up:
+            return []
+        state.context = None
+        return [Identify(call_id, state.number)]
+
+    def context_for(self, call_id: str, crm: str) -> TransferContext | None:
+        """What a transfer of the call should carry to the target (ids and the number)."""
+        state = self._calls.get(call_id)
+        if state is None:
+            return None
+        known = [r for r in (state.linked, *state.also) if r is not None]
+        if state.matches is not None and state.linked is None:
+            refs = state.matches.refs()
+            known += refs if len(refs) == 1 else []
+        record = next((r for r in known if r.kind is not RecordKind.CASE
+                       and r.kind is not RecordKind.ACTIVITY), None)
+        case = next((r for r in known if r.kind is RecordKind.CASE), None)
+        number = usable_number(state.number)
+        if record is None and case is None and not number:
+            return None
+        return TransferContext(crm, record, case.id if case else "", number)
+
     def lookup_failed(self, call_id: str, error: BaseException) -> list[Action]:
         state = self._calls.get(call_id)
         if state is None:
@@ -325,13 +413,17 @@ class CrmCallTracker:
 
     def _begin(self, call: Call, actions: list[Action]) -> CrmCall:
         who = call.display_name or numbers.display(call.remote_number, self.region)
-        state = CrmCall(call.call_id, call.handle, call.direction, call.remote_number, who,
+        ctx = call.context
+        # A consultation comes from the consulting agent: the customer is the context's.
+        number = ctx.number if ctx is not None and ctx.number else call.remote_number
+        state = CrmCall(call.call_id, call.handle, call.direction, number, who,
                         call.queue, call.arrived_at,
-                        linked=self._dial_links.pop(call.handle, None))
+                        linked=self._dial_links.pop(call.handle, None), context=ctx)
         self._calls[call.call_id] = state
         self._focused = call.call_id  # a new call takes the pane
-        actions += [ShowLookingUp(state.number), ShowCall(state.who, ""),
-                    Identify(call.call_id, state.number)]
+        first: Action = Resolve(call.call_id, ctx) if ctx is not None and ctx.refs \
+            else Identify(call.call_id, state.number)
+        actions += [ShowLookingUp(state.number), ShowCall(state.who, ""), first]
         return state
 
     def _after_lookup(self, state: CrmCall) -> list[Action]:
@@ -367,6 +459,8 @@ class CrmCallTracker:
         if state.looking_up:
             state.answer_waiting = True
             return []
+        if state.transferred:
+            return []  # the transferred case or record is up already; no new case
         actions: list[Action] = []
         for decision in self._decide(state.direction, self.workflow, self._matches(state),
                                      Phase.ANSWERED, state.linked):

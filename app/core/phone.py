@@ -25,6 +25,11 @@ engine's command methods (`CallControl`) and a history store, and it holds the r
   colleague), the customer is taken off hold unless the agent is on another call;
 - a call that takes over another (INVITE with Replaces: we were consulted and the other
   agent completed) is answered by the engine; `Call.replaces` / `replaced_by` link them;
+- the CRM context travels with a transfer (app/core/transfer_context.py): what
+  `set_transfer_context`'s provider says about the call goes to the target in the
+  Refer-To (blind) or on the consultation INVITE (consulted); an incoming call's header
+  becomes `Call.context`, and a call that replaces another takes the replaced one's;
+- an accepted transfer is in the call's record: to whom, blind or consulted, and when;
 - the engine's recording and quality reports land on the call (`Call.recording`,
   `Call.quality`), and so in its CallRecord (the file, the quality summary);
 - the number shown on outbound calls (`caller_id`) is one the agent may show: a
@@ -75,6 +80,10 @@ from app.core.display_number import ANONYMOUS, DisplayChoice, caller_id_for, dis
 from app.core.display_number import value_of as display_value_of
 from app.core.history import HistoryError
 from app.core.numbers import InvalidNumber, normalise
+from app.core.transfer_context import HEADER as CONTEXT_HEADER
+from app.core.transfer_context import TransferContext
+from app.core.transfer_context import decode as decode_context
+from app.core.transfer_context import encode as encode_context
 from app.core.transitions import (
     CallAnswered,
     CallEnded,
@@ -106,7 +115,7 @@ class CallControl(Protocol):
     def set_mute(self, handle: int, muted: bool) -> None: ...
     def set_hold(self, handle: int, held: bool) -> None: ...
     def send_dtmf(self, handle: int, digits: str) -> None: ...
-    def transfer(self, handle: int, target: str) -> None: ...
+    def transfer(self, handle: int, target: str, context: str = "") -> None: ...
     def transfer_to_call(self, handle: int, other: int) -> None: ...
 
 
@@ -176,6 +185,7 @@ class PhoneSession:
         self._on_dtmf: list[Callable[[DtmfReceived], None]] = []
         self._on_presence: list[Callable[[PresenceChanged], None]] = []
         self._on_transition: list[Callable[[CallTransition], None]] = []
+        self._context_of: Callable[[Call], TransferContext | None] | None = None
 
     # -- listeners -------------------------------------------------------------------
 
@@ -200,6 +210,26 @@ class PhoneSession:
             self._on_presence.append(on_presence)
         if on_transition is not None:
             self._on_transition.append(on_transition)
+
+    def set_transfer_context(self, provider: Callable[[Call], TransferContext | None] | None
+                             ) -> None:
+        """Who knows a call's CRM record and case (the CRM wiring): asked at each transfer
+        for the context the target gets. None: transfers carry no context."""
+        self._context_of = provider
+
+    def _context_header(self, call: Call, kind: str) -> str:
+        """The X-Switchboard-Context value for transferring `call` ("" for none)."""
+        if self._context_of is None:
+            return ""
+        try:
+            ctx = self._context_of(call)
+            if ctx is None:
+                return ""
+            return encode_context(TransferContext(ctx.crm, ctx.record, ctx.case_id,
+                                                  ctx.number, kind))
+        except Exception:  # the transfer matters more than its context
+            log.exception("no transfer context for call %d", call.handle)
+            return ""
 
     def _notify(self, listeners: list[Callable[[T], None]], value: T) -> None:
         for fn in list(listeners):
@@ -250,6 +280,15 @@ class PhoneSession:
     def auto_answer_after(self, handle: int) -> float | None:
         return self._auto_answer.get(handle)
 
+    def set_crm_caller(self, handle: int, name: str, crm: str, matches: int) -> None:
+        """The CRM (`crm`, crm.backend's name) looked the caller up: `matches` records,
+        `name` when they are one caller. Shown on the card and toast, kept in history."""
+        call = self._calls.get(handle)
+        if call is None:
+            return
+        call.crm_name, call.crm, call.crm_matches = name, crm, matches
+        self._notify(self._on_call_updated, call)
+
     # -- engine events -----------------------------------------------------------------
 
     def handle(self, event: EngineEvent) -> None:
@@ -291,10 +330,16 @@ class PhoneSession:
             log.warning("duplicate IncomingCall for handle %d ignored", ev.handle)
             return
         call = Call.inbound(ev)
+        call.context = decode_context(ev.context)
+        if ev.context and call.context is None:
+            log.warning("call %d: ignored a malformed %s header", ev.handle, CONTEXT_HEADER)
         self._calls[ev.handle] = call
         replaced = self._calls.get(ev.replaces) if ev.replaces is not None else None
         if replaced is not None:
             replaced.replaced_by = ev.handle
+            # The customer takes over our consultation: the consultation's context (the
+            # record and case the consulting agent sent) is the customer's.
+            call.context = call.context or replaced.context
             self._notify(self._on_call_updated, replaced)
         if ev.auto_answer_after is not None:
             self._auto_answer[ev.handle] = max(0.0, ev.auto_answer_after)
@@ -431,13 +476,20 @@ class PhoneSession:
 
     def dial(self, text: str) -> DialOutcome:
         """Dial what the agent typed or clicked; an unusable number dials nothing."""
+        return self._dial(text, None)
+
+    def _dial(self, text: str, headers: dict[str, str] | None) -> DialOutcome:
         try:
             target = dial_target(text, self.region)
         except InvalidNumber as exc:
             message = str(exc)
             return DialOutcome(error=message[:1].upper() + message[1:])
         try:
-            handle = self._control.dial(target, caller_id=self.caller_id)
+            if headers:
+                handle = self._control.dial(target, caller_id=self.caller_id,
+                                            headers=headers)
+            else:
+                handle = self._control.dial(target, caller_id=self.caller_id)
         except ValueError as exc:  # the engine's own check (InvalidNumber, no SIP domain)
             return DialOutcome(target=target, error=str(exc)[:1].upper() + str(exc)[1:])
         except Exception as exc:  # engine not running, SIP stack error
@@ -541,8 +593,12 @@ class PhoneSession:
         except InvalidNumber as exc:
             message = str(exc)
             return DialOutcome(error=message[:1].upper() + message[1:])
+        context = self._context_header(call, "blind")
         try:
-            self._control.transfer(handle, target)  # holds a connected call first
+            if context:  # holds a connected call first
+                self._control.transfer(handle, target, context=context)
+            else:
+                self._control.transfer(handle, target)
         except Exception as exc:  # bad target by the engine's rule, engine not running
             log.warning("transfer of call %d to %s failed: %s", handle, target, exc)
             return DialOutcome(target=target, error=f"The call could not be transferred: "
@@ -552,6 +608,7 @@ class PhoneSession:
         call.transfer = TransferState.TRYING
         call.transfer_target = target
         call.transfer_reason = ""
+        call.transfer_kind = "blind"
         self._notify(self._on_call_updated, call)
         return DialOutcome(target=target, handle=handle)
 
@@ -564,7 +621,9 @@ class PhoneSession:
             return DialOutcome(error="This call is already being transferred")
         if any(c.consultation_for == handle for c in self._calls.values()):
             return DialOutcome(error="A consultation for this call is already going on")
-        outcome = self.dial(text)  # holds the customer as the consultation starts
+        context = self._context_header(call, "consulted")
+        # Holds the customer as the consultation starts.
+        outcome = self._dial(text, {CONTEXT_HEADER: context} if context else None)
         if outcome.handle is not None:
             self._pending_consultations[outcome.handle] = handle
             consultation = self._calls.get(outcome.handle)
@@ -589,6 +648,7 @@ class PhoneSession:
         customer.transfer = TransferState.TRYING
         customer.transfer_target = call.remote_number
         customer.transfer_reason = ""
+        customer.transfer_kind = "consulted"
         self._command("transfer the call", self._control.transfer_to_call,
                       customer.handle, call.handle)
         self._notify(self._on_call_updated, customer)

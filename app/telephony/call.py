@@ -33,6 +33,7 @@ from app.core.calls import (
 )
 from app.core.display_number import ANONYMOUS  # the caller id that hides the number
 from app.core.quality import QualityReport, estimate_mos, loss_percent
+from app.core.transfer_context import refer_to
 from app.telephony.mapping import (
     MediaStatus,
     early_media,
@@ -133,6 +134,7 @@ class EngineCall(pj.Call):
         # the call it replaces for a consulted transfer, else None).
         self._pending_refer: tuple[str, int | None] | None = None
         self._consulted: int | None = None  # the call a sent REFER with Replaces names
+        self._refer_context = ""  # X-Switchboard-Context value for a blind transfer's target
         # A call pjsua2 places for an incoming REFER: (uri, number, local number) for the
         # OutgoingCallStarted sent once pjsua2 gives it its Call-ID.
         self.pending_start: tuple[str, str, str] | None = None
@@ -358,8 +360,11 @@ class EngineCall(pj.Call):
         self.local_hangup = True
         self.hangup(pj.CallOpParam())
 
-    def transfer(self, uri: str) -> None:
-        """Blind transfer (REFER) to `uri`; progress comes back in onCallTransferStatus."""
+    def transfer(self, uri: str, context: str = "") -> None:
+        """Blind transfer (REFER) to `uri`; progress comes back in onCallTransferStatus.
+        `context` (app/core/transfer_context.py) goes into the Refer-To as an embedded
+        header, which the transferee copies into its INVITE to the target."""
+        self._refer_context = context
         self._start_refer(uri, None)
 
     def transfer_to(self, other: EngineCall) -> None:
@@ -398,7 +403,7 @@ class EngineCall(pj.Call):
         uri, replaces = pending
         try:
             if replaces is None:
-                self.xfer(uri, pj.CallOpParam(True))
+                self.xfer(refer_to(uri, self._refer_context), pj.CallOpParam(True))
                 return
             other = self.host.find_call(replaces)
             if other is None or other.state not in (CallState.CONNECTED, CallState.HELD):

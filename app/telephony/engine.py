@@ -40,12 +40,14 @@ from app.core.calls import (
     TransferRequested,
     next_auto_answer,
 )
+from app.core.transfer_context import HEADER as CONTEXT_HEADER
 from app.telephony.account import EngineAccount, EngineBuddy, account_config, domain_of
 from app.telephony.audio import AudioPipe, AudioRouter, choose_device
 from app.telephony.call import ANONYMOUS, EngineCall, MediaStats, dial_param
 from app.telephony.endpoint import create_transport, endpoint_config, set_codecs
 from app.telephony.sipmsg import (
     auto_answer_after,
+    header,
     normalised,
     number_from_uri,
     parse_name_addr,
@@ -59,6 +61,12 @@ T = TypeVar("T")
 
 POLL_MS = 10  # how long libHandleEvents may block; also the worst-case command latency
 QUALITY_INTERVAL = 5.0  # seconds between QualityReports of a call (RTCP's own period)
+
+
+def transfer_context_of(invite: str) -> str:
+    """The INVITE's X-Switchboard-Context, copied as text (core parses it; a bounded copy:
+    a longer value is refused there anyway)."""
+    return (header(invite, CONTEXT_HEADER) or "")[:1024]
 
 
 class EngineError(RuntimeError):
@@ -180,17 +188,19 @@ class Engine:
     def hangup(self, handle: int) -> None:
         self._submit(lambda: self._with_call(handle, lambda c: c.end()))
 
-    def transfer(self, handle: int, target: str) -> None:
+    def transfer(self, handle: int, target: str, context: str = "") -> None:
         """Blind-transfer a call (REFER) to a number, SIP URI, colleague or queue number.
 
         A connected call is held first (the customer should not hear the agent while the
         target rings) and referred once the hold is answered. Raises ValueError
         (InvalidNumber) for a target that cannot be dialled, like `dial`; progress comes
         back as TransferStatus events. Once the target has answered, the engine hangs up.
+        `context` is an X-Switchboard-Context value for the target (see
+        app/core/transfer_context.py), sent in the Refer-To.
         """
         uri, _number = target_uri(target, domain=domain_of(self.settings),
                                   transport=self.settings.transport, region=self._region)
-        self._submit(lambda: self._with_call(handle, lambda c: c.transfer(uri)))
+        self._submit(lambda: self._with_call(handle, lambda c: c.transfer(uri, context)))
 
     def transfer_to_call(self, handle: int, other: int) -> None:
         """Consulted transfer: the caller on `handle` takes over our call `other` (REFER
@@ -482,7 +492,8 @@ class Engine:
         """Account.onIncomingCall: decide at once, answer 180 or the refusal right here."""
         assert self._account is not None
         s = self.settings
-        facts = read_invite(str(prm.rdata.wholeMsg), queue_header=s.queue_header,
+        message = str(prm.rdata.wholeMsg)
+        facts = read_invite(message, queue_header=s.queue_header,
                             region=None)  # numbers are normalised after the 180
         handle = self._next_handle()
         call = EngineCall(self, self._account, handle, outgoing=False, call_id=prm.callId)
@@ -518,7 +529,8 @@ class Engine:
         # after that delay but when the line is free (see core.calls.next_auto_answer).
         self.emit(IncomingCall(handle, facts.call_id, facts.remote_uri, facts.remote_number,
                                facts.display_name, facts.queue, facts.local_number,
-                               None if in_progress else after, waiting=in_progress > 0))
+                               None if in_progress else after, waiting=in_progress > 0,
+                               context=transfer_context_of(message)))
         if after is not None:
             if after <= 0:
                 self._auto_answer_due()
@@ -597,7 +609,8 @@ class Engine:
         # one by itself (and ends the replaced call).
         self.emit(IncomingCall(handle, facts.call_id, facts.remote_uri, facts.remote_number,
                                facts.display_name, facts.queue, facts.local_number, 0.0,
-                               waiting=False, replaces=call.handle))
+                               waiting=False, replaces=call.handle,
+                               context=transfer_context_of(invite)))
         return new
 
     def _check_transfer_call(self, handle: int) -> None:

@@ -16,9 +16,15 @@ updates, lookup results, page loads, notes) and carries out its actions:
   outbox first; only then does the notes box say "Logged". A timer runs the outbox on the
   backend's lane; the status bar shows how many logs wait for the CRM.
 
+- transfer: a call the agent transfers carries its record, case and the customer's
+  number to the target (the tracker's `context_for`, given to the PhoneSession); a
+  transferred call that arrives with a context has its records fetched instead of a
+  number lookup (`Resolve`), and the same case or record pops (see app/core/crm_call.py).
+
 Structured log events: `popped` (call_id, path, ms from INVITE to page loaded),
-`crm_lookup_failed`, `crm_queued` (on disk in the outbox) and `crm_logged` (call_id,
-activity id) when the CRM has it.
+`crm_lookup_failed`, `transfer_context` (call_id, refs sent), `crm_context` (call_id,
+refs popped from a received context, or `unknown`), `crm_queued` (on disk in the
+outbox) and `crm_logged` (call_id, activity id) when the CRM has it.
 """
 
 from __future__ import annotations
@@ -32,14 +38,19 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
-from app.core.calls import CallRecord
+from app.core.calls import Call, CallRecord
 from app.core.crm import (
+    Account,
     CallActivity,
+    Case,
+    Contact,
     CrmAccessDenied,
     CrmBackend,
     CrmError,
     CrmSignInRequired,
     IdentifyResult,
+    Lead,
+    RecordNotFound,
 )
 from app.core.crm_call import (
     Action,
@@ -50,6 +61,7 @@ from app.core.crm_call import (
     ReportLinked,
     ReportLookupFailed,
     ReportPopped,
+    Resolve,
     SaveLog,
     ShowCall,
     ShowDialog,
@@ -60,6 +72,7 @@ from app.core.crm_call import (
 )
 from app.core.outbox import ACTIVITY, Outbox, OutboxItem, ProcessReport
 from app.core.phone import PhoneSession
+from app.core.transfer_context import TransferContext
 from app.core.transitions import CallAnswered, CallStarted, CallTransition
 from app.logs import call_event
 from app.threads import Lane, TaskRunner
@@ -71,6 +84,15 @@ log = logging.getLogger(__name__)
 
 OUTBOX_TICK_MS = 1000  # how often due outbox items are looked at (the outbox backs off)
 SLOW_LOOKUP_MS = 1500  # after this the pane says the CRM is slow (the call goes on)
+
+
+def crm_name(backend: CrmBackend) -> str:
+    """The name a transfer context gives the backend's ids: the adapter's package under
+    app/crm (local, salesforce, dynamics), else the class name (a test's CRM)."""
+    parts = type(backend).__module__.split(".")
+    if parts[:2] == ["app", "crm"] and len(parts) > 2:
+        return parts[2]
+    return type(backend).__name__.lower()[:16] or "crm"
 
 
 def _tr(text: str) -> str:
@@ -118,6 +140,8 @@ class CrmWiring(QObject):
         self.notes.notes_edited.connect(self._notes_edited)
         outbox_status.retry_requested.connect(self._retry_failed)
         session.subscribe(on_transition=self._transition, on_call_ended=self._call_ended)
+        self.crm_name = crm_name(backend)
+        session.set_transfer_context(self._transfer_context)
         self._timer = QTimer(self)
         self._timer.setInterval(OUTBOX_TICK_MS)
         self._timer.timeout.connect(self.process_outbox)
@@ -182,6 +206,43 @@ class CrmWiring(QObject):
         else:
             self._run(self.tracker.identified(call_id, result))
 
+    def _transfer_context(self, call: Call) -> TransferContext | None:
+        """What a transfer of `call` carries to the target (asked by the PhoneSession)."""
+        ctx = self.tracker.context_for(call.call_id, self.crm_name)
+        if ctx is not None:
+            call_event("transfer_context", call_id=call.call_id,
+                       refs=[str(r) for r in ctx.refs], crm=ctx.crm)
+        return ctx
+
+    def _resolve(self, action: Resolve) -> None:
+        call_id, ctx = action.call_id, action.context
+        if ctx.crm != self.crm_name:  # another CRM's ids mean nothing here
+            call_event("crm_context", call_id=call_id, unknown=f"from {ctx.crm}")
+            self._run(self.tracker.context_unknown(call_id))
+            return
+        refs = ctx.refs
+        self._submit(lambda: tuple(self.backend.get(r) for r in refs),
+                     lambda result, error: self._resolved(call_id, result, error))
+        self._slow_timer.start()
+
+    def _resolved(self, call_id: str,
+                  result: tuple[Contact | Account | Lead | Case, ...] | None,
+                  error: BaseException | None) -> None:
+        if isinstance(error, RecordNotFound) or (error is None and result is None):
+            call_event("crm_context", call_id=call_id, unknown=str(error or "not found"))
+            self._run(self.tracker.context_unknown(call_id))
+        elif error is not None or result is None:
+            self._run(self.tracker.lookup_failed(call_id, error or CrmError("no answer")))
+        else:
+            actions = self.tracker.resolved(call_id, result)
+            state = self.tracker.get(call_id)
+            if state is not None and state.transferred:
+                call_event("crm_context", call_id=call_id,
+                           refs=[str(r) for r in (state.linked, *state.also) if r])
+            else:
+                call_event("crm_context", call_id=call_id, unknown="not the caller's")
+            self._run(actions)
+
     @Slot(str)
     def _notes_edited(self, text: str) -> None:
         self.tracker.notes_edited(text)
@@ -200,6 +261,8 @@ class CrmWiring(QObject):
             self._submit(lambda: self.backend.identify(number),
                          lambda result, error: self._identified(call_id, result, error))
             self._slow_timer.start()
+        elif isinstance(action, Resolve):
+            self._resolve(action)
         elif isinstance(action, ShowLookingUp):
             if not action.slow:
                 self.pane.call_started()

@@ -161,7 +161,7 @@ def insert_task(conn: sqlite3.Connection, subject: str, description: str,
 
 _ACT_COLS = ("id, call_id, subject, direction, result, started_at, ended_at, "
              "duration_seconds, caller_number, display_number, queue, queue_wait_seconds, "
-             "notes, recording_url")
+             "notes, recording_url, transferred_to, transfer_kind, transferred_at")
 
 
 def activities(conn: sqlite3.Connection, ids: Sequence[int]) -> tuple[CallActivity, ...]:
@@ -179,6 +179,8 @@ def activities(conn: sqlite3.Connection, ids: Sequence[int]) -> tuple[CallActivi
         started_at=datetime.fromisoformat(r[5]), ended_at=datetime.fromisoformat(r[6]),
         duration_seconds=r[7], caller_number=r[8], display_number=r[9], queue=r[10],
         queue_wait_seconds=r[11], notes=r[12], recording_url=r[13],
+        transferred_to=r[14], transfer_kind=r[15],
+        transferred_at=r[16] or "",
         regarding=tuple(links.get(r[0], ()))) for r in rows)
 
 

@@ -13,7 +13,7 @@ import sqlite3
 from app.core import sqlite_schema
 from app.core.sqlite_schema import NewerSchema
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry moves the database from version N-1 to N. Never edit a released step: add one.
 MIGRATIONS: tuple[str, ...] = (
@@ -132,6 +132,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX tasks_contact ON tasks(contact_id, status, due_at);
     CREATE INDEX tasks_account ON tasks(account_id, status, due_at);
+    """,
+    # 3: a transferred call's activity says to whom, how (blind/consulted) and when.
+    """
+    ALTER TABLE activities ADD COLUMN transferred_to TEXT NOT NULL DEFAULT '';
+    ALTER TABLE activities ADD COLUMN transfer_kind TEXT NOT NULL DEFAULT ''
+        CHECK (transfer_kind IN ('', 'blind', 'consulted'));
+    ALTER TABLE activities ADD COLUMN transferred_at TEXT;
     """,
 )
 

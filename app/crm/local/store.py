@@ -415,14 +415,18 @@ class LocalStore:
             cur = conn.execute(
                 "INSERT INTO activities (call_id, subject, direction, result, started_at, "
                 "ended_at, duration_seconds, caller_number, display_number, queue, "
-                "queue_wait_seconds, notes, recording_url, created_at, modified_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "queue_wait_seconds, notes, recording_url, transferred_to, transfer_kind, "
+                "transferred_at, created_at, modified_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (activity.call_id, check_text("subject", activity.subject),
                  activity.direction, activity.result, activity.started_at.isoformat(),
                  activity.ended_at.isoformat(), int(activity.duration_seconds),
                  activity.caller_number, activity.display_number, activity.queue,
                  int(activity.queue_wait_seconds), check_text("notes", activity.notes),
-                 activity.recording_url, ts, ts))
+                 activity.recording_url, check_text("transferred_to", activity.transferred_to),
+                 activity.transfer_kind,
+                 activity.transferred_at or None,
+                 ts, ts))
             aid = int(cur.lastrowid or 0)
             conn.executemany("INSERT OR IGNORE INTO activity_links VALUES (?, ?, ?)",
                              [(aid, r.kind.value, r.id) for r in activity.regarding])

@@ -242,7 +242,7 @@ def test_previous_schema_version_migrates_and_keeps_its_data(tmp_path: Path) -> 
         task = store.create_task(NewTask("CallBack", contact_id=aino.id))
         assert store.open_tasks(aino.id) == (task,)
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 1
 
 
