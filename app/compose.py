@@ -265,7 +265,8 @@ def _build_crm(profile: Profile, settings: Settings, choice: CrmChoice,
     actions = PageActions(backend, session, window, pane, tracker=tracker, tasks=tasks,
                           lane=lane)
     wiring = CrmWiring(backend, outbox, tracker, pane, outbox_status, actions, session,
-                       window, tasks, lane=lane, call_form=choice.call_form)
+                       window, tasks, lane=lane, call_form=choice.call_form,
+                       crm=settings.crm.backend)
     if choice.web is not None:
         from app.wiring.crm_sign_in import CrmSignInWiring
 

@@ -351,6 +351,9 @@ class CallRecord:
     # which CRM said it (crm.backend: "local", "salesforce", "dynamics").
     crm_name: str = ""
     crm: str = ""
+    # Turned away before it rang, and why (the ring policy's reason: "Wrap up", "Do not
+    # disturb"); "" for every call that rang. Such a call's result is DECLINED.
+    refused_reason: str = ""
     recording_path: str = ""  # the call's stereo WAV (far end left, agent right)
     quality: QualitySummary | None = None
     # We handed the caller to someone else: to whom (number or URI), how ("blind" /
@@ -538,6 +541,7 @@ def refused_record(ev: CallRefused, local_number: str) -> CallRecord:
         hangup_side=HangupSide.LOCAL,
         sip_code=ev.sip_code,
         sip_reason=ev.reason,
+        refused_reason=ev.reason or "refused",
     )
 
 

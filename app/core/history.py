@@ -55,13 +55,21 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE calls ADD COLUMN recording_path TEXT NOT NULL DEFAULT '';
     ALTER TABLE calls ADD COLUMN quality TEXT;
     """,
+    # Issue 10: who the CRM said the caller was, which CRM, and why a call was refused
+    # before it rang (wrap-up, do not disturb; "" for any other call).
+    """
+    ALTER TABLE calls ADD COLUMN crm_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE calls ADD COLUMN crm TEXT NOT NULL DEFAULT '';
+    ALTER TABLE calls ADD COLUMN refused_reason TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _COLUMNS = ("call_id, direction, local_number, remote_number, display_name, queue, "
             "arrived_at, answered_at, ended_at, result, hangup_side, sip_code, sip_reason, "
-            "recording_path, quality")
+            "recording_path, quality, crm_name, crm, refused_reason")
 _INSERT_COLUMNS = _COLUMNS.replace("remote_number,", "remote_number, remote_digits,")
+_PLACES = ",".join("?" * (_INSERT_COLUMNS.count(",") + 1))
 
 
 class HistoryError(Exception):
@@ -99,6 +107,7 @@ def _row(record: CallRecord) -> tuple[object, ...]:
         _iso(record.ended_at), record.result.value, record.hangup_side.value,
         record.sip_code, record.sip_reason, record.recording_path,
         json.dumps(asdict(record.quality)) if record.quality is not None else None,
+        record.crm_name, record.crm, record.refused_reason,
     )
 
 
@@ -114,7 +123,7 @@ def _quality(text: object) -> QualitySummary | None:
 
 def _record(row: Sequence[object]) -> CallRecord:
     (call_id, direction, local, remote, name, queue, arrived, answered, ended, result,
-     side, code, reason, recording, quality) = row
+     side, code, reason, recording, quality, crm_name, crm, refused) = row
     return CallRecord(
         call_id=str(call_id), direction=Direction(direction), local_number=str(local),
         remote_number=str(remote), display_name=str(name),
@@ -124,7 +133,8 @@ def _record(row: Sequence[object]) -> CallRecord:
         ended_at=_dt(str(ended)),  # type: ignore[arg-type]
         result=CallResult(result), hangup_side=HangupSide(side), sip_code=int(code),  # type: ignore[call-overload]
         sip_reason=str(reason), recording_path=str(recording or ""),
-        quality=_quality(quality),
+        quality=_quality(quality), crm_name=str(crm_name or ""), crm=str(crm or ""),
+        refused_reason=str(refused or ""),
     )
 
 
@@ -196,7 +206,7 @@ class History:
                 for record in self.pending:
                     cur = self._db.execute(
                         f"INSERT INTO calls ({_INSERT_COLUMNS}) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(call_id) DO NOTHING",
+                        f"VALUES ({_PLACES}) ON CONFLICT(call_id) DO NOTHING",
                         _row(record))
                     if record.call_id == count_for:
                         inserted_wanted = cur.rowcount == 1
