@@ -288,9 +288,13 @@ class CrmCallTracker:
 
     def resolved(self, call_id: str,
                  records: tuple[Contact | Account | Lead | Case, ...]) -> list[Action]:
-        """The CRM has the records of the call's transfer context: when they are the
-        customer's (`transfer_context.agrees`), pop the case, else the record, and log
-        the call on both; when not, look the number up instead."""
+        """The CRM found these of the records the call's transfer context names: when
+        they are the customer's (`transfer_context.agrees`), pop the case, else the
+        record, and log the call on both; when none is, look the number up instead.
+
+        A context case this CRM does not have (another desktop's built-in CRM) leaves
+        the call with the record only, and the workflow goes on as for a call matched
+        to it (the case workflow creates a case here on answer)."""
         state = self._calls.get(call_id)
         if state is None:
             return []
@@ -302,7 +306,7 @@ class CrmCallTracker:
         if shown is None:
             return self.context_unknown(call_id)
         state.looking_up = False
-        state.transferred = True
+        state.transferred = case is not None or not state.context.case_id
         state.linked = shown.ref
         if person is not None and case is not None:
             state.also.append(person.ref)
@@ -313,7 +317,8 @@ class CrmCallTracker:
                 contacts=(person,) if isinstance(person, Contact) else (),
                 accounts=(person,) if isinstance(person, Account) else (),
                 leads=(person,) if isinstance(person, Lead) else ())
-        state.ringing = (PopRecord(shown.ref),)
+        if state.transferred:
+            state.ringing = (PopRecord(shown.ref),)
         actions: list[Action] = []
         if self._focused == call_id and state.ended is None:
             actions += [ShowCall(state.who, state.notes), *self._ringing(state)]

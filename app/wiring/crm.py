@@ -70,6 +70,7 @@ from app.core.crm_call import (
     ShowRecord,
     ShowRinging,
 )
+from app.core.crm_caller import caller_name
 from app.core.outbox import ACTIVITY, Outbox, OutboxItem, ProcessReport
 from app.core.phone import PhoneSession
 from app.core.transfer_context import TransferContext
@@ -111,9 +112,10 @@ class CrmWiring(QObject):
                  pane: ScreenPopPane, outbox_status: OutboxStatus, actions: PageActions,
                  session: PhoneSession, window: MainWindow, tasks: TaskRunner, *,
                  lane: Lane, call_form: Callable[[CallActivity], str] | None = None,
-                 parent: QObject | None = None) -> None:
+                 crm: str = "", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
+        self._crm = crm  # crm.backend's name: which CRM a caller's name came from
         self._call_form = call_form  # the CRM's new phone call form (OpenCallForm)
         self.outbox = outbox
         self.tracker = tracker
@@ -204,6 +206,10 @@ class CrmWiring(QObject):
         if error is not None or result is None:
             self._run(self.tracker.lookup_failed(call_id, error or CrmError("no answer")))
         else:
+            state = self.tracker.get(call_id)
+            if state is not None:  # the card, toast and history say who it is
+                self.session.set_crm_caller(state.handle, caller_name(result), self._crm,
+                                            result.count)
             self._run(self.tracker.identified(call_id, result))
 
     def _transfer_context(self, call: Call) -> TransferContext | None:
@@ -220,9 +226,17 @@ class CrmWiring(QObject):
             call_event("crm_context", call_id=call_id, unknown=f"from {ctx.crm}")
             self._run(self.tracker.context_unknown(call_id))
             return
-        refs = ctx.refs
-        self._submit(lambda: tuple(self.backend.get(r) for r in refs),
-                     lambda result, error: self._resolved(call_id, result, error))
+        refs, backend = ctx.refs, self.backend
+
+        def fetch() -> tuple[Contact | Account | Lead | Case, ...]:
+            found = []
+            for ref in refs:
+                try:
+                    found.append(backend.get(ref))
+                except RecordNotFound:  # e.g. a case only the other desktop's CRM has
+                    continue
+            return tuple(found)
+        self._submit(fetch, lambda result, error: self._resolved(call_id, result, error))
         self._slow_timer.start()
 
     def _resolved(self, call_id: str,
@@ -236,7 +250,7 @@ class CrmWiring(QObject):
         else:
             actions = self.tracker.resolved(call_id, result)
             state = self.tracker.get(call_id)
-            if state is not None and state.transferred:
+            if state is not None and state.context is not None:
                 call_event("crm_context", call_id=call_id,
                            refs=[str(r) for r in (state.linked, *state.also) if r])
             else:

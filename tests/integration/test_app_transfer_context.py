@@ -1,0 +1,217 @@
+"""Two Switchboard app processes: a transferred call pops the same CRM record and case.
+
+A is the customer (tests/integration/agent.py, a plain pjsua2 phone calling from
+040 123 4567). B and C are the real app (`run_app`, the built-in CRM, auto-answer), each
+with its own profile and its own built-in CRM database, as each desktop has in the
+product. Both databases were loaded from the same import: Aino Virtanen (contact 1, at
+A's number) and her open case 1.
+
+A calls B; B pops the case dialog; B's agent chooses Aino's case (the dialog's
+`choose-case` intent, as the button sends it) and blind-transfers the call to C (the
+call card's transfer intent). The REFER's Refer-To carries X-Switchboard-Context; A's
+pjsua2 copies it into its INVITE to C, and C fetches contact 1 and case 1 from its own CRM
+(checking they are the caller's) and pops case 1 — no number lookup. When A hangs up, B's
+activity says to whom, how and when the call was transferred, and C's activity is on the
+same contact and case. Everything is asserted on the apps' JSON log lines and their CRM
+databases; B's driver acts on files the test writes once the log says it may.
+
+When C's CRM does not have the case (its desktop never had it), C takes the contact the
+context names as the caller (no number lookup) and its workflow goes on as for a call
+matched to her: the case dialog with Aino chosen; the call is logged on her.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app.core.crm import NewCase, RecordKind, RecordRef
+from app.crm.local.store import LocalStore
+from app.paths import Profile
+from tests.app_process import AppProcess, app_env, make_profile
+from tests.app_process import processes as processes  # the fixture, re-exported here
+from tests.integration.conftest import Agent, free_port
+
+pytestmark = pytest.mark.sip
+
+# Runs `run_app` and, on a timer in the same process, carries out what the test asks in
+# <profile>/../do-*.json files (each once): choose a case in the dialog, transfer the
+# call. These are the intents the dialog's button and the call card's Transfer send.
+DRIVER = r"""
+import json, sys
+from pathlib import Path
+
+args = json.loads(sys.argv[1])
+from app import config, logs
+from app.desktop.launch import LinkAwareApplication
+from app.paths import Profile
+from app.ui.screenpop import register_schemes
+
+register_schemes()
+qapp = LinkAwareApplication([sys.argv[0]])
+from PySide6.QtCore import QTimer
+from app.compose import run_app
+from app.ui.main_window import MainWindow
+from app.ui.screenpop import ScreenPopView
+
+profile = Profile.at(Path(args["profile"]))
+settings, problems = config.load(profile.config_path)
+logs.setup(profile.log_dir, level="info", fmt="json", stderr=True)
+inbox = Path(args["inbox"])
+done = set()
+
+def tick():
+    windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
+    if not windows:
+        return
+    window = windows[0]
+    for path in sorted(inbox.glob("do-*.json")):
+        if path.name in done:
+            continue
+        order = json.loads(path.read_text())
+        done.add(path.name)
+        if order["do"] == "choose-case":
+            view = window.findChild(ScreenPopView)
+            view.action_requested.emit("choose-case", order["params"])
+        elif order["do"] == "transfer":
+            (handle,) = list(window.call_panel.cards)
+            window.call_panel.transfer_requested.emit(handle, order["target"])
+
+timer = QTimer()
+timer.setInterval(100)
+timer.timeout.connect(tick)
+timer.start()
+sys.exit(run_app(profile, settings, problems=problems, argv=[sys.argv[0]]))
+"""
+
+CUSTOMER = "0401234567"  # A's SIP user: Aino Virtanen's number in the built-in CRM
+
+
+def desk_profile(root: Path, port: int, rtp_port: int, *, case: bool = True) -> Profile:
+    def configure(settings) -> None:  # type: ignore[no-untyped-def]
+        settings.sip.auto_answer = True
+        settings.sip.rtp_port = rtp_port
+        settings.sip.rtp_port_range = 50
+        settings.crm.workflow = "case_dialog"
+
+    profile = make_profile(root, port=port, configure=configure)
+    with LocalStore(profile.db_path("crm")) as store:
+        if case:
+            store.create_case(NewCase("Router keeps dropping", contact_id="1"))
+    return profile
+
+
+def start_desk(processes: Callable[..., AppProcess], profile: Profile) -> AppProcess:
+    inbox = profile.root.parent / f"{profile.root.name}-inbox"
+    inbox.mkdir()
+    app = processes([sys.executable, "-c", DRIVER,
+                     json.dumps({"profile": str(profile.root), "inbox": str(inbox)})],
+                    app_env())
+    app.event("registration")
+    return app
+
+
+def order(profile: Profile, name: str, **what: object) -> None:
+    """Ask B's driver to act (written whole, then renamed: never read half-written)."""
+    inbox = profile.root.parent / f"{profile.root.name}-inbox"
+    tmp = inbox / f"{name}.tmp"
+    tmp.write_text(json.dumps(what))
+    tmp.rename(inbox / f"do-{name}.json")
+
+
+def activity_of(profile: Profile, call_id: str):  # type: ignore[no-untyped-def]
+    with LocalStore(profile.db_path("crm")) as store:
+        activity_id = store.find_activity(call_id)
+        assert activity_id is not None
+        return store.get_activity(activity_id)
+
+
+@dataclass
+class Transferred:
+    b_profile: Profile
+    c_profile: Profile
+    b: AppProcess
+    c: AppProcess
+    call_b: str
+    target: str
+    customer: Agent
+    customer_call: int  # A's new call, to C
+
+    def hang_up(self, call_c: str) -> None:
+        """A hangs up on C; C's log of the call is in its CRM."""
+        self.customer.send(f"hangup {self.customer_call}")
+        self.c.event("crm_logged", call_id=call_c)
+
+
+def customer_calls_b_and_b_transfers_to_c(
+        tmp_path: Path, processes: Callable[..., AppProcess], agent: Callable[..., Agent],
+        *, c_has_case: bool) -> Transferred:
+    port_b, port_c = free_port(), free_port()
+    b_profile = desk_profile(tmp_path / "b", port_b, 4100)
+    c_profile = desk_profile(tmp_path / "c", port_c, 4200, case=c_has_case)
+    b, c = start_desk(processes, b_profile), start_desk(processes, c_profile)
+    customer = agent("--user", CUSTOMER, "--rtp-port", "4300")
+
+    customer.send(f"dial sip:agent@127.0.0.1:{port_b}")
+    dialog = b.event("popped")  # the case dialog, with Aino's case offered
+    call_b = dialog["call_id"]
+    order(b_profile, "1-choose", do="choose-case",
+          params={"call": call_b, "case": "1", "contact": "1"})
+    b.event("crm_linked", call_id=call_b, record="case/1")
+    target = f"sip:agent@127.0.0.1:{port_c}"
+    order(b_profile, "2-transfer", do="transfer", target=target)
+    sent = b.event("transfer_context", call_id=call_b)
+    assert sent["refs"] == ["contact/1", "case/1"] and sent["crm"] == "local"
+
+    moved = customer.wait("TransferRequested")
+    customer.wait("CallStateChanged", handle=moved["new_handle"], state="connected")
+    return Transferred(b_profile, c_profile, b, c, call_b, target, customer,
+                       int(moved["new_handle"]))
+
+
+def test_transferred_call_pops_the_same_record_and_case_at_the_target(
+        tmp_path: Path, processes: Callable[..., AppProcess],
+        agent: Callable[..., Agent]) -> None:
+    t = customer_calls_b_and_b_transfers_to_c(tmp_path, processes, agent, c_has_case=True)
+    b_profile, c_profile, b, c, call_b, target = (t.b_profile, t.c_profile, t.b, t.c,
+                                                  t.call_b, t.target)
+
+    received = c.event("crm_context")  # fetched by id from C's own CRM, not looked up
+    call_c = received["call_id"]
+    assert received["refs"] == ["case/1", "contact/1"]
+    popped = c.event("popped", call_id=call_c)
+    assert popped["path"] == "case/1", popped
+
+    b.event("crm_logged", call_id=call_b)
+    transferred = activity_of(b_profile, call_b)
+    assert (transferred.transferred_to, transferred.transfer_kind) == (target, "blind")
+    assert transferred.transferred_at  # when C answered
+    assert f"Transferred (blind) to {target}" in transferred.notes
+    assert set(transferred.regarding) == {RecordRef(RecordKind.CASE, "1"),
+                                          RecordRef(RecordKind.CONTACT, "1")}
+
+    t.hang_up(call_c)
+    at_c = activity_of(c_profile, call_c)
+    assert set(at_c.regarding) == {RecordRef(RecordKind.CASE, "1"),
+                                   RecordRef(RecordKind.CONTACT, "1")}
+    assert at_c.caller_number == "+358401234567" and not at_c.transferred_to
+
+
+def test_target_without_the_case_takes_the_contact_the_context_names(
+        tmp_path: Path, processes: Callable[..., AppProcess],
+        agent: Callable[..., Agent]) -> None:
+    t = customer_calls_b_and_b_transfers_to_c(tmp_path, processes, agent, c_has_case=False)
+    c, c_profile = t.c, t.c_profile
+
+    received = c.event("crm_context")
+    call_c = received["call_id"]
+    assert received["refs"] == ["contact/1"]
+    popped = c.event("popped", call_id=call_c)
+    assert popped["path"] == "dialog", popped  # choose or create one of Aino's cases
+    t.hang_up(call_c)
+    assert RecordRef(RecordKind.CONTACT, "1") in activity_of(c_profile, call_c).regarding
