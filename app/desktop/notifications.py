@@ -64,6 +64,10 @@ class IncomingCallToast(QFrame):
         self.queue_label = QLabel(self.tr("Queue: {queue}").format(queue=queue) if queue
                                   else self.tr("Direct call"))
         self.queue_label.setTextFormat(Qt.TextFormat.PlainText)
+        self._number = shown_number
+        self.crm_label = QLabel("")  # which CRM named the caller (after its lookup)
+        self.crm_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.crm_label.setVisible(False)
 
         self.answer_button = QPushButton(self.tr("Answer"))
         self.answer_button.setObjectName("answerButton")
@@ -82,10 +86,20 @@ class IncomingCallToast(QFrame):
         buttons.addWidget(self.decline_button)
         layout = QVBoxLayout(self)
         for label in (self.title_label, self.name_label, self.number_label,
-                      self.queue_label):
+                      self.queue_label, self.crm_label):
             layout.addWidget(label)
         layout.addLayout(buttons)
         self.setMinimumWidth(280)
+        self.adjustSize()
+
+    def show_crm(self, name: str, line: str) -> None:
+        """The CRM looked the caller up: its name for them (if one) and where it came from."""
+        if name:
+            self.name_label.setText(name)
+            self.number_label.setText(self._number)
+            self.number_label.setVisible(True)
+        self.crm_label.setText(line)
+        self.crm_label.setVisible(bool(line))
         self.adjustSize()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -149,6 +163,12 @@ class Notifier(QObject):
         self._toasts[call_id] = toast
         self._place(toast, len(self._toasts) - 1)
         toast.show()  # a new top-level window maps on top; raise_() is not needed
+
+    def show_crm(self, call_id: int, name: str, line: str) -> None:
+        """The CRM's name for a ringing caller (and which CRM) on its toast."""
+        toast = self._toasts.get(call_id)
+        if toast is not None:
+            toast.show_crm(name, line)
 
     def withdraw(self, call_id: int) -> None:
         """The call stopped ringing (answered here or elsewhere, declined, hung up)."""

@@ -1,6 +1,8 @@
 """The calls the agent has: a card per call with the controls that fit its state.
 
-A ringing call shows number, name and queue (or "Direct") with Answer / Decline; a call
+A ringing call shows name (the CRM's, once it has looked the number up, else the SIP
+display name), number, queue (or "Direct") and which CRM named the caller (or how many
+records it found), with Answer / Decline; a call
 in progress shows Hang up, Mute, Hold and a keypad for DTMF, and Transfer… (blind) and
 Consult… (call a colleague first), which open a target field with the colleagues and
 queues to pick from. A consultation's card offers Complete transfer, Swap and Cancel; a
@@ -35,6 +37,7 @@ from app.core.duration import format_duration
 from app.core.numbers import display
 from app.core.transitions import CallsView
 from app.ui.call_extras import QualityBadge, RecordingBar, TransferBox, transfer_text
+from app.ui.crm_names import crm_line
 
 DTMF_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
 
@@ -87,7 +90,9 @@ class CallCard(QFrame):
         self.number_label.setObjectName("call_number")
         self.queue_label = QLabel(self)
         self.queue_label.setObjectName("call_queue")
-        for label in (self.name_label, self.number_label, self.queue_label):
+        self.crm_label = QLabel(self)  # which CRM named the caller, or what it found
+        self.crm_label.setObjectName("call_crm")
+        for label in (self.name_label, self.number_label, self.queue_label, self.crm_label):
             label.setTextFormat(Qt.TextFormat.PlainText)  # caller-controlled text
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -211,6 +216,7 @@ class CallCard(QFrame):
         layout.addWidget(self.name_label)
         layout.addWidget(self.number_label)
         layout.addWidget(self.queue_label)
+        layout.addWidget(self.crm_label)
         layout.addSpacing(6)
         layout.addWidget(self.ringing_controls)
         layout.addWidget(self.call_controls)
@@ -232,10 +238,16 @@ class CallCard(QFrame):
         self.waiting = waiting
         self.peer = peer
         number = display(call.remote_number, self.region) if call.remote_number else ""
-        name = call.display_name.strip()
+        # The CRM's name first: the SIP display name is whatever the caller's phone sent.
+        name = call.crm_name.strip() or call.display_name.strip()
+        if name == number or name == call.remote_number:
+            name = ""  # a display name that is only the number says nothing twice
         self.name_label.setText(name or number or self.tr("Unknown caller"))
         self.number_label.setText(number if name else "")
         self.number_label.setVisible(bool(name and number))
+        crm = crm_line(call.crm, call.crm_name, call.crm_matches)
+        self.crm_label.setText(crm)
+        self.crm_label.setVisible(bool(crm))
         if call.direction is Direction.INBOUND:
             self.queue_label.setText(self.tr("Queue: %s") % call.queue if call.queue
                                      else self.tr("Direct"))
@@ -304,7 +316,8 @@ class CallCard(QFrame):
 
     def _who(self, call: Call) -> str:
         number = display(call.remote_number, self.region) if call.remote_number else ""
-        return call.display_name.strip() or number or self.tr("Unknown caller")
+        return (call.crm_name.strip() or call.display_name.strip() or number
+                or self.tr("Unknown caller"))
 
     def set_transfer_targets(self, targets: list[tuple[str, str]]) -> None:
         self.transfer_box.set_targets(targets)

@@ -1,5 +1,9 @@
 """Recent calls: direction and result, who, when, how long; double-click or Call back redials.
 
+Who: the CRM's name for the caller (else the SIP display name) with the number; the
+tooltip says which CRM named them. A call refused before it rang says so and why
+("Refused: in wrap-up"), never "Declined".
+
 A recorded call is marked ● and Play asks for its recording (`play_requested(path)`);
 the call's quality figures, when it had audio, are in the row's tooltip.
 
@@ -28,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.core.calls import CallRecord, CallResult, Direction
 from app.core.duration import format_duration
 from app.core.numbers import display
+from app.ui.crm_names import crm_title, refusal_text
 from app.ui.widgets import NoWheelComboBox
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole
@@ -176,11 +181,18 @@ class HistoryView(QWidget):
 
     def _item(self, record: CallRecord, now: datetime) -> QTreeWidgetItem:
         number = display(record.remote_number, self.region) if record.remote_number else ""
-        who = record.display_name.strip() or number or self.tr("Unknown")
+        name = record.crm_name.strip() or record.display_name.strip()
+        if name in (number, record.remote_number):
+            name = ""
+        # The CRM's name with the number, as on the call card and the toast.
+        who = f"{name} · {number}" if name and number else name or number or self.tr(
+            "Unknown")
         symbol, colour = _glyph(record)
         direction = (self.tr("Incoming") if record.direction is Direction.INBOUND
                      else self.tr("Outgoing"))
-        result = result_text(record.result)
+        # A call turned away before it rang (wrap-up, do not disturb) is no decline.
+        result = (refusal_text(record.refused_reason) if record.refused_reason
+                  else result_text(record.result))
         item = QTreeWidgetItem(["", who, result, _when(record.ended_at, now),
                                 _length(record.talk_seconds)])
         item.setText(0, symbol + (" ●" if record.recording_path else ""))
@@ -192,6 +204,8 @@ class HistoryView(QWidget):
         details = [f"{direction}, {result.lower()}", number]
         details.append(self.tr("Queue: %s") % record.queue if record.queue else
                        self.tr("Direct") if record.direction is Direction.INBOUND else "")
+        if record.crm and record.crm_name:
+            details.append(self.tr("%s in %s") % (record.crm_name, crm_title(record.crm)))
         if record.recording_path:
             details.append(self.tr("Recorded"))
         if record.quality is not None:

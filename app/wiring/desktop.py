@@ -8,7 +8,8 @@ passed in (the composition root builds them):
   intent the window's status menu sends), Quit → `quit`;
 - state to the desktop: the session's transitions (app/core/transitions.py) make a toast
   of each call that starts ringing, withdrawn when it stops ringing or counted when it
-  was missed; registration and availability colour the tray icon;
+  was missed; the CRM's name for the caller, once looked up, is added to the toast;
+  registration and availability colour the tray icon;
 - the window: closing it hides it to the tray while the phone can ring and a tray icon
   exists; otherwise (or after Quit) closing it quits.
 
@@ -25,11 +26,12 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.core.availability import Change
-from app.core.calls import RegistrationChanged
+from app.core.calls import Call, CallState, RegistrationChanged
 from app.core.phone import PhoneSession
 from app.core.transitions import CallStarted, CallTransition, RingingStopped
 from app.desktop.integration import Desktop
 from app.desktop.notifications import windows_can_be_raised
+from app.ui.crm_names import crm_line
 from app.ui.main_window import MainWindow
 from app.ui.status_menu import status_label
 
@@ -74,7 +76,9 @@ class DesktopWiring(QObject):
         desktop.status_requested.connect(self._on_status_requested)
         desktop.missed_calls_requested.connect(self._on_missed_calls_requested)
         desktop.quit_requested.connect(self.quit)
-        session.subscribe(on_transition=self._transition, on_registration=self._registration)
+        self._crm_shown: dict[int, tuple[str, str]] = {}  # toast handle → (name, line) shown
+        session.subscribe(on_transition=self._transition, on_registration=self._registration,
+                          on_call_updated=self._call_updated)
         window.installEventFilter(self)  # only the main window: Close → hide to tray
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -136,7 +140,17 @@ class DesktopWiring(QObject):
             self.desktop.incoming_call(transition.handle, transition.display_name,
                                        transition.remote_number, transition.queue or "")
         elif isinstance(transition, RingingStopped):
+            self._crm_shown.pop(transition.handle, None)
             self.desktop.call_stopped_ringing(transition.handle, missed=transition.missed)
+
+    def _call_updated(self, call: Call) -> None:
+        """The CRM's name for a ringing caller reaches its toast (once per change)."""
+        if call.state is not CallState.RINGING or not call.crm:
+            return
+        shown = (call.crm_name, crm_line(call.crm, call.crm_name, call.crm_matches))
+        if self._crm_shown.get(call.handle) != shown:
+            self._crm_shown[call.handle] = shown
+            self.desktop.notifier.show_crm(call.handle, *shown)
 
     def _registration(self, ev: RegistrationChanged) -> None:
         self.desktop.set_registration(ev.state)

@@ -499,6 +499,57 @@
     </message>
 </context>
 <context>
+    <name>CrmNames</name>
+    <message>
+        <source>%d matches in %s</source>
+        <translation>%d osumaa: %s</translation>
+    </message>
+    <message>
+        <source>Refused</source>
+        <translation>Torjuttu</translation>
+    </message>
+    <message>
+        <source>From %s</source>
+        <translation>Lähde: %s</translation>
+    </message>
+    <message>
+        <source>Not in %s</source>
+        <translation>Ei löydy: %s</translation>
+    </message>
+    <message>
+        <source>Refused: %s</source>
+        <translation>Torjuttu: %s</translation>
+    </message>
+    <message>
+        <source>Built-in CRM</source>
+        <translation>Sisäinen CRM</translation>
+    </message>
+    <message>
+        <source>in wrap-up</source>
+        <translation>jälkikirjaus</translation>
+    </message>
+    <message>
+        <source>do not disturb</source>
+        <translation>älä häiritse</translation>
+    </message>
+    <message>
+        <source>off work</source>
+        <translation>poissa töistä</translation>
+    </message>
+    <message>
+        <source>not receiving pool calls</source>
+        <translation>ei ota poolipuheluita</translation>
+    </message>
+    <message>
+        <source>too many calls</source>
+        <translation>liikaa puheluita</translation>
+    </message>
+    <message>
+        <source>on another call</source>
+        <translation>toisessa puhelussa</translation>
+    </message>
+</context>
+<context>
     <name>CrmPages</name>
     <message>
         <source>CRM not reachable — the call goes on</source>
@@ -1015,6 +1066,10 @@
     <message>
         <source>Direct</source>
         <translation>Suora puhelu</translation>
+    </message>
+    <message>
+        <source>%s in %s</source>
+        <translation>%s (%s)</translation>
     </message>
     <message>
         <source>Recorded</source>
