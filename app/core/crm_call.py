@@ -327,8 +327,8 @@ class CrmCallTracker:
     def context_unknown(self, call_id: str) -> list[Action]:
         """The context's records are not to be had here: look the number up instead."""
         state = self._calls.get(call_id)
-        if state is None or not state.looking_up:
-            return []
+        if state is None or not state.looking_up or state.context is None:
+            return []  # gone, or already looked up by number
         state.context = None
         return [Identify(call_id, state.number)]
 
