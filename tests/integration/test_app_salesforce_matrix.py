@@ -147,7 +147,11 @@ class Agent:
     def outbound(self, number: str) -> Call:
         self.app.dial(number)
         assert self.engine.dialled and self.engine.dialled[-1][1] == number
-        handle = self.engine.dialled[-1][0]
+        return self.outbound_call(self.engine.dialled[-1][0])
+
+    @staticmethod
+    def outbound_call(handle: int) -> Call:
+        """The call the app dialled with `handle` (ScriptedEngine's call ids)."""
         return Call(handle, f"out-{handle}", [])
 
     def answer(self, call: Call) -> None:
