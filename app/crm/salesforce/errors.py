@@ -1,4 +1,4 @@
-"""The two Salesforce-specific failures, both kinds of core's CrmUnavailable.
+"""The Salesforce-specific failures; the two "try later" ones are kinds of CrmUnavailable.
 
 Both are "try again later" for the outbox: a rate-limited org and a lost sign-in must
 keep every call log queued, never mark it failed.
@@ -6,7 +6,7 @@ keep every call log queued, never mark it failed.
 
 from __future__ import annotations
 
-from app.core.crm import CrmError, CrmUnavailable
+from app.core.crm import CrmError, CrmSignInRequired, CrmUnavailable
 
 
 class SalesforceUnavailable(CrmUnavailable):
@@ -22,11 +22,11 @@ class SalesforceUnavailable(CrmUnavailable):
         self.retry_after = retry_after
 
 
-class SignInRequired(CrmUnavailable):
+class SignInRequired(CrmSignInRequired):
     """There is no usable Salesforce sign-in: the agent must sign in (again).
 
-    A CrmUnavailable, not a CrmError: writes wait in the outbox until the agent has
-    signed in, instead of being marked failed.
+    Core's CrmSignInRequired (a CrmUnavailable): writes wait in the outbox until the agent
+    has signed in, instead of being marked failed, and the app shows its sign-in bar again.
     """
 
 
