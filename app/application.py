@@ -11,12 +11,12 @@ files.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Slot
 
 from app.config import Settings
 from app.core.calls import EngineEvent, EngineProblem
@@ -126,9 +126,10 @@ class SwitchboardApp(QObject):
         yet, there is no phone account; `restart_engine` starts it once there is)."""
         if show:
             self.window.show()
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
+        # Not connected to aboutToQuit: Qt 6 emits it inside quit() itself, so shutdown()
+        # would run in the middle of whichever handler asked to quit (a signal handler
+        # interrupts any of them), and the calls' last events would overtake the one that
+        # handler was handling. `run_until_quit` stops the app once the loop has returned.
         self.availability.start()
         if self.contactcenter is not None:
             self.contactcenter.start()
@@ -250,16 +251,43 @@ def quit_on_signals(app: QCoreApplication,
     engine stops cleanly. Python runs signal handlers only between bytecodes, so a
     timer wakes the interpreter while Qt's loop runs. `quit`: the tray's Quit
     (DesktopWiring.quit); a bare `app.quit()` would let a window that hides to the tray
-    refuse to close, and Qt 6 then cancels the quit."""
+    refuse to close, and Qt 6 then cancels the quit.
+
+    The handler only posts the quit: it runs between any two bytecodes of whatever the
+    GUI thread is doing (handling a call's event, a screen-pop page's navigation), and
+    quitting right there closes windows inside that handler. Posted, the quit runs from
+    the event loop once the current handler has returned."""
     import signal
 
     stop = quit or app.quit
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop())
     wake = QTimer(app)
+    requests = GuiPoster(wake)
+    requests.received.connect(lambda _signum: stop())
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: requests.post(signum))
     wake.timeout.connect(lambda: None)
     wake.start(250)
     return wake
+
+
+def run_until_quit(app: QCoreApplication, stops: Sequence[Callable[[], None]]) -> int:
+    """Run Qt's event loop until the app quits, then call `stops` in order; returns the
+    loop's exit code.
+
+    The stops run here, once exec() has returned, so no other handler is half done: each
+    call's events are handled to the end, in order, before the engine's last ones. What
+    they release with deleteLater (the screen-pop page's profile) goes right after, as
+    Qt does for deletions made before exec() returns.
+    """
+    try:
+        return int(app.exec())
+    finally:
+        for stop in stops:
+            try:
+                stop()
+            except Exception:
+                log.exception("stopping %r failed", stop)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 __all__ = [
@@ -269,4 +297,5 @@ __all__ = [
     "EngineStartFinished",
     "SwitchboardApp",
     "quit_on_signals",
+    "run_until_quit",
 ]

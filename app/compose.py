@@ -573,7 +573,7 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
     Switchboard already runs on this profile, the start (and `dial`) is handed to it and
     this returns 0 at once.
     """
-    from app.application import quit_on_signals
+    from app.application import quit_on_signals, run_until_quit
     from app.core.account_check import setup_needed
     from app.core.links import parse_link
     from app.desktop.launch import LinkAwareApplication, claim_instance
@@ -603,11 +603,10 @@ def run_app(profile: Profile, settings: Settings, *, argv: Sequence[str],
     if dial:
         switchboard.dial_when_running(parse_link(dial, settings.phone.default_region).value)
     quit_on_signals(qapp, desktop.quit)
-    try:
-        return int(qapp.exec())
-    finally:
-        desktop.shutdown()
-        switchboard.shutdown()
+    # Stopped after the loop has returned, never from inside a handler (run_until_quit).
+    # The phone first: its calls' last events still reach the tray, and this instance
+    # holds the profile until its SIP port is free.
+    return run_until_quit(qapp, [switchboard.shutdown, desktop.shutdown])
 
 
 __all__ = ["CrmChoice", "CrmWeb", "build_app", "build_desktop", "choose_crm", "run_app",

@@ -10,6 +10,10 @@
   round.
 - `TaskRunner.shutdown(timeout)` is the one stop: queued work is dropped, running work
   gets at most `timeout` seconds, and nothing is delivered afterwards.
+- After `GuiPoster.close()` or `TaskRunner.shutdown()` no other thread touches the Qt
+  object again: a late post or a task that outlived the shutdown would otherwise emit on
+  an object the GUI thread may be deleting at that moment (a crash at exit that depends
+  on timing). A lock makes the check and the emit one step.
 
 The real-time audio path (app/audio/path.py) keeps its own high-priority QThread: sound
 card frames must never queue behind a database write.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent import futures
@@ -44,26 +49,31 @@ class GuiPoster(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._closed = False
+        # Reentrant: a Python signal handler may post while this thread is inside post().
+        self._lock = threading.RLock()
         # Queued even when posted from the GUI thread itself: a callback from the engine
         # never runs GUI code inside it, whichever thread it comes from.
         self._posted.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def post(self, item: object) -> None:
         """Thread-safe: queue `item` for the GUI thread. Dropped after `close()`."""
-        if self._closed:
-            return
-        try:
-            self._posted.emit(item)
-        except RuntimeError:  # the C++ side is already gone during shutdown
-            log.debug("posted after the poster was deleted: %r", item)
+        with self._lock:  # close() waits for an emit in progress
+            if self._closed:
+                return
+            try:
+                self._posted.emit(item)
+            except RuntimeError:  # the C++ side is already gone during shutdown
+                log.debug("posted after the poster was deleted: %r", item)
 
     def flush(self) -> None:
         """Deliver what is queued now (GUI thread; used while shutting down)."""
         QCoreApplication.sendPostedEvents(self, 0)
 
     def close(self) -> None:
-        """Stop delivering; items posted later (a stopping engine) are dropped."""
-        self._closed = True
+        """Stop delivering; items posted later (a stopping engine) are dropped. Once this
+        returns, no thread emits on the poster any more, so it may be deleted."""
+        with self._lock:
+            self._closed = True
 
     @Slot(object)
     def _deliver(self, item: object) -> None:
@@ -95,6 +105,7 @@ class TaskRunner(QObject):
                        for lane in Lane}
         self._running: set[Future[Any]] = set()
         self._stopped = False
+        self._lock = threading.RLock()  # `_stopped` and the emit of a finished task
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -120,8 +131,13 @@ class TaskRunner(QObject):
         return future
 
     def _emit(self, item: tuple[Future[Any], Succeeded | None, Failed | None]) -> None:
-        with contextlib.suppress(RuntimeError):  # the runner was deleted with the app
-            self._finished.emit(item)
+        # A task that outlived shutdown() ends here on its worker, maybe while the GUI
+        # thread deletes the runner with the app: after shutdown, never touch it.
+        with self._lock:
+            if self._stopped:
+                return
+            with contextlib.suppress(RuntimeError):  # the runner was deleted with the app
+                self._finished.emit(item)
 
     @Slot(object)
     def _deliver(self, item: tuple[Future[Any], Succeeded | None, Failed | None]) -> None:
@@ -157,9 +173,11 @@ class TaskRunner(QObject):
         """Drop queued work, give running work `timeout` s in all. Safe twice.
 
         True when every task finished in time; what is still running after that is left
-        to end by itself (its result is dropped).
+        to end by itself (its result is dropped, and its worker no longer touches the
+        runner).
         """
-        self._stopped = True
+        with self._lock:
+            self._stopped = True
         for pool in self._pools.values():
             pool.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + timeout

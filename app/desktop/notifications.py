@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -174,7 +175,9 @@ class Notifier(QObject):
         """The call stopped ringing (answered here or elsewhere, declined, hung up)."""
         toast = self._toasts.pop(call_id, None)
         if toast is not None:
-            toast.close()
+            # Qt's quit() closes every window, toasts too, and so deletes them.
+            if shiboken6.isValid(toast):
+                toast.close()
             self._restack()
 
     def call_missed(self, call_id: int) -> None:
@@ -225,5 +228,6 @@ class Notifier(QObject):
         toast.move(toast_position(size, screen.availableGeometry(), anchor, index))
 
     def _restack(self) -> None:
-        for index, toast in enumerate(self._toasts.values()):
+        shown = [t for t in self._toasts.values() if shiboken6.isValid(t)]
+        for index, toast in enumerate(shown):
             self._place(toast, index)

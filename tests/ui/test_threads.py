@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import Qt, QThread
 from pytestqt.qtbot import QtBot
 
 from app.threads import GuiPoster, Lane, TaskRunner
@@ -116,13 +116,19 @@ def test_shutdown_drops_queued_work_bounds_the_wait_and_delivers_nothing_after(
         ran.append("blocker")
         return "blocker"
 
-    runner.run(Lane.DB, blocker, succeeded=delivered.append)
+    late = runner.run(Lane.DB, blocker, succeeded=delivered.append)
     runner.run(Lane.DB, lambda: ran.append("queued"), succeeded=delivered.append)
-    assert started.wait(10)
+    assert started.wait(10) and late is not None
     assert runner.shutdown(0.05) is False  # the blocker is still running: it said so
     assert runner.run(Lane.DB, lambda: ran.append("late")) is None
-    # The blocker's result crosses back after shutdown (the runner's own queued signal,
-    # connected before this wait's, so it is handled first) and is dropped there.
-    with qtbot.waitSignal(runner._finished, timeout=10_000):
-        release.set()
+    # The blocker ends after shutdown, on its worker, maybe while the app deletes the
+    # runner: it must not emit on the runner at all (a crash at exit that hung on timing).
+    emitted: list[object] = []
+    runner._finished.connect(emitted.append, Qt.ConnectionType.DirectConnection)
+    after = threading.Event()
+    late.add_done_callback(lambda _f: after.set())  # runs after the runner's own callback
+    release.set()
+    assert after.wait(10)
+    assert emitted == []
+    qtbot.wait(0)  # and nothing is on its way to the GUI thread either
     assert ran == ["blocker"] and delivered == []  # queued one never ran; nothing delivered
