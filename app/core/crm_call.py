@@ -45,6 +45,7 @@ from app.core.crm import (
     RecordKind,
     RecordRef,
 )
+from app.core.crm_caller import caller_name
 from app.core.transfer_context import TransferContext, agrees, usable_number
 from app.core.workflows import Action as Decision
 from app.core.workflows import (
@@ -278,9 +279,9 @@ class CrmCallTracker:
             return []
         state.looking_up = False
         state.matches = result
-        records = result.contacts + result.accounts + result.leads
-        if len(records) == 1:  # the notes say whose call it is
-            state.who = records[0].name
+        name = caller_name(result)  # the same name as the call card's
+        if name:  # the notes say whose call it is
+            state.who = name
         actions: list[Action] = []
         if self._focused == call_id and state.ended is None:
             actions += [ShowCall(state.who, state.notes), *self._ringing(state)]

@@ -268,6 +268,20 @@ class ScreenPopPane(QWidget):
             self._go(target)
         self.hold_bar.hide()
 
+    def refresh_record(self) -> None:
+        """A call was just logged: a built-in record page on screen is loaded again, so
+        its Calls section lists it (instead of a stale "No calls logged yet.")."""
+        if self.view.showing_web or self._wanted is not None or self.gate_holds():
+            return  # the CRM's own page, a load under way, or a pop waiting: leave it
+        url = self.view.builtin_page.url()
+        parts = [p for p in url.path().split("/") if p]
+        if url.scheme() == "switchboard" and url.host() == "crm" and len(parts) == 2 \
+                and parts[0] in ("contact", "account", "lead", "case"):
+            self.view.load(url)
+
+    def gate_holds(self) -> bool:
+        return self.hold_bar.isVisibleTo(self)
+
     def call_started(self) -> None:
         """A new call took the pane: a pop held for it waits for its answer."""
         self.gate.call_started()

@@ -139,6 +139,8 @@ class CrmWiring(QObject):
             self.view.web_page.action_requested.connect(actions.on_action,
                                                         Qt.ConnectionType.QueuedConnection)
         pane.loaded.connect(self._on_loaded)
+        # The record on screen lists the call once the CRM has it.
+        self.activity_landed.connect(lambda _call, _id: pane.refresh_record())
         self.notes.notes_edited.connect(self._notes_edited)
         outbox_status.retry_requested.connect(self._retry_failed)
         session.subscribe(on_transition=self._transition, on_call_ended=self._call_ended)

@@ -174,10 +174,11 @@ def _email(email: str) -> str:
     return link(f"mailto:{quote(email, safe='@.+-_')}", email) if email else ""
 
 
-def _section(title: str, items: list[str], empty: str) -> str:
+def _section(title: str, items: list[str], empty: str, section_id: str = "") -> str:
     inner = ("<ul class=\"records\">" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
              if items else f'<p class="empty">{esc(empty)}</p>')
-    return f"<section><h2>{esc(title)}</h2>{inner}</section>"
+    ident = f' id="{esc(section_id)}"' if section_id else ""
+    return f"<section{ident}><h2>{esc(title)}</h2>{inner}</section>"
 
 
 def _case_item(case: Case, _tr: Translate, url: str | None = None) -> str:
@@ -278,12 +279,14 @@ def case_page(store: CrmBackend, case: Case, _tr: Translate = identity) -> bytes
 
 def _person_item(rec: Contact | Lead | Account, kind: str, ctx: Mapping[str, str],
                  _tr: Translate) -> str:
+    """One row of the matches table: Type, Full name, Account, Title, Email, buttons."""
     call, number = ctx.get("call"), ctx.get("number")
-    name = rec.name
-    meta = (rec.account_name if isinstance(rec, Contact) else
-            rec.company if isinstance(rec, Lead) else rec.email)
-    phones = ", ".join(numbers.display(p, "FI") if p.startswith("+") else p
-                       for p in rec.phones)
+    if isinstance(rec, Contact):
+        cells = (_tr("Contact"), rec.name, rec.account_name, rec.title, rec.email)
+    elif isinstance(rec, Lead):
+        cells = (_tr("Lead"), rec.name, rec.company, "", rec.email)
+    else:
+        cells = (_tr("Account"), rec.name, "", "", rec.email)
     if kind == "case":
         choose = link(crm_url("dialog", **_keep(ctx), chosen=str(rec.ref)), _tr("Choose"),
                       "button primary")
@@ -293,14 +296,30 @@ def _person_item(rec: Contact | Lead | Account, kind: str, ctx: Mapping[str, str
     else:
         choose = link(action_url("open", call=call, ref=str(rec.ref)), _tr("Open"),
                       "button primary")
-    parts = [f'<span class="name">{esc(name)}</span>',
-             f'<span class="meta">{esc(meta)}</span>',
-             f'<span class="meta number">{esc(phones)}</span>', choose]
-    if number and kind != "case" and numbers.match_key(number) not in {
-            numbers.match_key(p) for p in rec.phones}:
-        parts.append(link(action_url("attach-number", call=call, ref=str(rec.ref),
-                                     number=number), _tr("Update phone"), "button"))
-    return " ".join(parts)
+    buttons = [choose]
+    if number:  # every match: the caller's number goes onto the record in one click
+        if numbers.match_key(number) in {numbers.match_key(p) for p in rec.phones}:
+            buttons.append(f'<span class="has-number">{esc(_tr("Has this number"))}</span>')
+        else:
+            buttons.append(link(action_url("attach-number", call=call, ref=str(rec.ref),
+                                           number=number), _tr("Update phone"), "button"))
+    row = "".join(f'<span class="{c}" role="cell">{esc(v)}</span>' for c, v in zip(
+        ("type", "name", "account", "title", "email"), cells, strict=True))
+    return row + f'<span class="choose" role="cell">{" ".join(buttons)}</span>'
+
+
+def _matches_table(title: str, items: list[str], empty: str, _tr: Translate,
+                   section_id: str = "") -> str:
+    """Rows from `_person_item` under the table's column names (a grid: CSS lays it out)."""
+    if not items:
+        return _section(title, [], empty, section_id)
+    head = "".join(f'<span role="columnheader">{esc(h)}</span>' for h in (
+        _tr("Type"), _tr("Full name"), _tr("Account"), _tr("Title"), _tr("Email"), ""))
+    rows = "".join(f'<li role="row">{i}</li>' for i in items)
+    ident = f' id="{esc(section_id)}"' if section_id else ""
+    return (f"<section{ident}><h2>{esc(title)}</h2>"
+            f'<ul class="records matches" role="table"><li class="head" role="row">{head}'
+            f"</li>{rows}</ul></section>")
 
 
 def _keep(ctx: Mapping[str, str]) -> dict[str, str]:
@@ -362,8 +381,9 @@ def _case_sections(store: CrmBackend, query: Mapping[str, str], matched: Identif
             "button primary") + anonymous + "</div>")
         return sections
     if records:
-        sections.append(_section(_tr("Who is calling?"), [_person_item(r, "case", ctx, _tr)
-                                                         for r in records], ""))
+        sections.append(_matches_table(_tr("Who is calling?"),
+                                       [_person_item(r, "case", ctx, _tr) for r in records],
+                                       "", _tr))
     if needs_customer:
         sections.append('<p class="customer-needed">' + esc(_tr(
             "A case in this CRM needs a customer. Choose the caller, search for them, or "
@@ -379,11 +399,16 @@ def _case_sections(store: CrmBackend, query: Mapping[str, str], matched: Identif
 
 
 def _record_sections(kind: str, ctx: Mapping[str, str],
-                     records: list[Contact | Account | Lead], _tr: Translate) -> list[str]:
+                     records: list[Contact | Account | Lead], _tr: Translate,
+                     new_case: bool = True) -> list[str]:
     """The other dialogs: who it might be, and forms for a new record."""
     title = _tr("Who is calling?") if records else _tr("No record has this number")
-    sections = [_section(title, [_person_item(r, kind, ctx, _tr) for r in records],
-                         _tr("Search for the caller, or create a new record."))]
+    sections = [_matches_table(title, [_person_item(r, kind, ctx, _tr) for r in records],
+                               _tr("Search for the caller, or create a new record."), _tr)]
+    if kind != "phone_call" and new_case:  # a case straight away (needs no customer)
+        sections.append('<div class="actions">' + link(
+            action_url("new-case", call=ctx.get("call")), _tr("New case"), "button")
+            + "</div>")
     if kind != "phone_call":
         sections.append(_new_form("new-contact", _tr("New contact"), [
             ("first_name", _tr("First name")), ("last_name", _tr("Last name")),
@@ -416,25 +441,36 @@ def dialog_page(store: CrmBackend, query: Mapping[str, str],
     matched = store.identify(number) if number else IdentifyResult(number)
     records = _matches(kind, matched)
     sections = (_case_sections(store, query, matched, records, _tr) if kind == "case"
-                else _record_sections(kind, ctx, records, _tr))
+                else _record_sections(kind, ctx, records, _tr,
+                                      new_case=not getattr(store, "case_needs_customer",
+                                                           False)))
     results = ""
     q = query.get("q", "").strip()
     if q:
         searched = store.search(q)
         items = [_person_item(r, kind, ctx, _tr) for r in _matches(kind, searched)]
-        if kind == "case":
-            items += [_case_item(c, _tr, action_url("choose-case", call=call, case=c.id))
-                      for c in searched.cases]
-        results = _section(_tr("Results for “%s”") % q, items, _tr("Nothing found."))
+        results = _matches_table(_tr("Results for “%s”") % q, items, _tr("Nothing found."),
+                                 _tr, "results")
+        if kind == "case" and searched.cases:
+            results += _section(_tr("Cases for “%s”") % q, [
+                _case_item(c, _tr, action_url("choose-case", call=call, case=c.id))
+                for c in searched.cases], "")
+        elif not items:
+            results = _section(_tr("Results for “%s”") % q, [], _tr("Nothing found."),
+                               "results")
     shown_number = numbers.display(number, _region(store)) if number else _tr("Unknown number")
     label = _kind_label(kind, _tr)
+    search = _template("dialog_search.html").substitute(
+        hidden=_hidden(ctx), q=esc(q), results=results,
+        search_title=esc(_tr("Search the CRM")), search_button=esc(_tr("Search")),
+        search_hint=esc(_tr("Name, company, email or case number")))
+    # After a search its results come first, under the caller's number and queue: the
+    # page loads at the top, and results further down were out of sight.
     body = _template("dialog.html").substitute(
         kind=esc(label), heading=esc(_heading(len(records), _tr)), number=esc(shown_number),
         queue=esc(query.get("queue") or _tr("Direct")), sections="\n".join(sections),
-        hidden=_hidden(ctx), q=esc(q), results=results,
-        caller_label=esc(_tr("Caller")), queue_label=esc(_tr("Queue")),
-        search_title=esc(_tr("Search the CRM")), search_button=esc(_tr("Search")),
-        search_hint=esc(_tr("Name, company, email or case number")))
+        search_top=search if q else "", search_bottom="" if q else search,
+        caller_label=esc(_tr("Caller")), queue_label=esc(_tr("Queue")))
     return page(f"{label} — {number or shown_number}", body, f"dialog {kind}", _lang(_tr))
 
 

@@ -227,7 +227,8 @@ _PHONE_LIKE = re.compile(r"^[0-9+()\-./\s]{6,}$")
 
 def search(conn: sqlite3.Connection, text: str,
            identify: Callable[[str], IdentifyResult]) -> SearchResult:
-    """Prefix search on names, company, email and case number; a number searches phones."""
+    """Prefix search on names, company, email and case number; a number searches phones.
+    A company's name also finds the contacts of that account."""
     found_cases: tuple[Case, ...] = ()
     if _CASE_NUMBER.match(text):
         digits = re.sub(r"\D", "", text)
@@ -241,6 +242,13 @@ def search(conn: sqlite3.Connection, text: str,
                       _prefix_ids(conn, "leads", "company", text))
     account_ids = _union(_prefix_ids(conn, "accounts", "name", text),
                          _prefix_ids(conn, "accounts", "email", text))
+    # A company's name finds its people too: agents search by who the caller works for.
+    by_company = _prefix_ids(conn, "accounts", "name", text)
+    if by_company:
+        marks = ",".join("?" * len(by_company))
+        contact_ids = _union(contact_ids, [r[0] for r in conn.execute(
+            f"SELECT id FROM contacts WHERE account_id IN ({marks}) "
+            "ORDER BY last_name, first_name LIMIT ?", (*by_company, MAX_MATCHES))])
     if not found_cases:
         found_cases = cases(conn, _prefix_ids(conn, "cases", "subject", text))
     return SearchResult(contacts(conn, contact_ids), accounts(conn, account_ids),

@@ -154,6 +154,10 @@
         <translation>Mikrofonia tai kaiutinta ei löytynyt. Puhelut yhdistyvät silti, mutta et kuule soittajaa. Kytke kuulokkeet; Switchboard ottaa ne käyttöön heti.</translation>
     </message>
     <message>
+        <source>%1 &quot;%2&quot; was unplugged; using %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>none</source>
         <translation>ei mitään</translation>
     </message>
@@ -812,12 +816,24 @@
         <translation>(poistettu yhteyshenkilö)</translation>
     </message>
     <message>
+        <source>Type</source>
+        <translation>Tyyppi</translation>
+    </message>
+    <message>
+        <source>Full name</source>
+        <translation>Koko nimi</translation>
+    </message>
+    <message>
         <source>New account</source>
         <translation>Uusi asiakasyritys</translation>
     </message>
     <message>
         <source>New lead</source>
         <translation>Uusi liidi</translation>
+    </message>
+    <message>
+        <source>Cases for “%s”</source>
+        <translation>Tapaukset haulle ”%s”</translation>
     </message>
     <message>
         <source>Direct</source>
@@ -856,6 +872,10 @@
         <translation>Sukunimi</translation>
     </message>
     <message>
+        <source>Has this number</source>
+        <translation>Numero on jo tallennettu</translation>
+    </message>
+    <message>
         <source>Account name</source>
         <translation>Yrityksen nimi</translation>
     </message>
@@ -891,6 +911,18 @@
         <translation>Kirjaudu Salesforceen</translation>
     </message>
     <message>
+        <source>Omni-Channel: offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Omni-Channel: %s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Omni-Channel: %s (not mapped to a status here)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Dynamics 365 is chosen but dynamics.org_url or dynamics.client_id is empty; ask your Dynamics 365 administrator for them.</source>
         <translation>Dynamics 365 on valittu, mutta dynamics.org_url tai dynamics.client_id on tyhjä; pyydä ne Dynamics 365 -ylläpitäjältä.</translation>
     </message>
@@ -907,6 +939,10 @@
         <translation>Sisäistä CRM:ää ei voitu luoda: %s</translation>
     </message>
     <message>
+        <source>Read again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>%s — the CRM is slow to answer; the call goes on</source>
         <translation>%s — CRM vastaa hitaasti; puhelu jatkuu</translation>
     </message>
@@ -921,6 +957,14 @@
     <message>
         <source>The CRM could not do that: %s</source>
         <translation>CRM ei voinut tehdä tätä: %s</translation>
+    </message>
+    <message>
+        <source>Omni-Channel status: sign in to read it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Omni-Channel status could not be read: %s</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>The CRM lookup failed: %s</source>
