@@ -15,6 +15,11 @@ activity says to whom, how and when the call was transferred, and C's activity i
 same contact and case. Everything is asserted on the apps' JSON log lines and their CRM
 databases; B's driver acts on files the test writes once the log says it may.
 
+A consulted transfer does the same through the consultation: B's consultation INVITE to
+C carries the context, so C pops Aino's case while B and C talk; when B completes, A's
+INVITE with Replaces takes the consultation's context at C, which pops the same case for
+the customer's call, and B's activity says "consulted".
+
 When C's CRM does not have the case (its desktop never had it), C takes the contact the
 context names as the caller (no number lookup) and its workflow goes on as for a call
 matched to her: the case dialog with Aino chosen; the call is logged on her.
@@ -81,6 +86,17 @@ def tick():
         elif order["do"] == "transfer":
             (handle,) = list(window.call_panel.cards)
             window.call_panel.transfer_requested.emit(handle, order["target"])
+        elif order["do"] == "consult":
+            (handle,) = list(window.call_panel.cards)
+            window.call_panel.consult_requested.emit(handle, order["target"])
+        elif order["do"] == "complete":
+            # Once the colleague has answered the consultation (the newer call).
+            cards = window.call_panel.cards
+            consultation = cards[max(cards)] if len(cards) == 2 else None
+            if consultation is None or consultation.call.state.value != "connected":
+                done.discard(path.name)  # not yet: look again on the next tick
+                continue
+            window.call_panel.complete_transfer_requested.emit(max(cards))
 
 timer = QTimer()
 timer.setInterval(100)
@@ -200,6 +216,46 @@ def test_transferred_call_pops_the_same_record_and_case_at_the_target(
     assert set(at_c.regarding) == {RecordRef(RecordKind.CASE, "1"),
                                    RecordRef(RecordKind.CONTACT, "1")}
     assert at_c.caller_number == "+358401234567" and not at_c.transferred_to
+
+
+def test_consulted_transfer_pops_the_same_case_for_the_consultation_and_the_customer(
+        tmp_path: Path, processes: Callable[..., AppProcess],
+        agent: Callable[..., Agent]) -> None:
+    port_b, port_c = free_port(), free_port()
+    b_profile = desk_profile(tmp_path / "b", port_b, 4100)
+    c_profile = desk_profile(tmp_path / "c", port_c, 4200)
+    b, c = start_desk(processes, b_profile), start_desk(processes, c_profile)
+    customer = agent("--user", CUSTOMER, "--rtp-port", "4300")
+
+    customer.send(f"dial sip:agent@127.0.0.1:{port_b}")
+    call_b = b.event("popped")["call_id"]
+    order(b_profile, "1-choose", do="choose-case",
+          params={"call": call_b, "case": "1", "contact": "1"})
+    b.event("crm_linked", call_id=call_b, record="case/1")
+    target = f"sip:agent@127.0.0.1:{port_c}"
+    order(b_profile, "2-consult", do="consult", target=target)
+    assert b.event("transfer_context", call_id=call_b)["refs"] == ["contact/1", "case/1"]
+
+    consultation = c.event("crm_context")  # B's call to C, about Aino's case
+    assert consultation["refs"] == ["case/1", "contact/1"]
+    assert c.event("popped", call_id=consultation["call_id"])["path"] == "case/1"
+
+    order(b_profile, "3-complete", do="complete")
+    moved = customer.wait("TransferRequested")
+    customer_call = customer.wait("OutgoingCallStarted", handle=moved["new_handle"])
+    customer.wait("CallStateChanged", handle=moved["new_handle"], state="connected")
+    call_c = customer_call["call_id"]  # the INVITE with Replaces, as C knows it
+    assert c.event("crm_context", call_id=call_c)["refs"] == ["case/1", "contact/1"]
+    assert c.event("popped", call_id=call_c)["path"] == "case/1"
+
+    b.event("crm_logged", call_id=call_b)
+    transferred = activity_of(b_profile, call_b)
+    assert (transferred.transferred_to, transferred.transfer_kind) == (
+        "agent", "consulted")  # the consultation's remote number
+    customer.send(f"hangup {moved['new_handle']}")
+    c.event("crm_logged", call_id=call_c)
+    assert set(activity_of(c_profile, call_c).regarding) == {
+        RecordRef(RecordKind.CASE, "1"), RecordRef(RecordKind.CONTACT, "1")}
 
 
 def test_target_without_the_case_takes_the_contact_the_context_names(
