@@ -6,8 +6,9 @@ import argparse
 import functools
 import getpass
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
     add("run", help="start the phone (the default)")
-    add("doctor", help="check the profile, config, keyring and SIP stack")
+    doctor = add("doctor", help="check the profile, config, keyring, account, CRM, SIP stack "
+                 "and sound; exit 1 with the fix when the phone cannot start")
+    doctor.add_argument("--offline", action="store_true",
+                        help="do not send the test REGISTER to the phone system")
     add("config-reference", help="print every config key with its default")
 
     dial = add("dial", help="dial a tel:/sip:/callto: link or a number "
@@ -84,7 +88,22 @@ def load_settings(profile: Profile) -> tuple[config.Settings, list[config.Config
     return settings, problems
 
 
+def display_problem(env: Mapping[str, str], platform: str) -> str:
+    """Why the window cannot open here ("" when it can). On Linux without a display
+    (an ssh session, a service) Qt's platform plugin aborts the process; say so instead."""
+    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return ""  # macOS and Windows always have one; a chosen Qt platform is trusted
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return ""
+    return ("there is no display to open the window on (DISPLAY and WAYLAND_DISPLAY are "
+            "not set). Run it in your desktop session")
+
+
 def _cmd_run(args: argparse.Namespace, profile: Profile) -> int:
+    problem = display_problem(os.environ, sys.platform)
+    if problem:
+        print(f"switchboard: {problem}.", file=sys.stderr)
+        return 1
     settings, problems = load_settings(profile)
     from app.compose import run_app  # Qt is imported only when the UI is wanted
 
@@ -97,6 +116,11 @@ def _cmd_dial(args: argparse.Namespace, profile: Profile) -> int:
     settings, problems = load_settings(profile)
 
     def start_app(target: object) -> int:
+        problem = display_problem(os.environ, sys.platform)
+        if problem:  # no running Switchboard took the link, and none can start here
+            print(f"switchboard dial: Switchboard is not running and cannot start: "
+                  f"{problem}, then dial again.", file=sys.stderr)
+            return 1
         from app.compose import run_app
 
         return run_app(profile, settings, problems=problems, argv=[sys.argv[0]],
@@ -195,7 +219,7 @@ def _cmd_demo(args: argparse.Namespace, profile: Profile) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace, profile: Profile, secrets: SecretStore) -> int:
-    from app.secrets import SecretStoreUnavailable, get_sip_password
+    from app.secrets import NO_BACKEND_HELP, SecretStoreUnavailable, get_sip_password
 
     ok = True
     print(f"switchboard {__version__}")
@@ -207,12 +231,18 @@ def _cmd_doctor(args: argparse.Namespace, profile: Profile, secrets: SecretStore
     for problem in problems:
         ok = False
         print(f"config problem: {problem}")
+    password: str | None = None
     try:
-        has = get_sip_password(secrets, settings.sip) is not None
-        print(f"keyring:  {'password stored' if has else 'no SIP password stored'}")
+        usable = getattr(secrets, "usable", None)
+        if usable is not None and not usable():
+            raise SecretStoreUnavailable(NO_BACKEND_HELP)
+        password = get_sip_password(secrets, settings.sip)
+        print(f"keyring:  {'password stored' if password else 'no SIP password stored'}")
     except SecretStoreUnavailable as exc:
         ok = False
         print(f"keyring:  {exc}")
+    ok = _doctor_account(settings, password, args.offline) and ok
+    ok = _doctor_crm(settings) and ok
     try:
         from app.telephony import stack_version
 
@@ -226,6 +256,71 @@ def _cmd_doctor(args: argparse.Namespace, profile: Profile, secrets: SecretStore
     else:
         ok = _doctor_audio(settings, profile) and ok
     return 0 if ok else 1
+
+
+# What a connection test's outcome means, and what to do about it (doctor's words).
+_PROBE_FIX = {
+    "unknown_host": "the phone system's name does not resolve: check sip.server",
+    "unreachable": "the phone system cannot be reached: check sip.server, sip.transport "
+                   "and the network (VPN, firewall)",
+    "no_answer": "the phone system does not answer: check sip.server's address and port, "
+                 "sip.transport and the firewall",
+    "tls_failed": "the TLS connection failed: check the server's certificate and "
+                  "sip.transport",
+    "wrong_password": "the phone system refused the user or password: check sip.username, "
+                      "sip.auth_user, and `switchboard set-password`",
+}
+
+
+def _doctor_account(settings: config.Settings, password: str | None, offline: bool) -> bool:
+    """The SIP account: set up (a server and a user in registrar mode) and, unless
+    `offline`, one REGISTER to the server (app/telephony/register_probe.py)."""
+    from app.core.account_check import ProbeOutcome, account_problems
+
+    sip = settings.sip
+    if sip.mode != "registrar":
+        print("account:  direct mode (no registrar)")
+        return True
+    problems = account_problems(sip)
+    for problem in problems:
+        print(f"account:  {problem}; set it in the settings dialog or config.toml")
+    if problems:
+        return False
+    if offline:
+        print(f"account:  {sip.username} at {sip.server} (not tested: --offline)")
+        return True
+    from app.telephony.register_probe import probe_registration
+
+    result = probe_registration(sip, password)
+    if result.outcome is ProbeOutcome.REGISTERED:
+        print(f"account:  {sip.username} registers at {sip.server}")
+        return True
+    answer = f" ({result.code} {result.reason})".rstrip() if result.code else ""
+    detail = f"; {result.detail}" if result.detail else ""
+    fix = _PROBE_FIX.get(result.outcome.value, result.outcome.value.replace("_", " "))
+    print(f"account:  {sip.username} at {sip.server} does not register{answer}{detail}: "
+          f"{fix}")
+    return False
+
+
+def _doctor_crm(settings: config.Settings) -> bool:
+    """The CRM backend chosen can be built (an unknown name is a config problem)."""
+    crm = settings.crm.backend
+    missing: list[str] = []
+    section = ""
+    if crm == "salesforce":
+        missing = [k for k in ("client_id",) if not getattr(settings.salesforce, k)]
+        section = "salesforce"
+    elif crm == "dynamics":
+        missing = [k for k in ("org_url", "client_id") if not getattr(settings.dynamics, k)]
+        section = "dynamics"
+    if missing:
+        keys = ", ".join(f"{section}.{k}" for k in missing)
+        print(f"crm:      {crm} is chosen but {keys} is empty; ask your CRM admin for it")
+        return False
+    print(f"crm:      {crm}" + (" (built-in, crm.sqlite3 in the data folder)"
+                                if crm == "local" else ""))
+    return True
 
 
 def _doctor_audio(settings: config.Settings, profile: Profile) -> bool:

@@ -71,8 +71,12 @@ def test_doctor_fails_with_the_fix_when_there_is_no_sound_system(tmp_path: Path)
 
 
 def test_doctor_does_not_look_for_devices_when_audio_is_off(tmp_path: Path) -> None:
-    (tmp_path / "config.toml").write_text('[phone]\naudio = "null"\n')
-    result = _doctor(tmp_path, PULSE_SERVER="unix:/nonexistent")
+    # A phone that can start otherwise (issue 10's doctor also checks the account and the
+    # keyring): direct mode, and the test keyring in a file.
+    (tmp_path / "config.toml").write_text('[phone]\naudio = "null"\n[sip]\nmode = "direct"\n')
+    result = _doctor(tmp_path, PULSE_SERVER="unix:/nonexistent",
+                     PYTHON_KEYRING_BACKEND="tests.fakes.file_keyring.FileKeyring",
+                     SWITCHBOARD_TEST_KEYRING=str(tmp_path / "keyring.json"))
     assert "audio:    off" in result.stdout
     assert result.returncode == 0, result.stdout
 
