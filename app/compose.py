@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from app.wiring.audio import AudioWiring
     from app.wiring.contactcenter import ContactCenterWiring
     from app.wiring.crm import CrmWiring
+    from app.wiring.crm_presence import CrmPresence, CrmPresenceWiring
     from app.wiring.desktop import DesktopWiring
     from app.wiring.settings import SettingsWiring
 
@@ -109,6 +110,9 @@ class CrmChoice:
     # The CRM's own new phone call form for a call nobody was picked for (Dynamics'
     # PhoneCall workflow): the call's log → the form's URL.
     call_form: Callable[[CallActivity], str] | None = None
+    # The CRM's own presence of the agent (Salesforce Omni-Channel), read-only; blocking
+    # (the CRM's lane): app/wiring/crm_presence.py mirrors it into availability.
+    presence: Callable[[], CrmPresence] | None = None
 
 
 def choose_crm(settings: Settings, local: LocalStore | None, *,
@@ -165,7 +169,38 @@ def _salesforce(settings: Settings, secrets: SecretStore,
             "CrmWiring", "Switchboard is not signed in to Salesforce: callers are not looked "
             "up and call logs wait in the outbox."),
         sign_in_button=QCoreApplication.translate("CrmWiring", "Sign in to Salesforce"))
-    return CrmChoice(parts.backend, Lane.NETWORK, web=web)
+    # Omni-Channel only when the admin mapped its statuses: an org without it would
+    # answer every read with an error, and each read costs a request of the shared quota.
+    return CrmChoice(parts.backend, Lane.NETWORK, web=web,
+                     presence=_omni_presence(settings, parts.client)
+                     if sf.omni_status_map else None)
+
+
+def _omni_presence(settings: Settings, client: Any) -> Callable[[], CrmPresence]:
+    """Salesforce Omni-Channel → availability through `salesforce.omni_status_map`."""
+    from app.core.availability import parse_statuses
+    from app.core.contactcenter import RemoteAvailabilityChanged
+    from app.crm.salesforce.presence import OmniPresenceReader, parse_status_map
+    from app.wiring.crm_presence import CrmPresence
+
+    reader = OmniPresenceReader(client, parse_status_map(
+        settings.salesforce.omni_status_map, parse_statuses(settings.availability.statuses)))
+
+    def read() -> CrmPresence:  # blocking: the network lane
+        omni = reader.current()
+        if omni is None:
+            return CrmPresence(QCoreApplication.translate(
+                "CrmWiring", "Omni-Channel: offline"), None)
+        name = omni.label or omni.developer_name
+        change = None
+        if omni.status is not None:
+            change = RemoteAvailabilityChanged(omni.status.type, omni.status.name,
+                                               reason=f"Omni-Channel: {name}")
+        return CrmPresence(QCoreApplication.translate("CrmWiring", "Omni-Channel: %s") % name
+                           if change is not None else QCoreApplication.translate(
+                               "CrmWiring", "Omni-Channel: %s (not mapped to a status here)")
+                           % name, change, omni.developer_name)
+    return read
 
 
 def _dynamics(settings: Settings, data_dir: Path, notify: Callable[[str], object]
@@ -228,7 +263,8 @@ def _open_local_crm(profile: Profile, settings: Settings, window: MainWindow) ->
 
 def _build_crm(profile: Profile, settings: Settings, choice: CrmChoice,
                window: MainWindow, session: PhoneSession,
-               tasks: TaskRunner, closables: list[Closable]) -> CrmWiring:
+               tasks: TaskRunner, closables: list[Closable],
+               availability: AvailabilityWiring | None = None) -> CrmWiring:
     from app.crm.local import pages
     from app.ui.notes import OutboxStatus, ScreenPopPane
     from app.ui.screenpop import ScreenPopView
@@ -267,16 +303,40 @@ def _build_crm(profile: Profile, settings: Settings, choice: CrmChoice,
     wiring = CrmWiring(backend, outbox, tracker, pane, outbox_status, actions, session,
                        window, tasks, lane=lane, call_form=choice.call_form,
                        crm=settings.crm.backend)
+    presence = (_wire_crm_presence(choice, wiring, availability, tasks)
+                if availability is not None else None)
+
+    def after_sign_in() -> None:
+        wiring.resume_outbox()  # the call logs held for the sign-in
+        if presence is not None:
+            presence.refresh()  # "at sign-in"
+
     if choice.web is not None:
         from app.wiring.crm_sign_in import CrmSignInWiring
 
         web = choice.web
         sign_in = CrmSignInWiring(pane, tasks, lane, signed_in=web.signed_in,
                                   sign_in=web.sign_in, text=web.sign_in_text,
-                                  button=web.sign_in_button, after=wiring.resume_outbox,
+                                  button=web.sign_in_button, after=after_sign_in,
                                   parent=wiring)
         wiring.sign_in_needed.connect(sign_in.needed)
     return wiring
+
+
+def _wire_crm_presence(choice: CrmChoice, wiring: CrmWiring, availability: AvailabilityWiring,
+                       tasks: TaskRunner) -> CrmPresenceWiring | None:
+    """The CRM's presence (Omni-Channel) read at start and on demand, applied as the
+    backend's change of availability."""
+    if choice.presence is None:
+        return None
+    from app.wiring.crm_presence import CrmPresenceWiring
+
+    presence = CrmPresenceWiring(
+        availability.menu, tasks, choice.lane, read=choice.presence,
+        apply=availability.apply_remote, parent=wiring,
+        button=QCoreApplication.translate("CrmWiring", "Read again"))
+    presence.refresh()
+    return presence
 
 
 def _add_crm_web(view: Any, web: CrmWeb, profile: Profile) -> None:
@@ -528,7 +588,8 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
         if choice.problem is not None:
             window.show_problem(choice.problem)
         elif choice.backend is not None:
-            crm = _build_crm(profile, settings, choice, window, session, tasks, closables)
+            crm = _build_crm(profile, settings, choice, window, session, tasks, closables,
+                             availability_wiring)
 
     app = SwitchboardApp(profile, settings, window=window, engine=engine, session=session,
                          history=history, poster=poster, tasks=tasks, phone=phone,

@@ -9,6 +9,7 @@ app.core.availability, and the composition root connects the two:
     wrap_up_end_requested()
     schedule_add_requested(start, name, end)   datetimes (aware, local zone); end may be None
     schedule_remove_requested(id)
+    source_refresh_requested()             read the CRM's presence again (`show_source`)
 
 The number shown on outbound calls is chosen in one place only, under the dial pad.
 """
@@ -73,6 +74,7 @@ class StatusMenu(QWidget):
     schedule_add_requested = Signal(object, str, object)
     schedule_remove_requested = Signal(int)
     shown_changed = Signal(str, str)  # the status or call phase in force and its colour
+    source_refresh_requested = Signal()  # the agent asks to read the CRM's presence again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -143,6 +145,20 @@ class StatusMenu(QWidget):
         up_layout.addLayout(form)
         up_layout.addLayout(buttons)
 
+        # Another source of the status (Salesforce Omni-Channel), when the CRM has one.
+        self.source = QWidget(self)
+        self.source_label = QLabel(self.source)
+        self.source_label.setObjectName("statusSource")
+        self.source_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.source_label.setWordWrap(True)
+        self.source_button = QPushButton(self.source)
+        self.source_button.clicked.connect(self.source_refresh_requested)
+        source_row = QHBoxLayout(self.source)
+        source_row.setContentsMargins(0, 0, 0, 0)
+        source_row.addWidget(self.source_label, 1)
+        source_row.addWidget(self.source_button)
+        self.source.hide()
+
         self.error = QLabel(self)
         self.error.setStyleSheet("color: #a4262c;")
         self.error.setWordWrap(True)
@@ -151,6 +167,7 @@ class StatusMenu(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(now_row)
+        layout.addWidget(self.source)
         layout.addLayout(duration_row)
         layout.addWidget(self.status_box)
         layout.addWidget(self.pool_calls)
@@ -186,6 +203,12 @@ class StatusMenu(QWidget):
             self.new_status.addItem(status_label(status.name), status.name)
 
     # -- showing state ------------------------------------------------------------------------
+
+    def show_source(self, text: str, button: str) -> None:
+        """What another source (the CRM's presence) says, with a button to read it again."""
+        self.source_label.setText(text)
+        self.source_button.setText(button)
+        self.source.setVisible(bool(text))
 
     def show_availability(self, change: Change, remaining: timedelta | None,
                           returns_to: str = "") -> None:

@@ -69,6 +69,7 @@ def test_the_sign_in_bar_signs_in_through_the_browser_and_the_waiting_log_lands(
         start_app: Callable[..., SwitchboardApp]) -> None:
     aino = org.add("Contact", FirstName="Aino", LastName="Virtanen", Phone=ONE)
     settings = salesforce_settings(org, "contact_account")
+    settings.salesforce.omni_status_map = ["Available_for_Voice=Available"]
     keyring = MemorySecretStore()
     app = start_app(settings, keyring)
     agent = Agent(qtbot, app)
@@ -96,6 +97,10 @@ def test_the_sign_in_bar_signs_in_through_the_browser_and_the_waiting_log_lands(
     assert org.grants[:1] == ["authorization_code"]
     [refresh] = org.refresh_tokens()
     assert keyring.values == {secret_key(settings.salesforce): refresh}
+    # Omni-Channel presence is read at sign-in (the agent is offline there).
+    menu = app.availability.menu
+    qtbot.waitUntil(lambda: menu.source_label.text() == "Omni-Channel: offline",
+                    timeout=WAIT_MS)
 
     # The call log that waited lands now, and the next caller is found and popped.
     qtbot.waitUntil(lambda: call.call_id in agent.landed, timeout=WAIT_MS)

@@ -912,15 +912,15 @@
     </message>
     <message>
         <source>Omni-Channel: offline</source>
-        <translation type="unfinished"></translation>
+        <translation>Omni-Channel: offline-tilassa</translation>
     </message>
     <message>
         <source>Omni-Channel: %s</source>
-        <translation type="unfinished"></translation>
+        <translation>Omni-Channel: %s</translation>
     </message>
     <message>
         <source>Omni-Channel: %s (not mapped to a status here)</source>
-        <translation type="unfinished"></translation>
+        <translation>Omni-Channel: %s (ei vastaavaa tilaa täällä)</translation>
     </message>
     <message>
         <source>Dynamics 365 is chosen but dynamics.org_url or dynamics.client_id is empty; ask your Dynamics 365 administrator for them.</source>
@@ -940,7 +940,7 @@
     </message>
     <message>
         <source>Read again</source>
-        <translation type="unfinished"></translation>
+        <translation>Lue uudelleen</translation>
     </message>
     <message>
         <source>%s — the CRM is slow to answer; the call goes on</source>
@@ -960,11 +960,11 @@
     </message>
     <message>
         <source>Omni-Channel status: sign in to read it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Omni-Channel-tila: kirjaudu sisään lukeaksesi sen.</translation>
     </message>
     <message>
         <source>Omni-Channel status could not be read: %s</source>
-        <translation type="unfinished"></translation>
+        <translation>Omni-Channel-tilaa ei voitu lukea: %s</translation>
     </message>
     <message>
         <source>The CRM lookup failed: %s</source>
