@@ -47,6 +47,7 @@ from app.wiring.phone import PhoneWiring
 
 if TYPE_CHECKING:
     from app.audio.controller import AudioController
+    from app.core.callbacks import CallbackCrm
     from app.crm.local.store import LocalStore
     from app.desktop.single_instance import SingleInstance
     from app.ui.settings_dialog import SettingsDialog
@@ -360,7 +361,8 @@ def _build_contact_center(profile: Profile | None, settings: Settings, engine: E
                           secrets: SecretStore, local: LocalStore | None,
                           availability: AvailabilityWiring, window: MainWindow,
                           session: PhoneSession, tasks: TaskRunner,
-                          dial: Callable[[str], None], closables: list[Closable]
+                          dial: Callable[[str], None], closables: list[Closable], *,
+                          callbacks_to: tuple[CallbackCrm | None, Lane] | None = None
                           ) -> ContactCenterWiring | None:
     from app.contactcenter.factory import create_contact_center
     from app.core.callbacks import CallbackProcessor, HandledStore
@@ -389,13 +391,14 @@ def _build_contact_center(profile: Profile | None, settings: Settings, engine: E
     dashboard.setMinimumHeight(QUEUES_MIN_HEIGHT)
     tabs = QueueTabs(dashboard)
     processor = None
-    if profile is not None and local is not None:
+    callback_crm, callback_lane = callbacks_to or (local, Lane.DB)
+    if profile is not None and callback_crm is not None:
         handled = HandledStore(profile.db_path("callbacks"))
         closables.append(handled)
-        processor = CallbackProcessor(local, backend.close_callback, handled,
+        processor = CallbackProcessor(callback_crm, backend.close_callback, handled,
                                       target=cc.callback_target)
     callback_list = CallbackList()
-    callbacks = CallbackWiring(callback_list, processor, tasks, dial=dial)
+    callbacks = CallbackWiring(callback_list, processor, tasks, dial=dial, lane=callback_lane)
     tabs.set_callbacks(callback_list)
     callback_list.count_changed.connect(tabs.show_callback_count)
     colleagues = None
@@ -573,18 +576,24 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
                                 or settings.contactcenter.backend != "none"):
         local = _open_local_crm(profile, settings, window)
         closables.append(local)
-    contactcenter = None
-    if settings.contactcenter.backend != "none":
-        contactcenter = _build_contact_center(
-            profile, settings, engine, secrets, local, availability_wiring, window, session,
-            tasks, phone.redial, closables)
-    crm = None
+    choice = None
     if profile is not None:  # without a profile there is nowhere to keep a CRM
         crm_notices = GuiPoster()  # a network CRM's words for the agent, from its workers
         crm_notices.setParent(window)
         crm_notices.received.connect(lambda text: window.show_problem(str(text)))
         choice = crm_choice or choose_crm(settings, local, secrets=secrets,
                                           notify=crm_notices.post, data_dir=profile.data_dir)
+    contactcenter = None
+    if settings.contactcenter.backend != "none":
+        # Callback requests become cases or tasks in the chosen CRM (Salesforce too), on
+        # its lane; the built-in CRM when no other is chosen.
+        callbacks_to = (choice.backend, choice.lane) if choice is not None and \
+            choice.backend is not None else (local, Lane.DB)
+        contactcenter = _build_contact_center(
+            profile, settings, engine, secrets, local, availability_wiring, window, session,
+            tasks, phone.redial, closables, callbacks_to=callbacks_to)
+    crm = None
+    if choice is not None and profile is not None:
         if choice.problem is not None:
             window.show_problem(choice.problem)
         elif choice.backend is not None:
