@@ -114,6 +114,9 @@ def log_engine_event(ev: object) -> None:
         if name:
             call_event(name, handle=ev.handle, code=ev.sip_code, reason=ev.reason,
                        side=ev.hangup_side.value if ev.state is c.CallState.ENDED else None)
+    elif isinstance(ev, c.HoldFailed):
+        call_event("hold_failed", handle=ev.handle, held=ev.held, code=ev.sip_code,
+                   reason=ev.reason)
     elif isinstance(ev, c.DtmfReceived):
         call_event("dtmf", handle=ev.handle, digit=ev.digit, method=ev.method)
     elif isinstance(ev, c.RegistrationChanged):

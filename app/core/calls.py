@@ -163,6 +163,16 @@ class MediaChanged:
 
 
 @dataclass(frozen=True)
+class HoldFailed:
+    """The far end refused (or never answered) our hold or resume re-INVITE."""
+
+    handle: int
+    held: bool  # what was asked: True for hold, False for resume
+    sip_code: int  # 0: no answer came
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class DtmfReceived:
     handle: int
     digit: str
@@ -263,6 +273,7 @@ EngineEvent = (
     | OutgoingCallStarted
     | CallStateChanged
     | MediaChanged
+    | HoldFailed
     | DtmfReceived
     | TransferStatus
     | TransferRequested
@@ -415,6 +426,7 @@ class Call:
     recording: RecordingState | None = None
     recording_path: str = ""
     recording_error: str = ""
+    hold_failure: HoldFailed | None = None  # the last hold/resume the far end refused
     quality: QualityReport | None = None  # the latest interval
     quality_reports: list[QualityReport] = field(default_factory=list, repr=False)
     # The CRM record and case a transferred call is about (X-Switchboard-Context).
@@ -562,6 +574,7 @@ __all__ = [
     "EngineEvent",
     "EngineProblem",
     "HangupSide",
+    "HoldFailed",
     "IllegalTransition",
     "IncomingCall",
     "MediaChanged",

@@ -63,6 +63,7 @@ from app.core.calls import (
     DtmfReceived,
     EngineEvent,
     EngineProblem,
+    HoldFailed,
     IllegalTransition,
     IncomingCall,
     MediaChanged,
@@ -301,6 +302,8 @@ class PhoneSession:
             self._state_changed(event)
         elif isinstance(event, MediaChanged):
             self._media_changed(event)
+        elif isinstance(event, HoldFailed):
+            self._hold_failed(event)
         elif isinstance(event, CallRefused):
             local = self.caller_id or ""
             self._finish(refused_record(event, local))
@@ -396,8 +399,18 @@ class PhoneSession:
         # Hold is a media fact; follow it even if the engine sends no state change.
         if ev.held_locally and call.state is CallState.CONNECTED:
             call.apply(CallStateChanged(ev.handle, CallState.HELD))
+            call.hold_failure = None
         elif not ev.held_locally and call.state is CallState.HELD:
             call.apply(CallStateChanged(ev.handle, CallState.CONNECTED))
+            call.hold_failure = None
+        self._notify(self._on_call_updated, call)
+
+    def _hold_failed(self, ev: HoldFailed) -> None:
+        """The far end refused a hold or resume: the call stays as it was; the card says so."""
+        call = self._calls.get(ev.handle)
+        if call is None or call.state not in (CallState.CONNECTED, CallState.HELD):
+            return
+        call.hold_failure = ev
         self._notify(self._on_call_updated, call)
 
     def _transfer_status(self, ev: TransferStatus) -> None:

@@ -24,6 +24,7 @@ from app.core.calls import (
     DtmfReceived,
     EngineEvent,
     HangupSide,
+    HoldFailed,
     MediaChanged,
     OutgoingCallStarted,
     RecordingChanged,
@@ -237,16 +238,28 @@ class EngineCall(pj.Call):
     @guarded
     def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:
         self.host.assert_engine_thread()
-        if not self._pending_refer or prm.e.type != pj.PJSIP_EVENT_TSX_STATE:
+        if prm.e.type != pj.PJSIP_EVENT_TSX_STATE:
             return
         tsx = prm.e.body.tsxState.tsx
-        if tsx.role == pj.PJSIP_ROLE_UAC and str(tsx.method) == "INVITE" and \
-                int(tsx.statusCode) >= 300:
+        if not (tsx.role == pj.PJSIP_ROLE_UAC and str(tsx.method) == "INVITE" and
+                int(tsx.statusCode) >= 300):
+            return
+        if self._pending_refer:
             # The hold was refused (e.g. 491 glare) or timed out: the transfer matters
             # more than the customer not hearing the agent meanwhile.
             log.info("call %d: hold before transfer failed (%d); transferring anyway",
                      self.handle, int(tsx.statusCode))
             self.host.schedule(0, self._refer)
+        elif self.state in (CallState.CONNECTED, CallState.HELD):
+            # Our hold or resume re-INVITE was refused (488, 491) or timed out (408): the
+            # call stays as it was, and the agent is told instead of a button that lies.
+            asked = self.hold_requested
+            self.hold_requested = self.state is CallState.HELD
+            log.info("call %d: %s refused (%d %s)", self.handle,
+                     "hold" if asked else "resume", int(tsx.statusCode), tsx.statusText)
+            if not self.silent:
+                self.host.emit(HoldFailed(self.handle, asked, int(tsx.statusCode),
+                                          str(tsx.statusText)))
 
     @guarded
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:

@@ -7,7 +7,8 @@ in progress shows Hang up, Mute, Hold and a keypad for DTMF, and Transfer… (bl
 Consult… (call a colleague first), which open a target field with the colleagues and
 queues to pick from. A consultation's card offers Complete transfer, Swap and Cancel; a
 transfer's progress (trying, ringing, done, failed) is a line on the card, and when it
-failed the caller is one click (Resume) away. Record / Pause / Stop and a recording
+failed the caller is one click (Resume) away. A hold or resume the far end refused is
+said on the card. Record / Pause / Stop and a recording
 indicator, and a call-quality badge (MOS, raw figures on hover) are on every call in
 progress. A second call (call waiting) gets its own
 card under the first. The panel only shows state and emits intents: it is given the
@@ -182,6 +183,13 @@ class CallCard(QFrame):
         self.transfer_info = QWidget(self)
         self.transfer_info.setLayout(status_row)
 
+        # A hold or resume the far end refused: said on the card, the buttons stay true.
+        self.hold_error_label = QLabel(self)
+        self.hold_error_label.setObjectName("hold_error")
+        self.hold_error_label.setWordWrap(True)
+        self.hold_error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.hold_error_label.hide()
+
         self.recording_bar = RecordingBar(self)
         self.recording_bar.record_clicked.connect(
             lambda: self.record_requested.emit(self.handle))
@@ -220,6 +228,7 @@ class CallCard(QFrame):
         layout.addSpacing(6)
         layout.addWidget(self.ringing_controls)
         layout.addWidget(self.call_controls)
+        layout.addWidget(self.hold_error_label)
         layout.addWidget(self.consult_label)
         layout.addWidget(self.consult_controls)
         layout.addWidget(self.transfer_controls)
@@ -272,6 +281,7 @@ class CallCard(QFrame):
                                    (CallState.DIALING, CallState.ALERTING)
                                    else self.tr("Hang up"))
         self._show_transfer(call, peer)
+        self._show_hold_failure(call)
         self.recording_bar.show_state(call.recording, can_record=connected,
                                       error=call.recording_error)
         self.quality_badge.show_report(call.quality if call.state is not CallState.RINGING
@@ -313,6 +323,25 @@ class CallCard(QFrame):
         self.transfer_info.setVisible(bool(text))
         self.resume_button.setVisible(call.transfer is TransferState.FAILED
                                       and call.state is CallState.HELD)
+
+    def _show_hold_failure(self, call: Call) -> None:
+        failed = call.hold_failure
+        if failed is None or call.state not in (CallState.CONNECTED, CallState.HELD):
+            self.hold_error_label.hide()
+            return
+        answer = f"{failed.sip_code} {failed.reason}".strip() if failed.sip_code else ""
+        if failed.held:
+            text = (self.tr("The other side refused the hold (%s): the call is not on hold.")
+                    % answer if answer else
+                    self.tr("The other side did not answer the hold: the call is not on "
+                            "hold."))
+        else:
+            text = (self.tr("The other side refused to resume (%s): the call is still on "
+                            "hold.") % answer if answer else
+                    self.tr("The other side did not answer the resume: the call is still on "
+                            "hold."))
+        self.hold_error_label.setText(text)
+        self.hold_error_label.show()
 
     def _who(self, call: Call) -> str:
         number = display(call.remote_number, self.region) if call.remote_number else ""

@@ -378,6 +378,22 @@
         <translation>Konsultoidaan: %s</translation>
     </message>
     <message>
+        <source>The other side refused the hold (%s): the call is not on hold.</source>
+        <translation>Vastapuoli ei hyväksynyt pitoa (%s): puhelu ei ole pidossa.</translation>
+    </message>
+    <message>
+        <source>The other side did not answer the hold: the call is not on hold.</source>
+        <translation>Vastapuoli ei vastannut pitoon: puhelu ei ole pidossa.</translation>
+    </message>
+    <message>
+        <source>The other side refused to resume (%s): the call is still on hold.</source>
+        <translation>Vastapuoli ei hyväksynyt jatkamista (%s): puhelu on yhä pidossa.</translation>
+    </message>
+    <message>
+        <source>The other side did not answer the resume: the call is still on hold.</source>
+        <translation>Vastapuoli ei vastannut jatkamiseen: puhelu on yhä pidossa.</translation>
+    </message>
+    <message>
         <source>Call waiting</source>
         <translation>Koputus</translation>
     </message>
