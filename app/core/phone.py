@@ -11,25 +11,8 @@ engine's command methods (`CallControl`) and a history store, and it holds the r
   it by handle), then its CallRecord goes to history and to the `on_call_ended` listeners;
 - numbers typed by the agent go through `numbers.normalise`; an unparseable one comes
   back as a message for the UI and nothing is dialled. `sip:` URIs pass through;
-- a blind transfer of a connected call holds the customer first (the engine does that,
-  then sends the REFER) and follows the far end's progress on `Call.transfer`; when it
-  fails the customer is still ours and is taken off hold, unless the agent is on another
-  call by then (then it stays held for the agent to resume) or had held it before
-  transferring. When it is accepted the engine hangs up;
-- when the far end transfers us (REFER), the call to the target starts like a dialled
-  one: the other connected calls are held, and the old call shows `transferred_to`;
-- a consultation (`consult`) holds the customer and dials the colleague; the agent may
-  swap between the two (`swap`, or `set_hold`), complete (`complete_transfer`: the customer takes
-  over the consultation, both our calls end) or cancel (`cancel_consultation`). When the
-  consultation ends without being completed (cancelled, busy, declined, hung up by the
-  colleague), the customer is taken off hold unless the agent is on another call;
-- a call that takes over another (INVITE with Replaces: we were consulted and the other
-  agent completed) is answered by the engine; `Call.replaces` / `replaced_by` link them;
-- the CRM context travels with a transfer (app/core/transfer_context.py): what
-  `set_transfer_context`'s provider says about the call goes to the target in the
-  Refer-To (blind) or on the consultation INVITE (consulted); an incoming call's header
-  becomes `Call.context`, and a call that replaces another takes the replaced one's;
-- an accepted transfer is in the call's record: to whom, blind or consulted, and when;
+- transfers (blind, consulted, being transferred, the CRM context that goes with
+  them) are the session's `TransferMixin` half: app/core/transfers.py;
 - the engine's recording and quality reports land on the call (`Call.recording`,
   `Call.quality`), and so in its CallRecord (the file, the quality summary);
 - the number shown on outbound calls (`caller_id`) is one the agent may show: a
@@ -48,7 +31,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from app.config import Settings
@@ -73,18 +55,15 @@ from app.core.calls import (
     RecordingChanged,
     RegistrationChanged,
     TransferRequested,
-    TransferState,
     TransferStatus,
     refused_record,
 )
+from app.core.dialing import CallControl, DialOutcome, dial_target
 from app.core.display_number import ANONYMOUS, DisplayChoice, caller_id_for, display_choices
 from app.core.display_number import value_of as display_value_of
 from app.core.history import HistoryError
-from app.core.numbers import InvalidNumber, normalise
-from app.core.transfer_context import HEADER as CONTEXT_HEADER
-from app.core.transfer_context import TransferContext
-from app.core.transfer_context import decode as decode_context
-from app.core.transfer_context import encode as encode_context
+from app.core.numbers import InvalidNumber
+from app.core.transfers import TransferMixin
 from app.core.transitions import (
     CallAnswered,
     CallEnded,
@@ -102,67 +81,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _DTMF = re.compile(r"^[0-9*#A-Da-d]{1,32}$")
-_URI_MAX = 256
-
-
-class CallControl(Protocol):
-    """The engine's command methods, as the session uses them."""
-
-    def dial(self, target: str, *, caller_id: str | None = None,
-             headers: dict[str, str] | None = None) -> int: ...
-    def answer(self, handle: int) -> None: ...
-    def decline(self, handle: int, code: int = 486) -> None: ...
-    def hangup(self, handle: int) -> None: ...
-    def set_mute(self, handle: int, muted: bool) -> None: ...
-    def set_hold(self, handle: int, held: bool) -> None: ...
-    def send_dtmf(self, handle: int, digits: str) -> None: ...
-    def transfer(self, handle: int, target: str, context: str = "") -> None: ...
-    def transfer_to_call(self, handle: int, other: int) -> None: ...
 
 
 class HistoryStore(Protocol):
     def add(self, record: CallRecord) -> bool: ...
 
 
-@dataclass(frozen=True)
-class DialOutcome:
-    """What became of a dial request: a handle, or a message for the agent."""
-
-    target: str = ""
-    handle: int | None = None
-    error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.handle is not None
-
-
-def dial_target(text: str, region: str = "FI") -> str:
-    """What to hand the engine for `text`: a SIP URI as is, else E.164 or a short code.
-
-    Accepts `sip:`/`sips:` URIs, `tel:` and `callto:` links, `user@host`, and any number
-    a human writes. Raises InvalidNumber with a message for the agent.
-    """
-    text = (text or "").strip()
-    lower = text.lower()
-    if lower.startswith(("sip:", "sips:")):
-        rest = text.split(":", 1)[1]
-        if not rest or len(text) > _URI_MAX or re.search(r"[\s\x00-\x1f\x7f<>\"]", text):
-            raise InvalidNumber(f"{text[:40]!r} is not a SIP address I can call")
-        return text
-    if lower.startswith("tel:"):
-        return normalise(text[4:].split(";", 1)[0], region)
-    if lower.startswith("callto:"):
-        text = text[7:].lstrip("/")
-    if "@" in text:
-        if len(text) > _URI_MAX or re.search(r"[\s\x00-\x1f\x7f<>\"]", text) \
-                or text.startswith("@") or text.endswith("@"):
-            raise InvalidNumber(f"{text[:40]!r} is not a SIP address I can call")
-        return "sip:" + text
-    return normalise(text, region)
-
-
-class PhoneSession:
+class PhoneSession(TransferMixin):
     """All calls of one agent; feed it engine events with `handle`, send it intents."""
 
     def __init__(self, control: CallControl, history: HistoryStore | None,
@@ -175,9 +100,7 @@ class PhoneSession:
         self.caller_id: str | None = self.caller_ids[0] if self.caller_ids else None
         self._calls: dict[int, Call] = {}
         self._auto_answer: dict[int, float] = {}
-        self._held_for_transfer: set[int] = set()
-        # consultation handle → customer handle, until its OutgoingCallStarted arrives
-        self._pending_consultations: dict[int, int] = {}
+        self._init_transfers()
         self.registration: RegistrationChanged | None = None
         self._on_call_updated: list[Callable[[Call], None]] = []
         self._on_call_ended: list[Callable[[CallRecord], None]] = []
@@ -186,7 +109,6 @@ class PhoneSession:
         self._on_dtmf: list[Callable[[DtmfReceived], None]] = []
         self._on_presence: list[Callable[[PresenceChanged], None]] = []
         self._on_transition: list[Callable[[CallTransition], None]] = []
-        self._context_of: Callable[[Call], TransferContext | None] | None = None
 
     # -- listeners -------------------------------------------------------------------
 
@@ -211,26 +133,6 @@ class PhoneSession:
             self._on_presence.append(on_presence)
         if on_transition is not None:
             self._on_transition.append(on_transition)
-
-    def set_transfer_context(self, provider: Callable[[Call], TransferContext | None] | None
-                             ) -> None:
-        """Who knows a call's CRM record and case (the CRM wiring): asked at each transfer
-        for the context the target gets. None: transfers carry no context."""
-        self._context_of = provider
-
-    def _context_header(self, call: Call, kind: str) -> str:
-        """The X-Switchboard-Context value for transferring `call` ("" for none)."""
-        if self._context_of is None:
-            return ""
-        try:
-            ctx = self._context_of(call)
-            if ctx is None:
-                return ""
-            return encode_context(TransferContext(ctx.crm, ctx.record, ctx.case_id,
-                                                  ctx.number, kind))
-        except Exception:  # the transfer matters more than its context
-            log.exception("no transfer context for call %d", call.handle)
-            return ""
 
     def _notify(self, listeners: list[Callable[[T], None]], value: T) -> None:
         for fn in list(listeners):
@@ -333,16 +235,11 @@ class PhoneSession:
             log.warning("duplicate IncomingCall for handle %d ignored", ev.handle)
             return
         call = Call.inbound(ev)
-        call.context = decode_context(ev.context)
-        if ev.context and call.context is None:
-            log.warning("call %d: ignored a malformed %s header", ev.handle, CONTEXT_HEADER)
         self._calls[ev.handle] = call
         replaced = self._calls.get(ev.replaces) if ev.replaces is not None else None
+        self._received_context(call, ev, replaced)
         if replaced is not None:
             replaced.replaced_by = ev.handle
-            # The customer takes over our consultation: the consultation's context (the
-            # record and case the consulting agent sent) is the customer's.
-            call.context = call.context or replaced.context
             self._notify(self._on_call_updated, replaced)
         if ev.auto_answer_after is not None:
             self._auto_answer[ev.handle] = max(0.0, ev.auto_answer_after)
@@ -413,26 +310,6 @@ class PhoneSession:
         call.hold_failure = ev
         self._notify(self._on_call_updated, call)
 
-    def _transfer_status(self, ev: TransferStatus) -> None:
-        call = self._calls.get(ev.handle)
-        if call is None:
-            return
-        call.apply_transfer(ev)
-        if ev.state is TransferState.FAILED and ev.handle in self._held_for_transfer:
-            self._held_for_transfer.discard(ev.handle)
-            if call.state is CallState.HELD and self.active is None:
-                self._command("take the call off hold", self._control.set_hold, ev.handle,
-                              False)
-        self._notify(self._on_call_updated, call)
-
-    def _transfer_requested(self, ev: TransferRequested) -> None:
-        call = self._calls.get(ev.handle)
-        if call is not None:
-            call.transferred_to = ev.target_number or ev.target_uri
-            self._notify(self._on_call_updated, call)
-        # The new call is the one the agent is on now, as if dialled.
-        self._hold_others(keep=ev.new_handle)
-
     def _recording_changed(self, ev: RecordingChanged) -> None:
         call = self._calls.get(ev.handle)
         if call is None:
@@ -449,18 +326,6 @@ class PhoneSession:
         call.quality = ev
         call.quality_reports.append(ev)
         self._notify(self._on_call_updated, call)
-
-    def _consultation_ended(self, consultation: Call) -> None:
-        """The customer comes back off hold when a consultation ends without a transfer."""
-        if consultation.consultation_for is None:
-            return
-        customer = self._calls.get(consultation.consultation_for)
-        if customer is None or customer.state is not CallState.HELD or \
-                customer.transfer in (TransferState.TRYING, TransferState.RINGING,
-                                      TransferState.ACCEPTED) or self.active is not None:
-            return
-        self._command("take the call off hold", self._control.set_hold, customer.handle,
-                      False)
 
     def _finish(self, record: CallRecord) -> None:
         if self._history is not None:
@@ -593,102 +458,13 @@ class PhoneSession:
             return True
         return False
 
-    def transfer(self, handle: int, text: str) -> DialOutcome:
-        """Blind-transfer a connected (or held) call to what the agent typed or picked: a
-        number, a SIP address, a colleague's address or a queue's number."""
-        call = self._calls.get(handle)
-        if call is None or call.state not in (CallState.CONNECTED, CallState.HELD):
-            return DialOutcome(error="Only a call in progress can be transferred")
-        if call.transferring:
-            return DialOutcome(error="This call is already being transferred")
-        try:
-            target = dial_target(text, self.region)
-        except InvalidNumber as exc:
-            message = str(exc)
-            return DialOutcome(error=message[:1].upper() + message[1:])
-        context = self._context_header(call, "blind")
-        try:
-            if context:  # holds a connected call first
-                self._control.transfer(handle, target, context=context)
-            else:
-                self._control.transfer(handle, target)
-        except Exception as exc:  # bad target by the engine's rule, engine not running
-            log.warning("transfer of call %d to %s failed: %s", handle, target, exc)
-            return DialOutcome(target=target, error=f"The call could not be transferred: "
-                                                    f"{exc}")
-        if call.state is CallState.CONNECTED:
-            self._held_for_transfer.add(handle)
-        call.transfer = TransferState.TRYING
-        call.transfer_target = target
-        call.transfer_reason = ""
-        call.transfer_kind = "blind"
-        self._notify(self._on_call_updated, call)
-        return DialOutcome(target=target, handle=handle)
-
-    def consult(self, handle: int, text: str) -> DialOutcome:
-        """Hold the customer on `handle` and call a colleague (number, address, queue)."""
-        call = self._calls.get(handle)
-        if call is None or call.state not in (CallState.CONNECTED, CallState.HELD):
-            return DialOutcome(error="Only a call in progress can be transferred")
-        if call.transferring:
-            return DialOutcome(error="This call is already being transferred")
-        if any(c.consultation_for == handle for c in self._calls.values()):
-            return DialOutcome(error="A consultation for this call is already going on")
-        context = self._context_header(call, "consulted")
-        # Holds the customer as the consultation starts.
-        outcome = self._dial(text, {CONTEXT_HEADER: context} if context else None)
-        if outcome.handle is not None:
-            self._pending_consultations[outcome.handle] = handle
-            consultation = self._calls.get(outcome.handle)
-            if consultation is not None:  # the engine reported it already
-                consultation.consultation_for = handle
-        return outcome
-
-    def consultation_of(self, handle: int) -> Call | None:
-        """The consultation call going on for the customer call `handle`, if any."""
-        return next((c for c in self.calls if c.consultation_for == handle), None)
-
-    def complete_transfer(self, consultation: int) -> bool:
-        """Hand the customer to the consulted colleague (REFER with Replaces)."""
-        call = self._calls.get(consultation)
-        customer = self._calls.get(call.consultation_for) if call and \
-            call.consultation_for is not None else None
-        if call is None or customer is None or call.state not in (CallState.CONNECTED,
-                                                                   CallState.HELD):
-            return False
-        if customer.transferring:
-            return False
-        customer.transfer = TransferState.TRYING
-        customer.transfer_target = call.remote_number
-        customer.transfer_reason = ""
-        customer.transfer_kind = "consulted"
-        self._command("transfer the call", self._control.transfer_to_call,
-                      customer.handle, call.handle)
-        self._notify(self._on_call_updated, customer)
-        return True
-
-    def cancel_consultation(self, consultation: int) -> bool:
-        """End the consultation; the customer comes back off hold when it has ended."""
-        call = self._calls.get(consultation)
-        if call is None or call.consultation_for is None:
-            return False
-        return self.hangup(consultation)
-
-    def swap(self, handle: int) -> bool:
-        """Talk to the other party of a consultation (`handle` is either call of the
-        pair): whichever of the two is held is resumed, which holds the other."""
-        call = self._calls.get(handle)
-        if call is None:
-            return False
-        pair = [c for c in self.calls if c.handle == handle
-                or (call.consultation_for is not None and c.handle == call.consultation_for)
-                or c.consultation_for == handle]
-        held = next((c for c in pair if c.state is CallState.HELD), None)
-        return len(pair) == 2 and held is not None and self.set_hold(held.handle, False)
-
     def send_dtmf(self, handle: int, digits: str) -> bool:
         call = self._calls.get(handle)
         if call is None or call.state is not CallState.CONNECTED or not _DTMF.match(digits):
             return False
         self._command("send keypad digits", self._control.send_dtmf, handle, digits.upper())
         return True
+
+
+# CallControl, DialOutcome and dial_target are app/core/dialing.py's, re-exported.
+__all__ = ["CallControl", "DialOutcome", "HistoryStore", "PhoneSession", "dial_target"]
