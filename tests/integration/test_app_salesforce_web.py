@@ -216,3 +216,21 @@ def test_a_pop_goes_ahead_on_answer_when_the_edit_was_saved_meanwhile(
     agent.answer(second)
     assert agent.wait_pop(second) == lightning(org, "Contact", liisa)
     assert not pane.hold_bar.isVisible()
+
+
+def test_a_slow_org_never_delays_ringing_and_the_pop_follows_when_it_answers(
+        qtbot: QtBot, org: FakeSalesforce, agent_for: Callable[[str], Agent]) -> None:
+    aino = org.add("Contact", FirstName="Aino", LastName="Virtanen", Phone=ONE)
+    agent = agent_for("contact_account")
+    org.inject("slow", path="/parameterizedSearch", seconds=60)  # until released
+
+    call = agent.inbound(ONE)
+    agent.answer(call)  # rings and is answered while the org says nothing
+    qtbot.waitUntil(lambda: "slow to answer" in agent.dialog_text(), timeout=WAIT_MS)
+    assert agent.pops_of(call.call_id) == []
+    assert org.rest_requests("POST", "/parameterizedSearch")  # asked, not answered
+
+    org.release_slow()
+    assert agent.wait_pop(call) == lightning(org, "Contact", aino)
+    agent.hang_up_and_wait_for_the_task(call)
+    assert call_fields(task_of(org, call.call_id)) == expected_task(call, ONE, aino, None)
