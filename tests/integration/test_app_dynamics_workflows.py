@@ -453,3 +453,34 @@ def test_a_sign_in_revoked_mid_shift_holds_every_call_log_until_the_agent_signs_
     qtbot.waitUntil(lambda: [i[0] for i in outbox_items(app)] == ["done"] * 3,
                     timeout=WAIT_MS)
     assert not pane.sign_in_bar.isVisible()
+
+
+def test_a_403_parks_the_call_log_with_words_for_it_until_the_agent_retries(
+        qtbot: QtBot, tmp_path: Path, dataverse: FakeDataverse, seeded: dict[str, str],
+        make: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp]) -> None:
+    app = make("contact_account")
+    assert app.crm is not None
+    status = app.crm.outbox_status
+    dataverse.fail_next("forbidden_policy", method="PATCH", path_contains="/phonecalls(")
+    call_id, _path, peer = popped(qtbot, app, lambda: ring(sipp, tmp_path, app, ONE,
+                                                           hold_ms=1500))
+    assert peer.wait() == 0, peer.output()
+    qtbot.waitUntil(lambda: status.label.text() == "1 call log refused by the CRM",
+                    timeout=WAIT_MS)
+    assert "Pass this message to your IT" in status.toolTip()
+    assert status.retry_button.isVisible()
+    assert [i[:2] for i in outbox_items(app)] == [("failed", 1)]
+    assert dataverse.records("phonecalls") == {}
+    # IT allowed the app; the agent presses Retry and the same call is logged once.
+    assert logged_after(qtbot, app, call_id, status.retry_button.click)
+    assert phone_call(dataverse, call_id)["_regardingobjectid_value"] == seeded["Aino"]
+    qtbot.waitUntil(lambda: not status.isVisible(), timeout=WAIT_MS)
+
+
+def logged_after(qtbot: QtBot, app: SwitchboardApp, call_id: str,
+                 act: Callable[[], Any]) -> str:
+    assert app.crm is not None
+    with qtbot.waitSignal(app.crm.activity_landed, timeout=WAIT_MS,
+                          check_params_cb=lambda c, _id: c == call_id) as landed:
+        act()
+    return str(landed.args[1])
