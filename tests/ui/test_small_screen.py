@@ -9,7 +9,16 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QStyleOptionFrame,
+    QToolButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
@@ -37,6 +46,24 @@ def visible_rect(widget: QWidget, window: QWidget) -> QRect:
     return rect.intersected(window.rect())
 
 
+def text_room(edit: QLineEdit) -> int:
+    """The width Qt elides the placeholder to: the style's contents rectangle less the
+    side widgets' room (QLineEditPrivate::sideWidgetParameters: the clear button keeps
+    its place while it is faded out) and the line's 2 px margins each side."""
+    style = edit.style()
+    opt = QStyleOptionFrame()
+    opt.initFrom(edit)
+    opt.rect = edit.rect()
+    opt.lineWidth = style.pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth, opt, edit)
+    contents = style.subElementRect(QStyle.SubElement.SE_LineEditContents, opt, edit)
+    icon = style.pixelMetric(QStyle.PixelMetric.PM_LineEditIconSize, None, edit)
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_LineEditIconMargin, None, edit)
+    sides = [b for b in edit.findChildren(QToolButton) if not b.isHidden()]
+    margins = edit.textMargins()
+    return (contents.width() - margins.left() - margins.right()
+            - len(sides) * (margin + icon + 6) - 2 * 2)
+
+
 def cut_short(root: QWidget) -> list[str]:
     """Visible labels and buttons narrower than their text needs."""
     short = []
@@ -45,6 +72,16 @@ def cut_short(root: QWidget) -> list[str]:
                 label.width() < label.minimumSizeHint().width():
             short.append(f"label {label.text()!r}: {label.width()} < "
                          f"{label.minimumSizeHint().width()}")
+    for edit in root.findChildren(QLineEdit):
+        # A placeholder is the field's only label: cut, it says nothing ("Numero tai
+        # SIP-os…"). Qt elides it to the text area, which leaves room for the clear
+        # button even while it is hidden.
+        hint = edit.placeholderText()
+        if edit.isVisible() and hint and not edit.text():
+            room = text_room(edit)
+            if edit.fontMetrics().horizontalAdvance(hint) > room:
+                short.append(f"placeholder {hint!r}: "
+                             f"{edit.fontMetrics().horizontalAdvance(hint)} > {room}")
     for button in root.findChildren(QAbstractButton):
         text = button.text()
         if button.isVisible() and text and \

@@ -999,7 +999,7 @@
     <name>DialPad</name>
     <message>
         <source>Number or SIP address</source>
-        <translation>Numero tai SIP-osoite</translation>
+        <translation>Nro tai SIP-osoite</translation>
     </message>
     <message>
         <source>Number to call</source>
@@ -1015,7 +1015,7 @@
     </message>
     <message>
         <source>Keypad</source>
-        <translation>Näppäimistö</translation>
+        <translation>Näppäimet</translation>
     </message>
     <message>
         <source>Show or hide the number keys</source>
