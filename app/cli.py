@@ -268,7 +268,9 @@ _PROBE_FIX = {
     "tls_failed": "the TLS connection failed: check the server's certificate and "
                   "sip.transport",
     "wrong_password": "the phone system refused the user or password: check sip.username, "
-                      "sip.auth_user, and `switchboard set-password`",
+                      "sip.auth_username, and `switchboard set-password`",
+    "no_password": "the phone system asks for a password: `switchboard set-password`",
+    "unknown_user": "the phone system does not know this user: check sip.username",
 }
 
 
