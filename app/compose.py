@@ -111,6 +111,9 @@ class CrmChoice:
     # The CRM's own new phone call form for a call nobody was picked for (Dynamics'
     # PhoneCall workflow): the call's log → the form's URL.
     call_form: Callable[[CallActivity], str] | None = None
+    # Where callback requests go when not to `backend` itself (Dynamics: phone calls in a
+    # queue, app/crm/dynamics/callbacks.py).
+    callbacks: CallbackCrm | None = None
     # The CRM's own presence of the agent (Salesforce Omni-Channel), read-only; blocking
     # (the CRM's lane): app/wiring/crm_presence.py mirrors it into availability.
     presence: Callable[[], CrmPresence] | None = None
@@ -213,6 +216,7 @@ def _dynamics(settings: Settings, data_dir: Path, notify: Callable[[str], object
     """
     from app.crm.dynamics import factory
     from app.crm.dynamics.auth import DeviceCode
+    from app.crm.dynamics.callbacks import DynamicsCallbacks
     from app.crm.dynamics.web import DIRTY_SCRIPT, DIRTY_WORLD, DynamicsWeb
 
     dyn = settings.dynamics
@@ -243,7 +247,8 @@ def _dynamics(settings: Settings, data_dir: Path, notify: Callable[[str], object
         sign_in_button=QCoreApplication.translate("CrmWiring", "Sign in to Dynamics 365"),
         dirty_in_main_world=DIRTY_WORLD == "main")
     return CrmChoice(parts.backend, Lane.NETWORK, web=web,
-                     call_form=parts.backend.activity_form_url)
+                     call_form=parts.backend.activity_form_url,
+                     callbacks=DynamicsCallbacks(parts.backend, dyn.callback_queue))
 
 
 def _open_local_crm(profile: Profile, settings: Settings, window: MainWindow) -> LocalStore:
@@ -396,7 +401,8 @@ def _build_contact_center(profile: Profile | None, settings: Settings, engine: E
         handled = HandledStore(profile.db_path("callbacks"))
         closables.append(handled)
         processor = CallbackProcessor(callback_crm, backend.close_callback, handled,
-                                      target=cc.callback_target)
+                                      target=getattr(callback_crm, "callback_target",
+                                                     cc.callback_target))
     callback_list = CallbackList()
     callbacks = CallbackWiring(callback_list, processor, tasks, dial=dial, lane=callback_lane)
     tabs.set_callbacks(callback_list)
@@ -587,8 +593,8 @@ def build_app(profile: Profile | None, settings: Settings, *, secrets: SecretSto
     if settings.contactcenter.backend != "none":
         # Callback requests become cases or tasks in the chosen CRM (Salesforce too), on
         # its lane; the built-in CRM when no other is chosen.
-        callbacks_to = (choice.backend, choice.lane) if choice is not None and \
-            choice.backend is not None else (local, Lane.DB)
+        callbacks_to = (choice.callbacks or choice.backend, choice.lane) if choice is not None \
+            and choice.backend is not None else (local, Lane.DB)
         contactcenter = _build_contact_center(
             profile, settings, engine, secrets, local, availability_wiring, window, session,
             tasks, phone.redial, closables, callbacks_to=callbacks_to)

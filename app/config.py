@@ -239,6 +239,8 @@ class DynamicsSettings:
                                          "service-protection `Retry-After`; after that the "
                                          "request fails as unavailable and the outbox "
                                          "retries later.", lo=0, hi=3600)
+    callback_queue: str = _opt("", "Name of the Dynamics queue callback requests go to (as "
+                               "open \"Callback Request\" phone calls); empty: in no queue.")
 
 
 @dataclass

@@ -24,13 +24,16 @@ Shapes follow these documents (learn.microsoft.com/power-apps/developer/data-pla
 - api-limits: 429 with `Retry-After` (seconds) and the three service-protection codes
   0x80072322 (requests), 0x80072321 (execution time), 0x80072326 (concurrency).
 - WhoAmI function: `{"BusinessUnitId", "UserId", "OrganizationId"}`.
+- AddToQueue action (bound to queue; Target = the activity with its `@odata.type`) →
+  AddToQueueResponse `{"QueueItemId"}`; queues found by `name`.
 GUESSED (not in the documents we read): the code/wording of a refused update of a closed
 phone call, of a create with `statecode`, of a bind to a missing record, of a 403 tenant
 policy (the privilege wording "is missing prv... privilege" is the commonly seen one), the
 404 code 0x80040217 on a plain retrieve, and that a 401 has an empty body with only a
 `WWW-Authenticate: Bearer` header, and the wording of a case created without a customer
-(the documents only say a case's Customer is required). The undeclared-property message for a short-form
-`regardingobjectid_contact@odata.bind` on a phone call is the OData library's wording.
+(the documents only say a case's Customer is required). The undeclared-property message
+for a short-form `regardingobjectid_contact@odata.bind` on a phone call is the OData
+library's wording.
 
 The model-driven app's pages (`/main.aspx?pagetype=entityrecord&etn=…&id=…`, "Open forms,
 views, dialogs, and reports with a URL") are a stand-in page, not Dynamics' app: a heading
@@ -100,13 +103,15 @@ _ENTITIES: dict[str, _Entity] = {
          "customerid_account": ("customerid", ("accounts",))}),
     "phonecalls": _Entity("phonecall", "activityid", frozenset({
         "activityid", "subject", "phonenumber", "directioncode", "description", "actualstart",
-        "actualend", "actualdurationminutes", "_regardingobjectid_value", "statecode",
-        "statuscode", "modifiedon", "createdon"}),
+        "actualend", "actualdurationminutes", "scheduledend", "_regardingobjectid_value",
+        "statecode", "statuscode", "modifiedon", "createdon"}),
         _regarding("phonecall", ("contacts", "accounts", "leads", "incidents"))),
     "tasks": _Entity("task", "activityid", frozenset({
         "activityid", "subject", "description", "scheduledend", "_regardingobjectid_value",
         "statecode", "statuscode", "modifiedon", "createdon"}),
         _regarding("task", ("contacts", "accounts"))),
+    "queues": _Entity("queue", "queueid", frozenset({"queueid", "name", "modifiedon",
+                                                     "createdon"})),
     "systemusers": _Entity("systemuser", "systemuserid", frozenset({
         "systemuserid", "fullname", "internalemailaddress", "domainname"})),
 }
@@ -162,6 +167,8 @@ class FakeDataverse:
         self.lock = threading.Lock()
         self.tables: dict[str, dict[str, dict[str, Any]]] = {s: {} for s in _ENTITIES}
         self.parties: dict[str, list[dict[str, Any]]] = {}
+        # AddToQueue: (queue id, activity id) per queue item id; an object is in one queue.
+        self.queue_items: dict[str, tuple[str, str]] = {}
         self.requests: list[dict[str, Any]] = []
         self.faults: list[_Fault] = []
         self.dirty_forms = False  # every open form says it has unsaved edits
@@ -205,6 +212,9 @@ class FakeDataverse:
     def add_incident(self, title: str, contact_id: str) -> str:
         return self.add("incidents", title=title, _customerid_value=contact_id,
                         _customerid_logical="contact")
+
+    def add_queue(self, name: str) -> str:
+        return self.add("queues", name=name)
 
     def records(self, entity_set: str) -> dict[str, dict[str, Any]]:
         with self.lock:
@@ -497,6 +507,10 @@ window.Xrm = {{Page: {{data: {{entity: {{getIsDirty: function () {{
             return _Reply(200, {"@odata.context": f"{self.org_url}{API}$metadata#Microsoft."
                                 "Dynamics.CRM.WhoAmIResponse", "BusinessUnitId": BU_ID,
                                 "UserId": self.user_id, "OrganizationId": ORG_ID})
+        action = re.match(rf"^queues\((?P<id>{_GUID})\)/Microsoft\.Dynamics\.CRM\.AddToQueue$",
+                          segment)
+        if action is not None and method == "POST":
+            return self._add_to_queue(action.group("id").lower(), body)
         m = _KEYED.match(segment)
         entity_set = m.group("set") if m else segment
         if entity_set not in _ENTITIES:
@@ -534,6 +548,25 @@ window.Xrm = {{Page: {{data: {{entity: {{getIsDirty: function () {{
         self._stamp(entity_set, staged, rid, created=False)
         self.tables[entity_set][rid] = staged
         return _Reply(204, None, {"OData-EntityId": f"{self.org_url}{API}{entity_set}({rid})"})
+
+    def _add_to_queue(self, queue_id: str, body: Any) -> _Reply:
+        """The queue's bound AddToQueue action: `{"Target": {<key>, "@odata.type"}}` →
+        `{"QueueItemId"}`. An object already queued keeps its one queue item (moved here)."""
+        if queue_id not in self.tables["queues"]:
+            raise _error(404, f"queue With Id = {queue_id} Does Not Exist", "0x80040217")
+        target = body.get("Target") if isinstance(body, dict) else None
+        kind = str((target or {}).get("@odata.type", ""))
+        if kind != "Microsoft.Dynamics.CRM.phonecall" or not target.get("activityid"):
+            raise _error(400, "AddToQueue needs a Target with its @odata.type and key.",
+                         "0x80060888")  # GUESSED wording
+        aid = str(target["activityid"]).lower()
+        if aid not in self.tables["phonecalls"]:
+            raise _error(404, f"phonecall With Id = {aid} Does Not Exist", "0x80040217")
+        item = next((k for k, (_q, a) in self.queue_items.items() if a == aid),
+                    str(uuid.uuid4()))
+        self.queue_items[item] = (queue_id, aid)
+        return _Reply(200, {"@odata.context": f"{self.org_url}{API}$metadata#Microsoft."
+                            "Dynamics.CRM.AddToQueueResponse", "QueueItemId": item})
 
     def _create(self, entity_set: str, rid: str, body: Any) -> dict[str, Any]:
         ent = _ENTITIES[entity_set]

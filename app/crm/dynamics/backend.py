@@ -279,6 +279,10 @@ class DynamicsBackend:
 
     # -- phone calls ---------------------------------------------------------------------------
 
+    def agent_user_id(self) -> str:
+        """The signed-in agent's systemuserid (WhoAmI, asked once)."""
+        return self._agent_user_id()
+
     def _agent_user_id(self) -> str:
         with self._lock:
             cached = self._user_id
