@@ -337,3 +337,42 @@ def test_quitting_while_a_call_rings_logs_it_as_missed(
     assert recorded["result"] == "missed"  # nobody declined it
     # On disk in the outbox before the process ended: it lands at the next start.
     assert app.event("crm_queued", call_id=ringing["call_id"])["call_id"] == ringing["call_id"]
+
+
+# The app as `python -m app ... run`, with a SIGTERM raised inside the screen pop's first
+# navigation of a call: a Chromium callback, the worst moment to stop. Stopping right
+# there deleted the page under Chromium and the process died by a signal (issue 9).
+TERM_IN_NAVIGATION = r"""
+import signal, sys
+from PySide6.QtCore import QUrl
+from app.cli import main
+from app.ui.screenpop import ScreenPopPage
+
+accept = ScreenPopPage.acceptNavigationRequest
+raised = []
+
+def navigation(self, url, nav_type, main_frame):
+    if not raised and QUrl(url).path() != "/idle":
+        raised.append(QUrl(url).path())
+        print('{"phase": "sigterm", "path": "%s"}' % raised[0], flush=True)
+        signal.raise_signal(signal.SIGTERM)  # handled before the next line runs
+    return accept(self, url, nav_type, main_frame)
+
+ScreenPopPage.acceptNavigationRequest = navigation
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@needs_sipp
+def test_sigterm_inside_a_screen_pop_navigation_exits_cleanly(
+        tmp_path: Path, processes: Callable[..., AppProcess], sipp: Callable[..., Sipp]) -> None:
+    port = free_port()
+    profile = make_profile(tmp_path / "profile", port=port)
+    app = processes([sys.executable, "-c", TERM_IN_NAVIGATION, *run_cmd(profile)[3:]],
+                    app_env())
+    app.event("registration")
+    sipp(scenario(tmp_path, "uac_cancel", HOLD_MS="30000"), f"127.0.0.1:{port}")
+    ringing = app.event("ringing")
+    assert app.phase("sigterm")["path"] == "/looking-up"  # the pop of the ringing call
+    assert app.proc.wait(WAIT) == 0
+    assert app.event("recorded", call_id=ringing["call_id"])["result"] == "missed"
