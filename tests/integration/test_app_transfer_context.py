@@ -12,8 +12,11 @@ call card's transfer intent). The REFER's Refer-To carries X-Switchboard-Context
 pjsua2 copies it into its INVITE to C, and C fetches contact 1 and case 1 from its own CRM
 (checking they are the caller's) and pops case 1 — no number lookup. When A hangs up, B's
 activity says to whom, how and when the call was transferred, and C's activity is on the
-same contact and case. Everything is asserted on the apps' JSON log lines and their CRM
-databases; B's driver acts on files the test writes once the log says it may.
+same contact and case. It runs twice: peer to peer (direct mode), and with A, B and C
+registered to a Kamailio started by the test (the REFER, its NOTIFYs and A's INVITE with
+the header go through the proxy; the apps' SIP passwords come from a test keyring file).
+Everything is asserted on the apps' JSON log lines and their CRM databases; B's driver
+acts on files the test writes once the log says it may.
 
 A consulted transfer does the same through the consultation: B's consultation INVITE to
 C carries the context, so C pops Aino's case while B and C talk; when B completes, A's
@@ -40,7 +43,7 @@ from app.crm.local.store import LocalStore
 from app.paths import Profile
 from tests.app_process import AppProcess, app_env, make_profile
 from tests.app_process import processes as processes  # the fixture, re-exported here
-from tests.integration.conftest import Agent, free_port
+from tests.integration.conftest import Agent, Kamailio, free_port
 
 pytestmark = pytest.mark.sip
 
@@ -108,12 +111,22 @@ sys.exit(run_app(profile, settings, problems=problems, argv=[sys.argv[0]]))
 CUSTOMER = "0401234567"  # A's SIP user: Aino Virtanen's number in the built-in CRM
 
 
-def desk_profile(root: Path, port: int, rtp_port: int, *, case: bool = True) -> Profile:
+def desk_profile(root: Path, port: int, rtp_port: int, *, case: bool = True,
+                 kamailio: Kamailio | None = None, user: str = "agent") -> Profile:
     def configure(settings) -> None:  # type: ignore[no-untyped-def]
         settings.sip.auto_answer = True
         settings.sip.rtp_port = rtp_port
         settings.sip.rtp_port_range = 50
         settings.crm.workflow = "case_dialog"
+        if kamailio is not None:  # registered, the password in the (test) keyring
+            sip = settings.sip
+            sip.mode, sip.server, sip.domain = "registrar", kamailio.server, "127.0.0.1"
+            sip.username, sip.keyring_key = user, f"sip-{user}"
+            sip.retry_min_seconds, sip.retry_max_seconds = 0.2, 1.0
+            keyring = root.parent / "keyring.json"
+            saved = json.loads(keyring.read_text()) if keyring.exists() else {}
+            saved[f"switchboard/sip-{user}"] = kamailio.password
+            keyring.write_text(json.dumps(saved))
 
     profile = make_profile(root, port=port, configure=configure)
     with LocalStore(profile.db_path("crm")) as store:
@@ -122,13 +135,18 @@ def desk_profile(root: Path, port: int, rtp_port: int, *, case: bool = True) -> 
     return profile
 
 
-def start_desk(processes: Callable[..., AppProcess], profile: Profile) -> AppProcess:
+def start_desk(processes: Callable[..., AppProcess], profile: Profile, *,
+               registered: bool = False) -> AppProcess:
     inbox = profile.root.parent / f"{profile.root.name}-inbox"
     inbox.mkdir()
+    env = app_env(PYTHON_KEYRING_BACKEND="tests.fakes.file_keyring.FileKeyring",
+                  SWITCHBOARD_TEST_KEYRING=str(profile.root.parent / "keyring.json"))
     app = processes([sys.executable, "-c", DRIVER,
-                     json.dumps({"profile": str(profile.root), "inbox": str(inbox)})],
-                    app_env())
-    app.event("registration")
+                     json.dumps({"profile": str(profile.root), "inbox": str(inbox)})], env)
+    if registered:
+        app.event("registration", state="registered")
+    else:
+        app.event("registration")
     return app
 
 
@@ -166,20 +184,31 @@ class Transferred:
 
 def customer_calls_b_and_b_transfers_to_c(
         tmp_path: Path, processes: Callable[..., AppProcess], agent: Callable[..., Agent],
-        *, c_has_case: bool) -> Transferred:
+        *, c_has_case: bool, kamailio: Kamailio | None = None) -> Transferred:
+    """A calls B, B chooses Aino's case and blind-transfers to C: directly, or all three
+    registered to `kamailio` (the REFER, the NOTIFYs and A's INVITE through the proxy)."""
     port_b, port_c = free_port(), free_port()
-    b_profile = desk_profile(tmp_path / "b", port_b, 4100)
-    c_profile = desk_profile(tmp_path / "c", port_c, 4200, case=c_has_case)
-    b, c = start_desk(processes, b_profile), start_desk(processes, c_profile)
-    customer = agent("--user", CUSTOMER, "--rtp-port", "4300")
+    b_profile = desk_profile(tmp_path / "b", port_b, 4100, kamailio=kamailio, user="bob")
+    c_profile = desk_profile(tmp_path / "c", port_c, 4200, case=c_has_case,
+                             kamailio=kamailio, user="carol")
+    registered = kamailio is not None
+    b = start_desk(processes, b_profile, registered=registered)
+    c = start_desk(processes, c_profile, registered=registered)
+    if kamailio is None:
+        customer = agent("--user", CUSTOMER, "--rtp-port", "4300")
+        b_uri, target = f"sip:agent@127.0.0.1:{port_b}", f"sip:agent@127.0.0.1:{port_c}"
+    else:
+        customer = agent("--server", kamailio.server, "--user", CUSTOMER, "--password",
+                         kamailio.password, "--rtp-port", "4300")
+        customer.wait("RegistrationChanged", state="registered")
+        b_uri, target = "sip:bob@127.0.0.1", "sip:carol@127.0.0.1"
 
-    customer.send(f"dial sip:agent@127.0.0.1:{port_b}")
+    customer.send(f"dial {b_uri}")
     dialog = b.event("popped")  # the case dialog, with Aino's case offered
     call_b = dialog["call_id"]
     order(b_profile, "1-choose", do="choose-case",
           params={"call": call_b, "case": "1", "contact": "1"})
     b.event("crm_linked", call_id=call_b, record="case/1")
-    target = f"sip:agent@127.0.0.1:{port_c}"
     order(b_profile, "2-transfer", do="transfer", target=target)
     sent = b.event("transfer_context", call_id=call_b)
     assert sent["refs"] == ["contact/1", "case/1"] and sent["crm"] == "local"
@@ -190,10 +219,13 @@ def customer_calls_b_and_b_transfers_to_c(
                        int(moved["new_handle"]))
 
 
+@pytest.mark.parametrize("network", ["direct", "kamailio"])
 def test_transferred_call_pops_the_same_record_and_case_at_the_target(
-        tmp_path: Path, processes: Callable[..., AppProcess],
-        agent: Callable[..., Agent]) -> None:
-    t = customer_calls_b_and_b_transfers_to_c(tmp_path, processes, agent, c_has_case=True)
+        network: str, tmp_path: Path, processes: Callable[..., AppProcess],
+        agent: Callable[..., Agent], request: pytest.FixtureRequest) -> None:
+    proxy = request.getfixturevalue("kamailio") if network == "kamailio" else None
+    t = customer_calls_b_and_b_transfers_to_c(tmp_path, processes, agent, c_has_case=True,
+                                              kamailio=proxy)
     b_profile, c_profile, b, c, call_b, target = (t.b_profile, t.c_profile, t.b, t.c,
                                                   t.call_b, t.target)
 
