@@ -165,12 +165,28 @@ class Outbox:
                                 {**payload, "case_id": log.case_id})
         return self.enqueue(log.activity.call_id, ACTIVITY, payload)
 
-    def enqueue_update(self, call_id: str, fields: Mapping[str, object]) -> bool:
-        """Queue a later change of the call's activity, e.g. {"recording_url": …}."""
+    def enqueue_update(self, call_id: str, fields: Mapping[str, object], *,
+                       replace: bool = False) -> bool:
+        """Queue a later change of the call's activity, e.g. {"recording_url": …}.
+
+        `replace`: the newest value wins (notes typed after the call): an update of the
+        same fields still queued takes the new value, and one already applied is queued
+        again with it. Without it a second update of the same fields is ignored.
+        """
         values = {k: (v.isoformat() if isinstance(v, datetime) else v)
                   for k, v in fields.items()}
-        return self.enqueue(call_id, f"{UPDATE}:{','.join(sorted(values))}",
-                            {"fields": values})
+        kind = f"{UPDATE}:{','.join(sorted(values))}"
+        if not replace:
+            return self.enqueue(call_id, kind, {"fields": values})
+        now = self._clock()
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO items (call_id, kind, payload, next_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (call_id, kind) DO UPDATE SET "
+                "payload = excluded.payload, state = 'pending', attempts = 0, "
+                "next_at = excluded.next_at, last_error = '', updated_at = excluded.updated_at",
+                (call_id, kind, json.dumps({"fields": values}, sort_keys=True), now, now, now))
+        return True
 
     # -- looking ------------------------------------------------------------------------
 
@@ -207,12 +223,15 @@ class Outbox:
 
     # -- applying -----------------------------------------------------------------------
 
-    def _set(self, item_id: int, **values: Any) -> None:
+    def _set(self, item_id: int, *, payload: str | None = None, **values: Any) -> None:
+        """Change an item; with `payload`, only if it still holds that payload (an update
+        replaced while it was being applied stays pending with its new value)."""
         values["updated_at"] = self._clock()
         sets = ", ".join(f"{k} = :{k}" for k in values)
+        where = "id = :id" + (" AND payload = :old_payload" if payload is not None else "")
         with self._lock:
-            self._conn.execute(f"UPDATE items SET {sets} WHERE id = :id",
-                               {**values, "id": item_id})
+            self._conn.execute(f"UPDATE items SET {sets} WHERE {where}",
+                               {**values, "id": item_id, "old_payload": payload})
 
     def backoff(self, attempts: int) -> float:
         return float(min(self.retry_max, self.retry_min * 2 ** max(0, attempts - 1)))
@@ -228,8 +247,8 @@ class Outbox:
                     "WHERE state = ? AND next_at <= ? ORDER BY id LIMIT ?",
                     (PENDING, now, limit)).fetchall()
             for item_id, call_id, kind, payload, attempts in rows:
-                pause = self._apply_one(backend, item_id, call_id, kind, json.loads(payload),
-                                        attempts, report)
+                pause = self._apply_one(backend, item_id, call_id, kind, payload, attempts,
+                                        report)
                 if pause is not None:
                     self._pause_all(pause)
                     report.paused_for = pause
@@ -256,47 +275,45 @@ class Outbox:
                                "WHERE state = ?", (until, self._clock(), PENDING))
 
     def _apply_one(self, backend: CrmBackend, item_id: int, call_id: str, kind: str,
-                   payload: dict[str, Any], attempts: int, report: ProcessReport
-                   ) -> float | None:
+                   raw: str, attempts: int, report: ProcessReport) -> float | None:
         """Apply one item; returns the CRM's `retry_after` hint when it gave one."""
+        def mark(**values: Any) -> None:
+            self._set(item_id, payload=raw, **values)
         try:
-            result = self._apply(backend, call_id, kind, payload)
+            result = self._apply(backend, call_id, kind, json.loads(raw))
         except CrmSignInRequired as exc:
             # Not this item's fault: no attempt counted; the round stops (see the docstring).
-            self._set(item_id, last_error=str(exc))
+            mark(last_error=str(exc))
             report.retrying += 1
             report.sign_in_required = True
             return None
         except CrmAccessDenied as exc:
-            self._set(item_id, state=FAILED, attempts=attempts + 1, last_error=str(exc))
+            mark(state=FAILED, attempts=attempts + 1, last_error=str(exc))
             report.failed += 1
             return None
         except CrmUnavailable as exc:
             attempts += 1
             hint = retry_hint(exc)
             if self.max_attempts and attempts >= self.max_attempts:
-                self._set(item_id, state=FAILED, attempts=attempts,
-                          last_error=f"gave up after {attempts} attempts: {exc}")
+                mark(state=FAILED, attempts=attempts,
+                     last_error=f"gave up after {attempts} attempts: {exc}")
                 report.failed += 1
             else:
                 delay = hint if hint is not None else self.backoff(attempts)
-                self._set(item_id, attempts=attempts, last_error=str(exc),
-                          next_at=self._clock() + delay)
+                mark(attempts=attempts, last_error=str(exc), next_at=self._clock() + delay)
                 report.retrying += 1
             return hint
         except _NotYet as exc:
-            self._set(item_id, next_at=self._clock() + self.retry_min, last_error=str(exc))
+            mark(next_at=self._clock() + self.retry_min, last_error=str(exc))
             report.waiting += 1
         except CrmError as exc:
-            self._set(item_id, state=FAILED, attempts=attempts + 1, last_error=str(exc))
+            mark(state=FAILED, attempts=attempts + 1, last_error=str(exc))
             report.failed += 1
         except Exception as exc:  # a bug in a backend must not stop the queue
-            self._set(item_id, state=FAILED, attempts=attempts + 1,
-                      last_error=f"unexpected error: {exc!r}")
+            mark(state=FAILED, attempts=attempts + 1, last_error=f"unexpected error: {exc!r}")
             report.failed += 1
         else:
-            self._set(item_id, state=DONE, attempts=attempts + 1, result=result,
-                      last_error="")
+            mark(state=DONE, attempts=attempts + 1, result=result, last_error="")
             report.applied += 1
             report.landed.append((call_id, kind, result))
         return None

@@ -398,3 +398,42 @@ def test_access_denied_is_parked_with_the_words_for_it_and_retried_when_asked(
     outbox.retry(parked.id)
     assert outbox.process(crm).applied == 1
     assert activity_call_ids(store) == ["c1"]
+
+
+def test_notes_typed_after_the_call_replace_the_queued_ones_and_reopen_an_applied_one(
+        store: LocalStore, outbox: Outbox, clock: Clock) -> None:
+    crm = FlakyCrm(store)
+    outbox.enqueue_log(call_log(record("wrap@pbx"), notes="Asked about"))
+    outbox.enqueue_update("wrap@pbx", {"notes": "Asked about the"}, replace=True)
+    outbox.enqueue_update("wrap@pbx", {"notes": "Asked about the invoice"}, replace=True)
+    assert outbox.process(crm).applied == 2  # the log, and one update with the last text
+    activity_id = store.find_activity("wrap@pbx")
+    assert activity_id is not None
+    assert store.get_activity(activity_id).notes == "Asked about the invoice"
+    outbox.enqueue_update("wrap@pbx", {"notes": "Asked about the invoice; sent a copy"},
+                          replace=True)
+    assert outbox.process(crm).applied == 1  # applied before: queued again, applied again
+    assert store.get_activity(activity_id).notes == "Asked about the invoice; sent a copy"
+    assert activity_call_ids(store) == ["wrap@pbx"]
+
+
+def test_notes_replaced_while_the_old_ones_are_being_written_are_written_next(
+        store: LocalStore, outbox: Outbox, clock: Clock) -> None:
+    class TypingMeanwhile(FlakyCrm):
+        """The agent types again while the CRM is taking the previous text."""
+
+        def update_activity(self, activity_id: str, fields: Mapping[str, object]) -> None:
+            super().update_activity(activity_id, fields)
+            if fields == {"notes": "first"}:
+                outbox.enqueue_update("race@pbx", {"notes": "second"}, replace=True)
+
+    crm = TypingMeanwhile(store)
+    outbox.enqueue_log(call_log(record("race@pbx")))
+    assert outbox.process(crm).applied == 1
+    outbox.enqueue_update("race@pbx", {"notes": "first"}, replace=True)
+    outbox.process(crm)
+    item = outbox.item("race@pbx", "update:notes")
+    assert item is not None and item.state == PENDING  # not marked done with "first"
+    assert outbox.process(crm).applied == 1
+    activity_id = store.find_activity("race@pbx")
+    assert activity_id is not None and store.get_activity(activity_id).notes == "second"
