@@ -64,6 +64,7 @@ class AudioController(QObject):
         self._test_level = 0.0
         self.resolved: dict[str, Resolved] = {}
         devices.changed.connect(self._plugged)
+        devices.removed.connect(self._removed)
         path.failed.connect(self._device_failed)
 
     # -- devices ------------------------------------------------------------------------
@@ -71,6 +72,40 @@ class AudioController(QObject):
     def _plugged(self) -> None:
         self._gone.clear()  # something came (back): try the agent's choices again
         self.apply()
+
+    def _removed(self, direction: str) -> None:
+        """Something was unplugged: if it was a device in use, fall back and say so once.
+        (PulseAudio has already moved our stream to its default; Qt still lists the
+        device, so whether it is still there is asked of the sound system.)"""
+        kinds = ("speaker", "ringer") if direction == "output" else ("microphone",)
+        unplugged = []
+        for kind in kinds:
+            name, resolved = str(getattr(self.settings, kind)), self.resolved.get(kind)
+            if not name or resolved is None or resolved.missing or \
+                    self._gone.get(kind) == name:
+                continue  # the system default, or already not in use
+            if not self.devices.present(resolved.device, direction):
+                unplugged.append((kind, name))
+        if not unplugged:
+            return
+        for kind, name in unplugged:
+            log.warning("%s %r was unplugged", kind, name)
+            self._gone[kind] = name
+            self._missing.add(name)  # said here, not again as "not connected" by apply
+        # PulseAudio has moved the call to its default, the device this falls back to.
+        self.apply(moved_by_system=True)
+        labels = self._labels()
+        for kind, name in unplugged:
+            now = self.resolved[kind].device
+            fallback = device_name(now) if not now.isNull() else _tr("none")
+            self.notice.emit(_tr("%1 \"%2\" was unplugged; using %3.")
+                             .replace("%1", labels[kind]).replace("%2", name)
+                             .replace("%3", fallback))
+
+    @staticmethod
+    def _labels() -> dict[str, str]:
+        return {"microphone": _tr("Microphone"), "speaker": _tr("Speaker"),
+                "ringer": _tr("Ringer")}
 
     def _device_failed(self, kind: str, error: str) -> None:
         resolved = self.resolved.get(kind)
@@ -87,8 +122,10 @@ class AudioController(QObject):
         name = str(getattr(self.settings, kind))
         return "\0gone" if name and self._gone.get(kind) == name else name
 
-    def apply(self) -> None:
-        """Resolve the three choices against what is plugged in and use the result."""
+    def apply(self, *, moved_by_system: bool = False) -> None:
+        """Resolve the three choices against what is plugged in and use the result.
+        `moved_by_system`: the sound system already moved the call's stream to the
+        speaker this resolves to (so it is not restarted, which would leave a gap)."""
         self.resolved = {"microphone": self.devices.input(self._choice("microphone")),
                          "speaker": self.devices.output(self._choice("speaker")),
                          "ringer": self.devices.output(self._choice("ringer"))}
@@ -96,7 +133,7 @@ class AudioController(QObject):
         for kind in KINDS:
             self._report(kind, getattr(s, kind), self.resolved[kind])
         mic, speaker = self.resolved["microphone"].device, self.resolved["speaker"].device
-        self.path.set_devices(speaker, mic)
+        self.path.set_devices(speaker, mic, reopen_output=not moved_by_system)
         self.path.set_volumes(s.speaker_volume, s.microphone_volume)
         self.tones.set_devices(self.resolved["ringer"].device, speaker)
         self.tones.set_volumes(s.ringer_volume, s.speaker_volume)
@@ -131,8 +168,7 @@ class AudioController(QObject):
         self._missing.add(name)
         fallback = device_name(resolved.device) if not resolved.device.isNull() else ""
         log.warning("%s %r is not connected; using %r", kind, name, fallback)
-        labels = {"microphone": _tr("Microphone"), "speaker": _tr("Speaker"),
-                  "ringer": _tr("Ringer")}
+        labels = self._labels()
         self.notice.emit(_tr("%1 \"%2\" is not connected; using the system default "
                              "(%3) until it is back.").replace("%1", labels[kind])
                          .replace("%2", name).replace("%3", fallback or _tr("none")))

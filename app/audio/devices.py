@@ -4,6 +4,10 @@ Choices are saved by the device's name (its description: "Jabra Evolve 40", "Bui
 Audio Analog Stereo"), never by index, which changes whenever something is plugged in;
 the OS's stable id is accepted too. An empty name means "system default", which follows
 the OS default as it changes. Lives on the GUI thread.
+
+Qt 6.11 never reports a PulseAudio device that goes away (it stays listed), so removals
+come from PulseAudio itself (app.audio.removals) as `removed`, and `present()` asks the
+sound system whether a device can still be opened.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtMultimedia import QAudioDevice, QMediaDevices
+from PySide6.QtMultimedia import QAudioDevice, QAudioSink, QAudioSource, QMediaDevices
+
+from app.audio.path import pcm_format
+from app.audio.removals import RemovalWatch
 
 SYSTEM_DEFAULT = ""
 
@@ -44,12 +51,33 @@ class AudioDevices(QObject):
     """Lists inputs and outputs, resolves saved names, and says when the list changes."""
 
     changed = Signal()  # something was plugged in or out, or the OS default moved
+    removed = Signal(str)  # an "output" or "input" went away (it may still be listed)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *,
+                 removals: RemovalWatch | None = None) -> None:
         super().__init__(parent)
         self._media = QMediaDevices(self)
         self._media.audioInputsChanged.connect(self.changed)
         self._media.audioOutputsChanged.connect(self.changed)
+        self._removals = removals if removals is not None else RemovalWatch(self)
+        self._removals.removed.connect(self.removed)
+
+    def present(self, device: QAudioDevice, direction: str) -> bool:
+        """The sound system can still open `device` ("output" or "input"). Opens and
+        closes a stream: called only when something was removed."""
+        if device.isNull():
+            return False
+        stream = QAudioSink(device, pcm_format()) if direction == "output" else \
+            QAudioSource(device, pcm_format())
+        try:
+            return stream.start() is not None
+        finally:
+            stream.stop()
+            stream.deleteLater()
+
+    def close(self) -> None:
+        """Stop watching for removals (the app is shutting down)."""
+        self._removals.close()
 
     def outputs(self) -> list[QAudioDevice]:
         return list(QMediaDevices.audioOutputs())

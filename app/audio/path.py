@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import array
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -40,6 +42,14 @@ DEVICE_FILL_MS = 30  # what the speaker's buffer is kept at
 SINK_BUFFER_MS = 60
 FILL_TICK_MS = 5
 CAPTURE_BUFFER_MS = 100
+# The speaker ring: the level it starts at, the mean level it is steered to (from the
+# bridge's tick, see app.audio.ring), and its bound.
+PLAYBACK_PREFILL_MS, PLAYBACK_TARGET_MS, PLAYBACK_MAX_MS = 20, 30, 60
+PLAYBACK_STEER_BY_TICK = False  # steer by the bridge tick (app.audio.ring); off until measured
+# What PulseAudio keeps of each of our streams (PULSE_LATENCY_MSEC, read by libpulse when
+# a stream connects). Qt 6.11 asks for up to 64 ms and cannot be told otherwise; 0 leaves
+# that alone.
+PULSE_LATENCY_MS = 0
 STALL_SECONDS = 0.5  # a running device that moves no audio this long has gone away
 _HARMLESS = ("NoError", "UnderrunError")  # compared by name: QAudio became QtAudio in 6.7
 
@@ -114,17 +124,21 @@ class _Worker(QObject):
         self._close_source()
         self.mic_level = 0.0
 
-    @Slot(object)
-    def set_output(self, device: QAudioDevice) -> None:
+    @Slot(object, bool)
+    def set_output(self, device: QAudioDevice, reopen: bool) -> None:
+        # The same device, still playing: nothing to do (every hot-plug event anywhere
+        # re-applies the choices; a restart would leave a second of silence).
+        same = device == self._out_device and self._sink is not None
         self._out_device = device
-        if self._running:
+        if self._running and reopen and not same:
             self._close_sink()
             self._open_sink()
 
     @Slot(object)
     def set_input(self, device: QAudioDevice) -> None:
+        same = device == self._in_device and self._source is not None
         self._in_device = device
-        if self._running:
+        if self._running and not same:
             self._close_source()
             self._open_source()
 
@@ -258,16 +272,21 @@ class AudioPath(QObject):
     failed = Signal(str, str)  # "speaker"/"microphone", Qt's error name
     _start = Signal()
     _stop = Signal()
-    _output = Signal(object)
+    _output = Signal(object, bool)
     _input = Signal(object)
     _volumes = Signal(float, float)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.rate = RATE
+        if PULSE_LATENCY_MS and sys.platform.startswith("linux"):
+            # Before any stream of ours connects; someone's own setting wins.
+            os.environ.setdefault("PULSE_LATENCY_MSEC", str(PULSE_LATENCY_MS))
         # Speaker side: the bridge writes a frame every 20 ms (timed for late frames).
-        self.playback = AudioRing(RATE, prefill_ms=20, target_ms=30, max_ms=60,
-                                  writer_period_ms=20)
+        self.playback = AudioRing(RATE, prefill_ms=PLAYBACK_PREFILL_MS,
+                                  target_ms=PLAYBACK_TARGET_MS, max_ms=PLAYBACK_MAX_MS,
+                                  writer_period_ms=20,
+                                  steer_by_writer=PLAYBACK_STEER_BY_TICK)
         # Microphone side: the OS delivers in blocks of 10-64 ms, so the bound is wider.
         self.capture = AudioRing(RATE, prefill_ms=20, target_ms=40, max_ms=100)
         self._thread = QThread()
@@ -285,12 +304,15 @@ class AudioPath(QObject):
         self.playback.set_open(False)
         self.capture.set_open(False)
 
-    def set_devices(self, output: QAudioDevice, input_: QAudioDevice) -> None:
-        self._output.emit(output)
+    def set_devices(self, output: QAudioDevice, input_: QAudioDevice, *,
+                    reopen_output: bool = True) -> None:
+        self._output.emit(output, reopen_output)
         self._input.emit(input_)
 
-    def set_output(self, output: QAudioDevice) -> None:
-        self._output.emit(output)
+    def set_output(self, output: QAudioDevice, *, reopen: bool = True) -> None:
+        """Play on `output`; with `reopen` False the stream playing now is kept until
+        the next start (the sound system already moved it there)."""
+        self._output.emit(output, reopen)
 
     def set_input(self, input_: QAudioDevice) -> None:
         self._input.emit(input_)

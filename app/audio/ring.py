@@ -19,7 +19,11 @@ target and never above a bound:
 
 The level is smoothed because both sides move audio in blocks (the bridge 20 ms, the OS
 10-64 ms): the level right now saws up and down by a block, and steering by it made the
-correction depend on when a read happened to fall, not on the drift.
+correction depend on when a read happened to fall, not on the drift. A writer with a steady
+clock (`writer_period_ms`: the bridge's 20 ms tick) is also timed, and each read steers by
+the level as it would be half a period after the last write (the level now plus what was
+read since that write, at the nominal rate). That takes the saw out before smoothing, so
+the target can sit close to the level the reader really needs.
 
 Plain Python with a lock held only to copy bytes: safe to call from a pjmedia thread.
 """
@@ -75,6 +79,7 @@ class AudioRing:
     def __init__(self, rate: int, *, prefill_ms: float = 20.0, target_ms: float = 30.0,
                  max_ms: float = 60.0, drift_band_ms: float = 10.0,
                  max_drift: float = 1 / 20, writer_period_ms: float | None = None,
+                 steer_by_writer: bool = True,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if not 0 < prefill_ms <= target_ms < max_ms:
             raise ValueError("need 0 < prefill_ms <= target_ms < max_ms")
@@ -97,6 +102,8 @@ class AudioRing:
         self._written = self._read = self._underruns = self._overruns = 0
         self._dropped = self._inserted = self._late = self._missed = 0
         self._period = writer_period_ms / 1000 if writer_period_ms else 0.0
+        self._bytes_per_s = self._bytes_per_ms * 1000
+        self._steer_by_writer = steer_by_writer
         # A writer with a steady clock (the bridge: a frame every 20 ms) is timed.
         self._late_after = writer_period_ms * 1.5 / 1000 if writer_period_ms else None
         self._clock = clock
@@ -154,7 +161,7 @@ class AudioRing:
             samples = size // SAMPLE_BYTES
             if samples:
                 weight = samples / (samples + self._smoothing)
-                self._smoothed += (level - self._smoothed) * weight
+                self._smoothed += (self._steering_level(level) - self._smoothed) * weight
                 off = (self._smoothed - self._target) / self._band
                 limit = math.ceil(samples * self._max_drift)
                 if abs(off) < DEAD_BAND:
@@ -192,6 +199,14 @@ class AudioRing:
             self._underruns += 1
             self._playing = False
             return out
+
+    def _steering_level(self, level: int) -> float:
+        """The level the drift correction steers by (bytes; see the module docstring)."""
+        if not self._period or self._last_write is None or not self._steer_by_writer:
+            return float(level)
+        # A late write is not waited for: past one period the level really is falling.
+        since = min(max(self._clock() - self._last_write, 0.0), self._period)
+        return level + (since - self._period / 2) * self._bytes_per_s
 
     def set_open(self, is_open: bool) -> None:
         """A closed ring (no call has sound) takes writes without keeping or counting

@@ -66,6 +66,7 @@ class AudioWiring(QObject):
     def stop(self) -> None:
         self.controller.tones.stop()
         self.controller.path.shutdown()
+        self.controller.devices.close()
 
     def _call_updated(self, _call: Call) -> None:
         calls = self.session.calls

@@ -279,17 +279,26 @@ def test_a_speaker_that_stops_working_falls_back_to_the_default_and_says_so_once
     assert app.audio.controller.settings.speaker == "Desk phone"
 
 
-def test_unplugging_the_speaker_mid_call_keeps_the_call_and_the_sound(
+def test_unplugging_the_speaker_mid_call_keeps_the_call_and_the_sound_and_says_so_once(
         qtbot: QtBot, apps: list[SwitchboardApp], agent, tones, desk_phone: str,
         tmp_path: Path) -> None:
-    # PulseAudio moves the stream of a removed device to the default one itself (Qt 6.11
-    # does not report the removal, so this case is the sound system's, not ours).
+    # PulseAudio moves the stream of a removed device to the default one itself, and Qt
+    # 6.11 keeps the removed device in its list: the app has to notice by itself.
     app = call_on_desk_phone(qtbot, apps, agent, tones, tmp_path)
     qtbot.wait(500)
+    assert app.audio is not None
+    said: list[str] = []
+    app.audio.controller.notice.connect(said.append)
     fallback = record("headset", tmp_path / "fallback.raw")
     subprocess.run(["pactl", "unload-module", desk_phone], check=True)
+    qtbot.waitUntil(lambda: "Desk phone" in app.window.problem_label.text(), timeout=WAIT_MS)
     qtbot.wait(3000)
     heard = analyse(fallback.stop())
 
+    about = [text for text in said if "Desk phone" in text]
+    assert len(about) == 1, said
+    assert "unplugged" in about[0] and SPEAKER in about[0], about
     assert abs(heard.peak_hz - 1000) <= 5 and heard.seconds > 2, heard
     assert app.session.calls[0].state is CallState.CONNECTED
+    assert app.audio is not None
+    assert app.audio.controller.settings.speaker == "Desk phone"  # still the choice

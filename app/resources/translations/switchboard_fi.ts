@@ -155,7 +155,7 @@
     </message>
     <message>
         <source>%1 &quot;%2&quot; was unplugged; using %3.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 &quot;%2&quot; irrotettiin; käytössä nyt %3.</translation>
     </message>
     <message>
         <source>none</source>
