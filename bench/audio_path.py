@@ -391,6 +391,7 @@ class Phase:
     load: float = 0.0  # mean 1-minute load average of the machine over its turns
     spk_gaps: tuple[int, int] = (0, 0)  # gap blocks, blocks: headset monitor
     far_gaps: tuple[int, int] = (0, 0)  # the same in the far agent's recording
+    snr_db: list[float] | None = None  # of the 1 kHz on the headset monitor, per turn
 
 
 COUNTERS = ("late_writes", "spk_underruns", "spk_overruns", "mic_underruns", "mic_overruns",
@@ -458,6 +459,15 @@ def in_process(args: argparse.Namespace, tmp: Path, far_wav: Path, mic_wav: Path
     a.speaker, a.ringer, a.microphone, a.keypad_tones = HEADSET, LAPTOP, MIC, False
     a.echo_cancellation = "off"  # nothing to cancel on null sinks; keeps PULSE_PROP unset
     settings.crm.backend = "local"
+    import app.audio.path as audio_path
+
+    for item in args.set:
+        name, value = item.split("=", 1)
+        if not hasattr(audio_path, name):
+            raise SystemExit(f"app/audio/path.py has no {name}")
+        kind = type(getattr(audio_path, name))
+        setattr(audio_path, name, value.lower() in ("1", "true", "yes") if kind is bool
+                else kind(value))
     pipes: list[TimedPipe] = []
 
     def engine(sip_settings: Any, **kw: Any) -> Engine:
@@ -557,8 +567,22 @@ def in_process(args: argparse.Namespace, tmp: Path, far_wav: Path, mic_wav: Path
                              int((g.t1 - connected) * far_rate)]
             phase.spk_gaps = add(phase.spk_gaps, gaps(ours, RATE, trim=0.1))
             phase.far_gaps = add(phase.far_gaps, gaps(theirs, far_rate, trim=0.25))
+            # The same SNR the speaker test asserts (tests/sound_card.py analyse).
+            phase.snr_db = (phase.snr_db or []) + [snr_of(ours)]
         phases.append(phase)
     return InProcess(speaker_ms, mic_ms, args.impulses, len(at_far), lateness, phases)
+
+
+def snr_of(pcm: np.ndarray) -> float:
+    from tests.sound_card import analyse
+
+    return analyse(pcm.tobytes(), RATE, trim=0.1).snr_db
+
+
+def snr_range(values: list[float] | None) -> str:
+    if not values:
+        return "-"
+    return f"{min(values):.0f}-{max(values):.0f} dB (median {statistics.median(values):.0f})"
 
 
 def add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
@@ -684,18 +708,25 @@ def print_frames(phases: list[Phase]) -> None:
           "10 ms blocks of the tone below 30 % of its usual level / blocks (1 kHz on the "
           "headset monitor, 440 Hz in the far agent's recording); load: the machine's "
           "1-minute load average, mean over the turns")
+    for p in phases:
+        print(f"SNR of the 1 kHz on the headset monitor, {p.name}, per turn: "
+              f"{snr_range(p.snr_db)} (the speaker test asks for 15 dB)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--impulses", type=int, default=24, help="clicks each way")
-    parser.add_argument("--cpu-seconds", type=float, default=20.0)
+    parser.add_argument("--cpu-seconds", type=float, default=20.0,
+                        help="0 leaves out part 2 (CPU)")
     parser.add_argument("--pops", type=int, default=100)
     parser.add_argument("--quiet-seconds", type=float, default=15.0,
                         help="the call alone, to compare with the pops")
     parser.add_argument("--turns", type=int, default=5,
                         help="part 3 alternates alone / pops this many times")
     parser.add_argument("--keep", type=Path, help="keep the profiles and recordings here")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a constant of app/audio/path.py in parts 1 and 3 "
+                        "(e.g. DEVICE_FILL_MS=20), to compare settings")
     args = parser.parse_args(argv)
     for tool in ("pulseaudio", "parec", "paplay"):
         if shutil.which(tool) is None:
@@ -720,15 +751,17 @@ def main(argv: list[str] | None = None) -> int:
             mic_tone = write_wav(tmp / "440.wav", tone(440, 120, RATE), RATE)
             tone_wav = write_wav(tmp / "1k.wav", tone(1000, 60, 8000), 8000)
             runs = [cpu_run(kind, args.cpu_seconds, tmp, tone_wav)
-                    for kind in ("idle", "null call", "audio call")]
+                    for kind in ("idle", "null call", "audio call")
+                    if args.cpu_seconds > 0]
             res = in_process(args, tmp, far_wav, mic_wav, mic_tone)
     finally:
         card.stop()
+    if args.set:
+        print("app/audio/path.py constants changed for parts 1 and 3: " + ", ".join(args.set))
     print_latency(res)
-    print_cpu(runs)
+    if runs:
+        print_cpu(runs)
     print_frames(res.phases)
-    _idle, null, audio = runs
-    per_call = 100 * (audio.cpu_s / audio.wall_s - null.cpu_s / null.wall_s)
     alone, popping = res.phases
     print()
     print("summary:")
@@ -737,8 +770,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{pct(res.speaker_ms, 90):.0f}) far end → speaker and "
               f"{statistics.median(res.mic_ms):.0f} ms (p90 {pct(res.mic_ms, 90):.0f}) "
               "microphone → far end, on top of network, jitter buffer and codec")
-    print(f"- real audio costs {per_call:+.1f} % of a core per call over a silent "
-          f"(null-device) call")
+    if runs:
+        _idle, null, audio = runs
+        per_call = 100 * (audio.cpu_s / audio.wall_s - null.cpu_s / null.wall_s)
+        print(f"- real audio costs {per_call:+.1f} % of a core per call over a silent "
+              f"(null-device) call")
     for p in (alone, popping):
         lost = sum(p.counters[k] for k in ("spk_underruns", "spk_overruns", "mic_underruns",
                                              "mic_overruns"))
