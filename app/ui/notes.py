@@ -94,13 +94,14 @@ class CallNotes(QWidget):
         self.edit.setEnabled(True)
         self.edit.setReadOnly(False)
 
-    def show_logged(self, who: str, notes: str, state: str) -> None:
-        """The call has ended and its notes went with the call log."""
+    def show_logged(self, who: str, notes: str, state: str, editable: bool = False) -> None:
+        """The call has ended and its notes went with the call log; `editable`: what the
+        agent adds now (wrap-up) updates that log."""
         self.title_label.setText(self.tr("Notes — %s") % who)
         self.state_label.setText(state)
         self._set_text(notes)
         self.edit.setEnabled(True)
-        self.edit.setReadOnly(True)
+        self.edit.setReadOnly(not editable)
 
     def set_state(self, state: str) -> None:
         self.state_label.setText(state)

@@ -85,6 +85,8 @@ log = logging.getLogger(__name__)
 
 OUTBOX_TICK_MS = 1000  # how often due outbox items are looked at (the outbox backs off)
 SLOW_LOOKUP_MS = 1500  # after this the pane says the CRM is slow (the call goes on)
+# Notes typed after the call update its log once the agent pauses this long (not per key).
+WRAP_NOTES_MS = 1000
 
 
 def crm_name(backend: CrmBackend) -> str:
@@ -155,6 +157,16 @@ class CrmWiring(QObject):
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(SLOW_LOOKUP_MS)
         self._slow_timer.timeout.connect(self._maybe_slow)
+        # Notes after the call: the ended call the notes box shows (its log is in the
+        # outbox, not on a case), and the text typed since, sent as an update of the same
+        # activity when the typing pauses, a new call takes the box, or the app stops.
+        self._saved_call: str | None = None  # set while log_saved's actions run
+        self._wrap_call: str | None = None
+        self._wrap_text: str | None = None
+        self._wrap_timer = QTimer(self)
+        self._wrap_timer.setSingleShot(True)
+        self._wrap_timer.setInterval(WRAP_NOTES_MS)
+        self._wrap_timer.timeout.connect(self._send_wrap_notes)
         pane.show_page("idle")
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -168,9 +180,11 @@ class CrmWiring(QObject):
         stores are closed by the app once its task runner has stopped."""
         if self._stopped:
             return
+        self._send_wrap_notes()
         self._stopped = True
         self._timer.stop()
         self._slow_timer.stop()
+        self._wrap_timer.stop()
         self._run(self.tracker.quitting())  # calls that ended while looking up
         self.view.close_down()
 
@@ -261,7 +275,26 @@ class CrmWiring(QObject):
 
     @Slot(str)
     def _notes_edited(self, text: str) -> None:
+        if self._wrap_call is not None and self.tracker.focused is None:
+            self._wrap_text = text  # after the call: an update of its log (see __init__)
+            self._wrap_timer.start()
+            return
         self.tracker.notes_edited(text)
+
+    @Slot()
+    def _send_wrap_notes(self) -> None:
+        call_id, text = self._wrap_call, self._wrap_text
+        self._wrap_text = None
+        self._wrap_timer.stop()
+        if call_id is None or text is None:
+            return
+        try:
+            self.outbox.enqueue_update(call_id, {"notes": text}, replace=True)
+        except sqlite3.Error as exc:
+            log.error("outbox write failed for the notes of %s: %s", call_id, exc)
+            return
+        call_event("crm_notes_queued", call_id=call_id)
+        self.process_outbox()
 
     @Slot(str)
     def _on_loaded(self, path: str) -> None:
@@ -287,6 +320,8 @@ class CrmWiring(QObject):
                 number = _tr("%s — the CRM is slow to answer; the call goes on") % number
             self.pane.show_page("looking-up", {"number": number})
         elif isinstance(action, ShowCall):
+            self._send_wrap_notes()  # another call takes the notes box
+            self._wrap_call = None
             self.notes.show_call(action.who, action.notes)
         elif isinstance(action, ShowRecord):
             self.actions.show_record(action.call_id, action.ref)
@@ -331,7 +366,10 @@ class CrmWiring(QObject):
             state = _tr("Logged") if action.logged else _tr("Not logged")
             if action.form:
                 state = _tr("Complete and save the phone call form")
-            self.notes.show_logged(action.who, action.notes, state)
+            self._send_wrap_notes()
+            self._wrap_call = self._saved_call if action.logged and not action.form else None
+            self.notes.show_logged(action.who, action.notes, state,
+                                   editable=self._wrap_call is not None)
         elif isinstance(action, ReportLinked):
             call_event("crm_linked", call_id=action.call_id, record=str(action.ref))
         elif isinstance(action, ReportPopped):
@@ -353,7 +391,12 @@ class CrmWiring(QObject):
                    regarding=[str(r) for r in entry.activity.regarding],
                    on_case=entry.case_id)
         self.call_logged.emit(call_id)
-        self._run(self.tracker.log_saved(call_id, saved=True))
+        # Notes typed after this call update its activity; a log on a case has none.
+        self._saved_call = call_id if entry.case_id is None else None
+        try:
+            self._run(self.tracker.log_saved(call_id, saved=True))
+        finally:
+            self._saved_call = None
         self.process_outbox()
 
     # -- outbox ------------------------------------------------------------------------

@@ -484,3 +484,32 @@ def logged_after(qtbot: QtBot, app: SwitchboardApp, call_id: str,
                           check_params_cb=lambda c, _id: c == call_id) as landed:
         act()
     return str(landed.args[1])
+
+
+def test_notes_typed_after_the_call_update_the_same_phone_call(
+        qtbot: QtBot, tmp_path: Path, dataverse: FakeDataverse, seeded: dict[str, str],
+        make: Callable[..., SwitchboardApp], sipp: Callable[..., Sipp]) -> None:
+    app = make("contact_account")
+    assert app.crm is not None
+    notes = app.crm.notes
+    call_id, _path, peer = popped(qtbot, app, lambda: ring(sipp, tmp_path, app, ONE,
+                                                           hold_ms=2500))
+    connected(qtbot, app)
+    qtbot.keyClicks(notes.edit, "Asked about the invoice")
+    first = logged(qtbot, app, peer, call_id)
+    qtbot.waitUntil(lambda: notes.state_label.text() == "Logged", timeout=WAIT_MS)
+    assert not notes.edit.isReadOnly()  # wrap-up: the agent may add to the notes
+    qtbot.keyClicks(notes.edit, "; sent a copy")
+    want = "Asked about the invoice; sent a copy"
+
+    def updated() -> bool:
+        call = phone_call(dataverse, call_id)  # reopened, changed, then closed again
+        return bool(records.parse_description(call["description"])[0] == want
+                    and call["statecode"] == 1)
+    qtbot.waitUntil(updated, timeout=WAIT_MS)
+    [(key, call)] = dataverse.records("phonecalls").items()
+    assert key == first == records.activity_id(call_id)  # the same phone call, changed
+    assert (call["statecode"], call["statuscode"]) == (1, 4)  # and closed again
+    assert records.parse_description(call["description"])[1]["Call-ID"] == call_id
+    with dataverse.lock:
+        assert len(dataverse.parties[key]) == 2
