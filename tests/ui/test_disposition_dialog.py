@@ -115,6 +115,12 @@ def test_a_companys_name_finds_its_contacts(harness: Harness, store: LocalStore)
     assert ["Contact", "Pekka Mäkinen", "Kone Oyj"] in names
     assert ["Account", "Kone Oyj", ""] in names
     assert not any(r[1] == "Liisa Laine" for r in names)
+    # Rows with different buttons (Update phone, or none for the account) keep one grid:
+    # each column starts at the same x in every row, the header's included.
+    lefts = js(harness, "[...document.querySelectorAll('#results ul.matches li')].map(li => "
+                        "[...li.children].map(c => Math.round(c.getBoundingClientRect()"
+                        ".left)))")
+    assert len(lefts) >= 3 and all(row == lefts[0] for row in lefts)
 
 
 def test_new_contact_account_and_case_are_offered(harness: Harness) -> None:
