@@ -46,7 +46,7 @@ from app.core.crm import (
     RecordRef,
 )
 from app.core.crm_caller import caller_name
-from app.core.transfer_context import TransferContext, agrees, usable_number
+from app.core.transfer_context import TransferContext, agrees, fits, usable_number
 from app.core.workflows import Action as Decision
 from app.core.workflows import (
     CreateCase,
@@ -420,6 +420,8 @@ class CrmCallTracker:
     def _begin(self, call: Call, actions: list[Action]) -> CrmCall:
         who = call.display_name or numbers.display(call.remote_number, self.region)
         ctx = call.context
+        if ctx is not None and not fits(ctx, call.remote_number, self.region):
+            ctx = None  # someone else's context on this caller's call: not believed
         # A consultation comes from the consulting agent: the customer is the context's.
         number = ctx.number if ctx is not None and ctx.number else call.remote_number
         state = CrmCall(call.call_id, call.handle, call.direction, number, who,

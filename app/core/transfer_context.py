@@ -25,6 +25,12 @@ malformed ids, duplicated keys, another version — makes the whole value ignore
 target does an ordinary number lookup. A value that arrives still percent-escaped (a
 proxy that kept the URI form) is unescaped once.
 
+Anyone who can send us an INVITE can write this header, so it is trusted no further than
+the caller id already is: the ids must be records of the caller's number (`agrees`), and
+on a blind transfer, whose INVITE comes from the customer, the context's number must be
+the caller's own (`fits`); only a consultation comes from someone else (the colleague).
+Phone systems should strip X- headers like this one from calls that come in from outside.
+
 Pure functions; the engine (app/telephony/) only copies the header text in and out.
 """
 
@@ -135,6 +141,15 @@ def usable_number(number: str) -> str:
     return number if _NUMBER.match(number or "") else ""
 
 
+def fits(ctx: TransferContext, caller_number: str, region: str = "FI") -> bool:
+    """Whether `ctx` may be about a call from `caller_number`: a consultation comes from
+    the colleague (any number); any other call must come from the context's number, when
+    both are phone numbers."""
+    if ctx.kind == "consulted" or not ctx.number or not usable_number(caller_number):
+        return True
+    return match_key(ctx.number, region) == match_key(caller_number, region)
+
+
 def agrees(ctx: TransferContext, records: Sequence[Contact | Account | Lead | Case],
            region: str = "FI") -> bool:
     """Whether the records the target found for `ctx`'s ids are the customer's.
@@ -172,4 +187,4 @@ def refer_to(uri: str, value: str) -> str:
 
 
 __all__ = ["HEADER", "KINDS", "MAX_VALUE", "TransferContext", "agrees", "decode", "encode",
-           "refer_to", "usable_number"]
+           "fits", "refer_to", "usable_number"]

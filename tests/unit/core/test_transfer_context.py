@@ -14,6 +14,7 @@ from app.core.transfer_context import (
     agrees,
     decode,
     encode,
+    fits,
     refer_to,
     usable_number,
 )
@@ -151,3 +152,13 @@ def test_another_databases_id_for_someone_else_is_not_trusted() -> None:
     assert not agrees(FULL, [AINO_RECORD, Case("17", "00017", "Other", contact_id="7")])
     assert not agrees(FULL, [Account("42", "Oy Ab", phones=("+358401234567",)),
                              Case("17", "1", "x", account_id="8")])
+
+
+def test_only_a_consultation_may_come_from_another_number() -> None:
+    blind = FULL
+    assert fits(blind, "+358401234567") and fits(blind, "040 123 4567")
+    assert not fits(blind, "+358501112222")  # a caller quoting someone else's context
+    assert fits(blind, "alice")  # not a phone number: nothing to compare
+    assert fits(TransferContext("local", AINO, kind="blind"), "+358501112222")  # no number
+    consulted = TransferContext("local", AINO, "17", "+358401234567", "consulted")
+    assert fits(consulted, "+358201")  # the colleague calls about the customer

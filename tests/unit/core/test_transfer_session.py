@@ -233,7 +233,8 @@ def test_a_case_only_the_other_crm_has_leaves_the_record_and_the_workflow(
 
 def test_a_number_only_context_is_looked_up_by_that_number(session: PhoneSession) -> None:
     crm = tracker()
-    call = transferred_call(session, context="v=1;crm=local;number=+358401234567")
+    call = transferred_call(session, context="v=1;crm=local;number=+358401234567;"
+                                             "kind=consulted")
     assert Identify("c1", NUMBER) in crm.call_updated(call)
 
 
@@ -255,3 +256,13 @@ def test_what_a_transfer_carries(session: PhoneSession) -> None:
     crm.call_updated(session.get(2))  # type: ignore[arg-type]
     assert crm.context_for("c2", "local") is None
     assert crm.context_for("nope", "local") is None
+
+
+def test_a_blind_context_from_another_number_is_not_believed(session: PhoneSession) -> None:
+    crm = tracker()
+    call = transferred_call(session, context="v=1;crm=local;record=contact/42;case=17;"
+                                             "number=+358401234567;kind=blind",
+                            number="+358501112222")
+    actions = crm.call_updated(call)
+    assert Identify("c1", "+358501112222") in actions  # the caller's own number
+    assert not any(isinstance(a, Resolve) for a in actions)
