@@ -43,7 +43,7 @@ from app.ui.widgets import NoWheelComboBox
 
 # Badge colours by status type, and for the call phases that override it.
 _COLOURS = {"available": "#107c10", "busy": "#c239b3", "dnd": "#a4262c", "offwork": "#605e5c",
-            "in_call": "#c239b3", "wrap_up": "#ca5010"}
+            "in_call": "#0f6cbd", "wrap_up": "#ca5010"}  # in a call: not busy's purple
 
 
 # The default status names (config `availability.statuses`) and the call phases, for

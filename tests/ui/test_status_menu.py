@@ -165,3 +165,16 @@ def test_new_schedule_defaults_to_the_next_hour_as_the_same_instant(
         time.tzset()
     assert start == datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
     assert end == datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
+
+
+def test_busy_and_in_a_call_have_different_colours(menu: StatusMenu,
+                                                   av: Availability) -> None:
+    shown: list[tuple[str, str]] = []
+    menu.shown_changed.connect(lambda text, colour: shown.append((text, colour)))
+    av.set_status("Busy", T0)
+    menu.show_availability(av.current, av.remaining(T0))
+    av.call_started(1, T0)
+    menu.show_availability(av.current, av.remaining(T0))
+    (busy_text, busy), (call_text, in_call) = shown[-2:]
+    assert (busy_text, call_text) == ("Busy", "In a Call")
+    assert busy != in_call  # issue 10: the two looked the same
