@@ -381,6 +381,17 @@ class CrmCallTracker:
         state.linked = ref
         return [ReportLinked(call_id, ref)] if state.ended is None else []
 
+    def named(self, call_id: str, name: str) -> list[Action]:
+        """The agent chose (or created) the caller's record: its name is whose call it is
+        from now on (the notes header, a new case's subject)."""
+        state = self._calls.get(call_id)
+        if state is None or not name.strip():
+            return []
+        state.who = name.strip()
+        if self._focused == call_id and state.ended is None:
+            return [ShowCall(state.who, state.notes)]
+        return []
+
     def also_regarding(self, call_id: str, ref: RecordRef) -> None:
         """Log the call regarding `ref` too (the contact of a chosen case, say)."""
         state = self._calls.get(call_id)

@@ -23,15 +23,18 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Slot
 
 from app.core.crm import (
+    Account,
+    Contact,
     CrmBackend,
     CrmError,
     CrmUnavailable,
+    Lead,
     NewAccount,
     NewContact,
     NewLead,
     RecordRef,
 )
-from app.core.crm_call import CrmCall, CrmCallTracker, ReportLinked
+from app.core.crm_call import CrmCall, CrmCallTracker, ReportLinked, ShowCall
 from app.core.links import LinkRefused, parse_link
 from app.core.phone import PhoneSession
 from app.logs import call_event
@@ -95,6 +98,12 @@ class PageActions(QObject):
         if name in ("open", "regarding"):
             ref = RecordRef.parse(p.get("ref", ""))
             self._link(call_id, ref)
+            if state is not None and state.matches is not None:
+                found: list[Contact | Account | Lead] = [
+                    *state.matches.contacts, *state.matches.accounts, *state.matches.leads]
+                chosen = [r for r in found if r.ref == ref]
+                if chosen:
+                    self._named(call_id, chosen[0].name)
             self.show_record(call_id, ref)
         elif name == "choose-case":
             case = RecordRef.parse(f"case/{p.get('case', '')}")
@@ -162,11 +171,19 @@ class PageActions(QObject):
         def succeeded(result: Any) -> None:
             ref = result if isinstance(result, RecordRef) else result.ref
             self._link(call_id, ref)
+            if isinstance(result, (Contact, Account, Lead)):  # a new record: the caller
+                self._named(call_id, result.name)
             if then is not None:
                 then(ref)
             else:
                 self.show_record(call_id, ref)
         self._tasks.run(self._lane, fn, succeeded=succeeded, failed=failed)
+
+    def _named(self, call_id: str, name: str) -> None:
+        """The notes header follows the record the agent chose (it was the number)."""
+        for action in self.tracker.named(call_id, name):
+            if isinstance(action, ShowCall):
+                self.pane.notes.show_call(action.who, action.notes)
 
     def _link(self, call_id: str, ref: RecordRef) -> None:
         for action in self.tracker.link(call_id, ref):

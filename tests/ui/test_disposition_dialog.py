@@ -174,3 +174,36 @@ def test_notes_header_names_the_caller_and_the_record_lists_the_logged_call(
         assert view.url().toString().endswith(f"/contact/{aino.id}")
     finally:
         app.shutdown()
+
+
+def test_choosing_a_match_in_the_dialog_renames_the_notes(qtbot: Any, tmp_path: Path) -> None:
+    profile = Profile.at(tmp_path / "profile").ensure()
+    with LocalStore(profile.db_path("crm")) as crm:
+        pekka = crm.create_contact(NewContact("Pekka", "Mäkinen", phones=("050 111 2233",)))
+        crm.create_contact(NewContact("Liisa", "Mäkinen", phones=("050 111 2233",)))
+    settings = Settings()
+    settings.crm.workflow = "contact_account"
+    settings.phone.audio = "null"
+    app = build_app(profile, settings, secrets=MemorySecretStore(),
+                    engine_factory=ScriptedEngine,  # type: ignore[arg-type]
+                    history=History(MEMORY))
+    qtbot.addWidget(app.window)
+    app.start(show=True)
+    try:
+        qtbot.waitUntil(lambda: app.engine_running)
+        assert app.crm is not None
+        engine: ScriptedEngine = app.engine.current  # type: ignore[attr-defined]
+        with qtbot.waitSignal(app.crm.page_shown, timeout=LOAD_TIMEOUT):
+            engine.ring("+358501112233", "", "Myynti")
+        title = app.crm.notes.title_label
+        assert title.text() == "Notes — 050 1112233"  # two matches: no name yet
+        box: list[Any] = []
+        app.crm.view.page().runJavaScript(
+            "[...document.querySelectorAll('ul.matches li')].find(li => li.textContent"
+            ".includes('Pekka')).querySelector('a.primary').click(); 1",
+            QWebEngineScript.ScriptWorldId.ApplicationWorld, box.append)
+        qtbot.waitUntil(lambda: title.text() == "Notes — Pekka Mäkinen", timeout=LOAD_TIMEOUT)
+        qtbot.waitUntil(lambda: app.crm.view.url().toString().endswith(f"/contact/{pekka.id}"),
+                        timeout=LOAD_TIMEOUT)
+    finally:
+        app.shutdown()

@@ -14,6 +14,7 @@ from app.core.calls import (
     CallResult,
     CallState,
     CallStateChanged,
+    Direction,
     HangupSide,
     IncomingCall,
 )
@@ -109,3 +110,18 @@ def test_history_from_before_gets_the_new_columns_empty(tmp_path: Path) -> None:
         assert old is not None and (old.crm_name, old.crm, old.refused_reason) == ("", "", "")
     finally:
         history.close()
+
+
+def test_a_record_chosen_for_the_call_names_it_in_the_notes() -> None:
+    from app.core.crm_call import CrmCallTracker, ShowCall
+    from app.core.workflows import Workflow
+
+    tracker = CrmCallTracker(Workflow("contact_account"), region="FI",
+                             log_missed_calls=True, save_on_case=False)
+    tracker.call_updated(Call(handle=1, call_id="c1", direction=Direction.INBOUND,
+                              local_number="201", remote_number=NUMBER, arrived_at=T0))
+    tracker.identified("c1", IdentifyResult(NUMBER, contacts=(AINO, PEKKA)))
+    assert tracker.named("c1", "Pekka Virtanen") == [ShowCall("Pekka Virtanen", "")]
+    state = tracker.get("c1")
+    assert state is not None and state.who == "Pekka Virtanen"
+    assert tracker.named("c1", "  ") == [] and tracker.named("gone", "X") == []
