@@ -8,11 +8,10 @@ can take the process down).
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol
 
 import pjsua2 as pj
 
@@ -29,12 +28,10 @@ from app.core.calls import (
     OutgoingCallStarted,
     RecordingChanged,
     RecordingState,
-    TransferState,
-    TransferStatus,
 )
 from app.core.display_number import ANONYMOUS  # the caller id that hides the number
 from app.core.quality import QualityReport, estimate_mos, loss_percent
-from app.core.transfer_context import refer_to
+from app.telephony.guard import guarded
 from app.telephony.mapping import (
     MediaStatus,
     early_media,
@@ -42,30 +39,14 @@ from app.telephony.mapping import (
     held_state,
     next_state,
     state_for_inv,
-    transfer_state,
 )
 from app.telephony.recording import FLUSH_SECONDS, CallRecording
+from app.telephony.transfer import CallTransfer
 
 if TYPE_CHECKING:
     from app.telephony.audio import AudioRouter
 
 log = logging.getLogger(__name__)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def guarded(fn: F) -> F:
-    """Log and swallow exceptions in a pjsua2 callback instead of unwinding into C++."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Exception:
-            log.exception("error in pjsua2 callback %s", fn.__qualname__)
-            return None
-
-    return wrapper  # type: ignore[return-value]
 
 
 class CallHost(Protocol):
@@ -114,7 +95,7 @@ def _caused_by_remote(event: pj.SipEvent) -> bool:
     return False
 
 
-class EngineCall(pj.Call):
+class EngineCall(CallTransfer, pj.Call):
     """pjsua2 Call subclass owned by the engine; `handle` is ours and never reused."""
 
     def __init__(self, host: CallHost, account: pj.Account, handle: int, *, outgoing: bool,
@@ -130,12 +111,7 @@ class EngineCall(pj.Call):
         self.hold_requested = False
         self.answering = False  # 200 sent, CONNECTING not reported yet
         self.auto_answer_due: float | None = None  # monotonic time; None: never by itself
-        self.transfer_target = ""  # the URI of a blind transfer we started
-        # A transfer waiting for its hold re-INVITE to finish: (target URI, the handle of
-        # the call it replaces for a consulted transfer, else None).
-        self._pending_refer: tuple[str, int | None] | None = None
-        self._consulted: int | None = None  # the call a sent REFER with Replaces names
-        self._refer_context = ""  # X-Switchboard-Context value for a blind transfer's target
+        self._init_transfer()  # app/telephony/transfer.py
         # A call pjsua2 places for an incoming REFER: (uri, number, local number) for the
         # OutgoingCallStarted sent once pjsua2 gives it its Call-ID.
         self.pending_start: tuple[str, str, str] | None = None
@@ -268,51 +244,6 @@ class EngineCall(pj.Call):
         if not self.silent:
             self.host.emit(DtmfReceived(self.handle, str(prm.digit), method))
 
-    @guarded
-    def onCallTransferStatus(self, prm: pj.OnCallTransferStatusParam) -> None:
-        """Progress of the transfer we started (REFER response, then NOTIFY sipfrags)."""
-        self.host.assert_engine_thread()
-        code, final = int(prm.statusCode), bool(prm.finalNotify)
-        state = transfer_state(code, final)
-        if state in (TransferState.ACCEPTED, TransferState.FAILED):
-            prm.cont = False  # we have the outcome; later NOTIFYs change nothing
-        self._transfer_status(state, code, str(prm.reason), final)
-        if state is TransferState.ACCEPTED:
-            # The customer is the target's now. BYE only after this NOTIFY has been
-            # handled (queued for the next engine round): a BYE sent while the REFER
-            # subscription is still being processed is a known pjsip crash.
-            self.host.hangup(self.handle)
-            consulted = self._consulted
-            if consulted is not None:
-                # The target ends the replaced call itself (RFC 3891); should it not,
-                # ours must not stay up talking to nobody.
-                self.host.schedule(5.0, lambda: self.host.hangup(consulted))
-
-    @guarded
-    def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
-        """The far end transfers us: honour it with a fresh Call object for the new call
-        (without one, pjsua2 lets this object serve both calls)."""
-        self.host.assert_engine_thread()
-        prm.newCall = self.host.transfer_requested(self, str(prm.dstUri))
-
-    @guarded
-    def onCallReplaceRequest(self, prm: pj.OnCallReplaceRequestParam) -> None:
-        """An INVITE with Replaces for this call (we were consulted, and the consulting
-        agent completed the transfer): the new call gets a fresh Call object; pjsua2
-        answers it by itself and ends this call."""
-        self.host.assert_engine_thread()
-        self.local_hangup = True  # ended on our side, on purpose
-        prm.newCall = self.host.replace_requested(self, str(prm.rdata.wholeMsg))
-
-    def fail_transfer(self, reason: str) -> None:
-        self._transfer_status(TransferState.FAILED, 0, reason, True)
-
-    def _transfer_status(self, state: TransferState, code: int, reason: str,
-                         final: bool) -> None:
-        if not self.silent:
-            self.host.emit(TransferStatus(self.handle, state, code, reason, final,
-                                          self.transfer_target))
-
     # -- commands (engine thread) -------------------------------------------------------
 
     def announce(self, call_id: str) -> None:
@@ -372,61 +303,6 @@ class EngineCall(pj.Call):
             return
         self.local_hangup = True
         self.hangup(pj.CallOpParam())
-
-    def transfer(self, uri: str, context: str = "") -> None:
-        """Blind transfer (REFER) to `uri`; progress comes back in onCallTransferStatus.
-        `context` (app/core/transfer_context.py) goes into the Refer-To as an embedded
-        header, which the transferee copies into its INVITE to the target."""
-        self._refer_context = context
-        self._start_refer(uri, None)
-
-    def transfer_to(self, other: EngineCall) -> None:
-        """Consulted transfer: REFER with Replaces, so our caller takes over `other`."""
-        try:
-            target = str(other.getInfo().remoteUri)
-        except pj.Error:
-            target = ""
-        self._start_refer(target, other.handle)
-
-    def _start_refer(self, target: str, replaces: int | None) -> None:
-        """A connected call is put on hold first and referred once the hold is answered:
-        sent back to back, the REFER can overtake the re-INVITE through a proxy, and the
-        far end must then refuse the re-INVITE (500 Invalid CSeq, RFC 3261 12.2.2).
-        """
-        self.transfer_target = target
-        if self.state not in (CallState.CONNECTED, CallState.HELD):
-            self._transfer_status(TransferState.FAILED, 0,
-                                  f"cannot transfer a call that is {self.state.value}", True)
-            return
-        self._pending_refer = (target, replaces)
-        if self.state is CallState.CONNECTED and \
-                self._audio_status != MediaStatus.LOCAL_HOLD:
-            try:
-                self.set_hold(True)
-                return
-            except pj.Error as exc:
-                log.info("call %d: hold before transfer failed (%s)", self.handle,
-                         exc.reason)
-        self._refer()
-
-    def _refer(self) -> None:
-        pending, self._pending_refer = self._pending_refer, None
-        if pending is None or self.state is CallState.ENDED:
-            return  # already sent, or the call ended while the hold was under way
-        uri, replaces = pending
-        try:
-            if replaces is None:
-                self.xfer(refer_to(uri, self._refer_context), pj.CallOpParam(True))
-                return
-            other = self.host.find_call(replaces)
-            if other is None or other.state not in (CallState.CONNECTED, CallState.HELD):
-                self._transfer_status(TransferState.FAILED, 0,
-                                      "the consultation call has ended", True)
-                return
-            self.xferReplaces(other, pj.CallOpParam(True))
-            self._consulted = other.handle
-        except pj.Error as exc:
-            self._transfer_status(TransferState.FAILED, 0, str(exc.reason), True)
 
     def set_mute(self, muted: bool) -> None:
         self.muted = muted
