@@ -34,7 +34,7 @@ from app.crm.dynamics import records
 from tests.fakes.dataverse import FakeDataverse
 from tests.fakes.entra_id import FakeEntraId
 from tests.fakes.memory_secrets import MemorySecretStore
-from tests.integration.conftest import Sipp, free_port, scenario
+from tests.integration.conftest import Sipp, scenario
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
 from tests.integration.test_app_dynamics import dataverse as dataverse  # fixtures
 from tests.integration.test_app_dynamics import dynamics_profile, form_values, pages, sign_in
@@ -241,8 +241,9 @@ def test_every_workflow_for_nobody_one_and_several_inbound_and_outbound(
         workflow: str, qtbot: QtBot, tmp_path: Path, dataverse: FakeDataverse,
         seeded: dict[str, str], make: Callable[..., SwitchboardApp],
         sipp: Callable[..., Sipp]) -> None:
-    far_port = free_port()  # SIPp answers the outbound calls there (started when needed)
-    app = make(workflow, sipp_port=far_port)
+    # SIPp answers the two outbound calls; started first so that its port stays its own.
+    far = sipp(scenario(tmp_path, "uas_answer"), calls=2, extra=("-timeout", "300s"))
+    app = make(workflow, sipp_port=far.port)
     cases_before = set(dataverse.records("incidents"))
     for match, (shown, regarding) in INBOUND[workflow].items():
         call_id, path, peer = popped(qtbot, app, lambda m=match: ring(  # type: ignore[misc]
@@ -264,7 +265,6 @@ def test_every_workflow_for_nobody_one_and_several_inbound_and_outbound(
         logged(qtbot, app, peer, call_id)
         check_log(dataverse, seeded, call_id, regarding, outbound=False)
 
-    far = sipp(scenario(tmp_path, "uas_answer"), calls=2, port=far_port)
     for match in ("one", "none"):  # the agent dials from the dial pad (no record)
         shown, regarding = INBOUND[workflow][match]
         call_id, path, outcome = popped(qtbot, app, lambda m=match: app.session.dial(
