@@ -173,7 +173,10 @@ def _cmd_crm_sign_in(args: argparse.Namespace, profile: Profile) -> int:
         store = KeyringSecretStore()  # the refresh token lives in the system keyring only
         if args.crm_command == "login":
             return salesforce.login(settings, store, device=args.device_code, out=sys.stdout)
-        return salesforce.logout(settings, store, out=sys.stdout)
+        from app.crm.salesforce.web import web_dir
+
+        return salesforce.logout(settings, store, out=sys.stdout,
+                                 web_dir=web_dir(profile.data_dir))
     print(f"switchboard crm {args.crm_command}: crm.backend is {settings.crm.backend!r}, "
           "which has no sign-in here.", file=sys.stderr)
     return 2

@@ -98,6 +98,11 @@ class CrmWeb:
     sign_in_button: str
     # The script reads the page's own variables (Dynamics' Xrm): run it in the main world.
     dirty_in_main_world: bool = False
+    # False: the web session is bridged from our sign-in at each start (sign_in_request)
+    # and its cookies never go to disk (Salesforce); True: the CRM's own web sign-in is
+    # kept on disk in the web profile.
+    cookies_on_disk: bool = True
+    sign_in_request: Callable[[str], tuple[str, dict[str, str]] | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,7 @@ def _salesforce(settings: Settings, secrets: SecretStore,
     import webbrowser
 
     from app.crm.salesforce import factory
-    from app.crm.salesforce.web import DIRTY_SCRIPT, OrgWeb
+    from app.crm.salesforce.web import DIRTY_SCRIPT, WEB_NAME, OrgWeb
 
     sf = settings.salesforce
     if not sf.client_id:
@@ -166,13 +171,16 @@ def _salesforce(settings: Settings, secrets: SecretStore,
                           on_quota_warning=quota)
     org = OrgWeb(sf.login_url, parts.auth.current)
     web = CrmWeb(
-        "salesforce", org.inside, org.record_of, DIRTY_SCRIPT,
+        WEB_NAME, org.inside, org.record_of, DIRTY_SCRIPT,
         signed_in=lambda: parts.auth.signed_in,
         sign_in=lambda: parts.auth.sign_in_with_browser(webbrowser.open),
         sign_in_text=QCoreApplication.translate(
             "CrmWiring", "Switchboard is not signed in to Salesforce: callers are not looked "
             "up and call logs wait in the outbox."),
-        sign_in_button=QCoreApplication.translate("CrmWiring", "Sign in to Salesforce"))
+        sign_in_button=QCoreApplication.translate("CrmWiring", "Sign in to Salesforce"),
+        # Salesforce's session cookie is a credential: never on disk. The pages get their
+        # session from our OAuth sign-in through frontdoor.jsp (app/crm/salesforce/web.py).
+        cookies_on_disk=False, sign_in_request=org.sign_in_request)
     # Omni-Channel only when the admin mapped its statuses: an org without it would
     # answer every read with an error, and each read costs a request of the shared quota.
     return CrmChoice(parts.backend, Lane.NETWORK, web=web,
@@ -351,8 +359,10 @@ def _add_crm_web(view: Any, web: CrmWeb, profile: Profile) -> None:
 
     from app.ui.crm_web import CrmWebPage, World, persistent_profile
 
-    storage = persistent_profile(web.name, profile.data_dir / "web" / web.name, view)
+    storage = persistent_profile(web.name, profile.data_dir / "web" / web.name, view,
+                                 cookies_on_disk=web.cookies_on_disk)
     view.add_web_page(CrmWebPage(storage, inside=web.inside, record_of=web.record_of,
+                                 sign_in_request=web.sign_in_request,
                                  unsaved_probe=web.dirty_script,
                                  probe_world=World.MainWorld if web.dirty_in_main_world
                                  else World.ApplicationWorld,

@@ -13,7 +13,9 @@ the composition root, so this module knows no CRM:
   window (target=_blank), opens in the system browser; redirects and form posts (the
   CRM's own sign-in, a company's single sign-on) load in place;
 - `open(url)` loads a record; `loaded(url)` says when that load has finished, whatever the
-  CRM redirected to.
+  CRM redirected to. With `sign_in_request(url)` the CRM may ask for that load to be a
+  form POST instead (Salesforce's frontdoor.jsp: our session bridged into a web session,
+  the token in the request body, not in a URL).
 `dirty(answer)` asks the page in front of the agent whether it holds unsaved edits, so the
 screen-pop can wait instead of navigating away from them (app/core/screenpop_gate.py).
 The probe runs in the world the CRM needs: Qt's isolated ApplicationWorld (shares the DOM,
@@ -24,12 +26,13 @@ Salesforce's, the MainWorld for a probe of the page's own API such as Dynamics' 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWebEngineCore import (
+    QWebEngineHttpRequest,
     QWebEngineLoadingInfo,
     QWebEnginePage,
     QWebEngineProfile,
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 DIAL_SCHEMES = frozenset({"tel", "sip", "callto"})
 WEB_SCHEMES = frozenset({"http", "https"})
 UNSAVED_ANSWER_MS = 1500  # a page that does not answer the probe is taken as clean
+# url → (URL to POST to, form fields) to open `url` signed in, or None: load it as it is.
+SignInRequest = Callable[[str], "tuple[str, Mapping[str, str]] | None"]
 World = QWebEngineScript.ScriptWorldId
 
 # Model-driven apps keep the open form's state in `Xrm` (Client API: formContext.data.entity
@@ -61,19 +66,25 @@ XRM_UNSAVED_PROBE = """(function () {
 })()"""
 
 
-def persistent_profile(name: str, storage_dir: Path, parent: QObject | None = None
-                       ) -> QWebEngineProfile:
-    """A named profile whose cookies (the CRM's sign-in) and storage outlive the app.
+def persistent_profile(name: str, storage_dir: Path, parent: QObject | None = None, *,
+                       cookies_on_disk: bool = True) -> QWebEngineProfile:
+    """A named profile whose storage and cache outlive the app, under `storage_dir`
+    (made private to the user: 0700).
 
-    These are the CRM's web-session cookies, kept by Chromium under `storage_dir`;
-    Switchboard's own OAuth tokens never reach a web view.
+    `cookies_on_disk`: the CRM's web-session cookies (its sign-in) are kept by Chromium
+    too, so the agent signs in to the CRM's pages once. False: cookies live in memory
+    only, for a CRM whose web session the app bridges from its own sign-in at every
+    start (Salesforce), so no session credential is ever written to disk.
     """
+    storage_dir.mkdir(parents=True, exist_ok=True)
+    storage_dir.chmod(0o700)
     profile = QWebEngineProfile(name, parent)
     profile.setPersistentStoragePath(str(storage_dir / "storage"))
     profile.setCachePath(str(storage_dir / "cache"))
-    # The CRM's sign-in lives in session cookies; keep them, or every start asks again.
-    profile.setPersistentCookiesPolicy(
-        QWebEngineProfile.PersistentCookiesPolicy.ForcePersistentCookies)
+    policy = QWebEngineProfile.PersistentCookiesPolicy
+    # A CRM sign-in lives in session cookies: forced to disk, or kept off it entirely.
+    profile.setPersistentCookiesPolicy(policy.ForcePersistentCookies if cookies_on_disk
+                                       else policy.NoPersistentCookies)
     return profile
 
 
@@ -111,8 +122,10 @@ class CrmWebPage(QWebEnginePage):
                  record_of: Callable[[str], str] | None = None,
                  unsaved_probe: str = XRM_UNSAVED_PROBE, probe_world: int = World.MainWorld,
                  open_external: Callable[[QUrl], object] | None = None,
+                 sign_in_request: SignInRequest | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(profile, parent)
+        self._sign_in_request = sign_in_request
         self._hosts = frozenset(h.lower() for h in crm_hosts if h)
         self._inside = inside  # None: the hosts above (and their subdomains) are the CRM
         self._record_of = record_of or (lambda _url: "")
@@ -140,7 +153,12 @@ class CrmWebPage(QWebEnginePage):
 
     def open(self, url: str) -> None:
         self._wanted = url
-        self.load(QUrl(url))
+        post = self._sign_in_request(url) if self._sign_in_request is not None else None
+        if post is None:
+            self.load(QUrl(url))
+            return
+        target, form = post  # the CRM redirects to `url` once the web session is made
+        self.load(QWebEngineHttpRequest.postRequest(QUrl(target), dict(form)))
 
     def acceptNavigationRequest(self, url: QUrl | str,
                                 nav_type: QWebEnginePage.NavigationType,

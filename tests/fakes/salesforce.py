@@ -25,11 +25,19 @@ Follows these public documents (shapes, parameters, error bodies):
   (Sforce-Limit-Info: api-usage=n/m on every REST answer).
 Data behaviour and what is GUESSED is in tests/fakes/salesforce_org.py.
 
-STAND-IN, not Salesforce's: GET /lightning/r/<Object>/<Id>/view answers a small HTML page
-(no sign-in needed) with the record's name as its <h1> (escaped), its phone numbers as
-`tel:` links, a link out of the org, and an input to type into (an "unsaved edit"). The
-real Lightning app is a large script application; this only lets the app's web view load
-the right URL and lets a test click and type in it. The pages appear in `requests`.
+Web sessions follow Salesforce Help "Using Frontdoor.jsp to Bridge an Existing Session
+Into Salesforce": POST /secur/frontdoor.jsp with the form fields `sid` (an OAuth access
+token with the `web` scope) and `retURL` (a relative URL) starts a web session and
+redirects to retURL; the web session is the `sid` cookie (HttpOnly). A page asked for
+without a valid session redirects to the login page (`/?ec=302&startURL=…`).
+
+STAND-IN, not Salesforce's: GET /lightning/r/<Object>/<Id>/view answers, for a web session,
+a small HTML page with the record's name as its <h1> (escaped), its phone numbers as
+`tel:` links, a link out of the org, and an input to type into (an "unsaved edit"); the
+login page is a plain page titled "Login | Salesforce". The real Lightning app is a large
+script application; this only lets the app's web view load the right URL and lets a test
+click and type in it. The pages appear in `requests`; `web_sessions` lists the frontdoor
+bridges made (the access token each carried).
 
 The fake signs the agent in without a login page (the test plays the browser) and checks
 PKCE: the token request must carry the verifier whose S256 hash came with the authorize
@@ -51,6 +59,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
@@ -117,6 +126,7 @@ class FakeSalesforce:
         self._servers: list[ThreadingHTTPServer] = []
         self._retired: set[int] = set()
         self._release = threading.Event()
+        self.web_sessions: list[str] = []  # the sid of each frontdoor.jsp bridge
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -263,6 +273,8 @@ class FakeSalesforce:
             return
         auth = h.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
+        cookies = SimpleCookie(h.headers.get("Cookie", ""))
+        web_sid = cookies["sid"].value if "sid" in cookies else ""
         port = int(h.connection.getsockname()[1])  # which listener
         with self.lock:
             self.requests.append(Logged(method, url.path, {k: v[0] for k, v in
@@ -276,7 +288,9 @@ class FakeSalesforce:
             self._send(h, self._fault_reply(fault))
             return
         with self.lock:
-            reply = self._route(method, url.path, url.query, body, token, port)
+            reply = (self._web(method, url.path, url.query, body, web_sid)
+                     if url.path.startswith(("/lightning/", "/secur/")) or url.path == "/"
+                     else self._route(method, url.path, url.query, body, token, port))
         if fault is not None and fault.kind == "lost":
             # The org did the work; the answer never arrives.
             h.close_connection = True
@@ -336,8 +350,6 @@ class FakeSalesforce:
             return self._token(body or {})
         if path == "/services/oauth2/revoke" and method == "POST":
             return self._revoke(body or {})
-        if path.startswith("/lightning/") and method == "GET":
-            return self._lightning(path)
         if path.rstrip("/") == "/services/data" and method == "GET":
             return self._rest_reply(_Reply(200, VERSIONS))
         prefix = f"/services/data/v{self.org.api_version}"
@@ -428,6 +440,28 @@ class FakeSalesforce:
                         "message": "The transaction was rolled back since another operation "
                                    "in the same transaction failed."}])
         return {"compositeResponse": results}
+
+    def _web(self, method: str, path: str, query: str, form: Any, sid: str) -> _Reply:
+        """The org's web side: frontdoor.jsp, the login page, the record pages."""
+        if path == "/secur/frontdoor.jsp" and method == "POST":
+            form = form if isinstance(form, dict) else {}
+            back = str(form.get("retURL") or "/")
+            if not back.startswith("/") or back.startswith("//"):
+                back = "/"  # retURL is relative: never a way off the org
+            if form.get("sid") not in self._access:
+                return _Reply(302, None, {"Location": f"/?ec=302&startURL={back}"})
+            self.web_sessions.append(str(form["sid"]))
+            return _Reply(302, None, {"Location": back,
+                                      "Set-Cookie": f"sid={form['sid']}; Path=/; HttpOnly"})
+        if path == "/" and method == "GET":
+            return _Reply(200, "<!doctype html><title>Login | Salesforce</title>"
+                          "<h1>Log in</h1>", {}, "text/html; charset=utf-8")
+        if path.startswith("/lightning/") and method == "GET":
+            if sid not in self._access:
+                return _Reply(302, None, {"Location": f"/?ec=302&startURL={path}"})
+            return self._lightning(path)
+        return _Reply(404, "<!doctype html><title>Not found</title>", {},
+                      "text/html; charset=utf-8")
 
     def _lightning(self, path: str) -> _Reply:
         """The stand-in record page (see the module docstring)."""

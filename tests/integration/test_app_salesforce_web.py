@@ -14,12 +14,14 @@ there, so the test clicks and types in them with script of its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from pytestqt.exceptions import TimeoutError as QtBotTimeout
 from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
@@ -56,25 +58,45 @@ def run_in_page(qtbot: QtBot, agent: Agent, script: str) -> Any:
     return done.args[0]
 
 
-def click_in_page(qtbot: QtBot, agent: Agent, element: str) -> None:
-    """A real mouse click on `element` (a JavaScript expression) of the Lightning page.
+def where(qtbot: QtBot, agent: Agent, element: str) -> list[float]:
+    """The middle of `element` in the page (waits until the page has it)."""
+    found: list[list[float]] = []
+
+    def located() -> bool:
+        text = run_in_page(qtbot, agent, f"(() => {{ const e = ({element}); if (!e) return "
+                           "''; const r = e.getBoundingClientRect(); return JSON.stringify("
+                           "[r.x + r.width / 2, r.y + r.height / 2]); })()")
+        if isinstance(text, str) and text:
+            found.append(json.loads(text))
+        return bool(found)
+    qtbot.waitUntil(located, timeout=WAIT_MS)
+    return found[0]
+
+
+def click_in_page(qtbot: QtBot, agent: Agent, element: str,
+                  until: Callable[[], bool]) -> None:
+    """A real mouse click on `element` (a JavaScript expression) of the Lightning page,
+    again while `until()` stays false: a page whose DOM is ready may not take input yet.
 
     Not `element.click()`: Chromium hands a `tel:` link to the page only for a click the
     user made (a scripted click on an external scheme is dropped before the page sees it).
     """
-    box = json.loads(run_in_page(qtbot, agent, f"(() => {{ const r = ({element})"
-                                 ".getBoundingClientRect(); return JSON.stringify("
-                                 "[r.x + r.width / 2, r.y + r.height / 2]); })()"))
     target = agent.crm.view.focusProxy()
     assert target is not None
-    qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=QPoint(int(box[0]), int(box[1])))
+    for _ in range(10):
+        box = where(qtbot, agent, element)
+        qtbot.mouseClick(target, Qt.MouseButton.LeftButton,
+                         pos=QPoint(int(box[0]), int(box[1])))
+        with contextlib.suppress(QtBotTimeout):
+            qtbot.waitUntil(until, timeout=2000)
+            return
+    raise AssertionError(f"clicking {element} did nothing")
 
 
 def type_in_page(qtbot: QtBot, agent: Agent, element: str, text: str) -> None:
     """Click into `element` of the Lightning page and type `text` with the keyboard."""
-    click_in_page(qtbot, agent, element)
-    qtbot.waitUntil(lambda: run_in_page(qtbot, agent, f"document.activeElement === "
-                                        f"({element})") is True, timeout=WAIT_MS)
+    click_in_page(qtbot, agent, element, lambda: run_in_page(
+        qtbot, agent, f"document.activeElement === ({element})") is True)
     target = agent.crm.view.focusProxy()
     assert target is not None
     qtbot.keyClicks(target, text)
@@ -132,8 +154,9 @@ def test_a_tel_link_clicked_in_a_lightning_page_dials_through_the_strict_parser(
     agent.hang_up_and_wait_for_the_task(call)
 
     # The agent clicks the mobile number on Aino's page.
-    click_in_page(qtbot, agent, "document.querySelectorAll('a.phone')[1]")
-    qtbot.waitUntil(lambda: len(agent.engine.dialled) == 1, timeout=WAIT_MS)
+    click_in_page(qtbot, agent, "document.querySelectorAll('a.phone')[1]",
+                  lambda: len(agent.engine.dialled) > 0)
+    assert len(agent.engine.dialled) == 1
     handle, dialled = agent.engine.dialled[0]
     assert dialled == "+358501234567"  # rebuilt by the parser; maddr never reaches SIP
     out = agent.outbound_call(handle)
@@ -149,9 +172,9 @@ def test_a_tel_link_clicked_in_a_lightning_page_dials_through_the_strict_parser(
                     timeout=WAIT_MS)
     qtbot.waitUntil(lambda: run_in_page(qtbot, agent, "document.querySelectorAll("
                                         "'a.phone').length") == 2, timeout=WAIT_MS)
-    click_in_page(qtbot, agent, "document.querySelectorAll('a.phone')[1]")
     error = agent.app.window.dialpad.error_label
-    qtbot.waitUntil(lambda: "1-900-CALL-NOW" in error.text(), timeout=WAIT_MS)
+    click_in_page(qtbot, agent, "document.querySelectorAll('a.phone')[1]",
+                  lambda: "1-900-CALL-NOW" in error.text())
     assert "not a number Switchboard can dial" in error.text()
     assert len(agent.engine.dialled) == 1
 

@@ -7,13 +7,17 @@ printed too, for a browser on the same computer that did not open by itself. Wit
 a code to enter at the org's verification page from any device. The refresh token goes
 to the keyring (through the SecretStore passed in), the access token stays in memory and
 dies with the command; neither is ever printed. The org's API version is checked before
-saying "signed in". Logout revokes the refresh token in the org and deletes it here.
+saying "signed in". Logout revokes the refresh token in the org and deletes it here,
+and deletes the Salesforce web profile (the org's cached pages and their storage; its
+cookies never reach the disk, see app/crm/salesforce/web.py).
 """
 
 from __future__ import annotations
 
+import shutil
 import webbrowser
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from app.config import Settings
@@ -65,9 +69,14 @@ def login(settings: Settings, secrets: SecretStore, *, device: bool, out: TextIO
     return 0
 
 
-def logout(settings: Settings, secrets: SecretStore, *, out: TextIO) -> int:
+def logout(settings: Settings, secrets: SecretStore, *, out: TextIO,
+           web_dir: Path | None = None) -> int:
+    """Revoke and delete the sign-in; delete `web_dir`, the web profile, when given."""
     parts = factory.build(settings.salesforce, region=settings.phone.default_region,
                           secret_store=secrets)
+    if web_dir is not None and web_dir.exists():
+        # The org's pages and data as the web view cached them: not for the next user.
+        shutil.rmtree(web_dir, ignore_errors=True)
     if parts.auth.revoke():
         print("Signed out of Salesforce; the sign-in was revoked and deleted.", file=out)
         return 0

@@ -1,5 +1,16 @@
 """The Salesforce org's web pages in the screen-pop: which URLs are the org, which record
-a page shows, and how to ask a Lightning page whether it holds unsaved edits.
+a page shows, how the pages get their web session, and how to ask a Lightning page
+whether it holds unsaved edits.
+
+The web session is bridged from Switchboard's own OAuth session (Salesforce Help "Using
+Frontdoor.jsp to Bridge an Existing Session Into Salesforce"; the `web` scope allows
+it): the first record of a run, and the first after the access token changed (the org
+ended the session and we refreshed), is opened through a POST of the access token (`sid`)
+and the record's path (`retURL`) to `{instance}/secur/frontdoor.jsp`, in the request
+body, never in a URL. So the agent signs in once (`crm login` or the sign-in bar) and
+the pages follow, and the web profile needs no cookie on disk: Salesforce's session
+cookie is a credential, and nothing secret is written to disk (the web profile keeps its
+cookies in memory only; see app/compose.py).
 
 Which hosts belong to an org follows Salesforce Help "My Domain URL Formats": the org's
 My Domain name is the first label of its instance host (`acme.my.salesforce.com`), and
@@ -20,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.crm.salesforce.auth import OrgSession
@@ -72,12 +84,37 @@ def _salesforce_host(host: str) -> bool:
     return any(host.endswith(d) for d in SALESFORCE_DOMAINS)
 
 
+WEB_NAME = "salesforce"  # of the web profile and its folder under the profile's data/web
+FRONTDOOR_PATH = "/secur/frontdoor.jsp"
+
+
+def web_dir(data_dir: Path) -> Path:
+    """Where the Salesforce web profile keeps its cache and storage (never cookies)."""
+    return data_dir / "web" / WEB_NAME
+
+
 class OrgWeb:
-    """The org's web side; reads the instance address of the current session (no I/O)."""
+    """The org's web side; reads the current session in memory (no I/O)."""
 
     def __init__(self, login_url: str, current: Callable[[], OrgSession | None]) -> None:
         self.login_url = login_url
         self._current = current
+        self._bridged = ""  # the access token the web session was last bridged with
+
+    def sign_in_request(self, url: str) -> tuple[str, dict[str, str]] | None:
+        """The frontdoor.jsp POST (URL, form) that opens `url` with a web session made
+        from our OAuth session, or None: the web session is already bridged with the
+        current access token (or there is no session yet: the page loads as it is)."""
+        session = self._current()
+        if session is None or session.access_token == self._bridged:
+            return None
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) != tuple(urlsplit(session.instance_url)[:2]):
+            return None  # not a page of this instance: no session goes there
+        self._bridged = session.access_token
+        back = parts.path + (f"?{parts.query}" if parts.query else "")
+        return session.instance_url + FRONTDOOR_PATH, {"sid": session.access_token,
+                                                      "retURL": back}
 
     def inside(self, url: str) -> bool:
         """True when `url` is one of the org's own pages (loads in the view)."""
@@ -107,4 +144,4 @@ class OrgWeb:
         return f"{_KINDS[match.group('object')]}/{match.group('id')}"
 
 
-__all__ = ["DIRTY_SCRIPT", "OrgWeb"]
+__all__ = ["DIRTY_SCRIPT", "FRONTDOOR_PATH", "WEB_NAME", "OrgWeb", "web_dir"]

@@ -63,3 +63,31 @@ def test_records_are_read_from_lightning_urls_only() -> None:
 
 def test_the_unsaved_edits_probe_names_its_markers() -> None:
     assert "slds-is-edited" in DIRTY_SCRIPT and "MARKERS" not in DIRTY_SCRIPT
+
+
+def test_the_web_session_is_bridged_once_per_access_token_in_a_post_body() -> None:
+    current: list[OrgSession | None] = [None]
+    web = OrgWeb("https://acme.my.salesforce.com", lambda: current[0])
+    record = "https://acme.my.salesforce.com/lightning/r/Contact/003000000000001AAA/view"
+    assert web.sign_in_request(record) is None  # no session yet: the page loads as it is
+
+    current[0] = SESSION
+    assert web.sign_in_request(record) == (
+        "https://acme.my.salesforce.com/secur/frontdoor.jsp",
+        {"sid": "token", "retURL": "/lightning/r/Contact/003000000000001AAA/view"})
+    assert web.sign_in_request(record) is None  # bridged already
+    assert web.sign_in_request(record + "?tab=1") is None
+
+    current[0] = OrgSession("renewed", "https://acme.my.salesforce.com")
+    assert web.sign_in_request(record + "?tab=1") == (
+        "https://acme.my.salesforce.com/secur/frontdoor.jsp",
+        {"sid": "renewed", "retURL": "/lightning/r/Contact/003000000000001AAA/view?tab=1"})
+
+
+def test_no_session_goes_to_a_page_off_the_instance() -> None:
+    web = org()
+    assert web.sign_in_request("https://example.com/lightning/r/Contact/003/view") is None
+    assert web.sign_in_request("http://acme.my.salesforce.com/lightning/r/x/view") is None
+    # ...and the next page of the instance is still bridged.
+    assert web.sign_in_request("https://acme.my.salesforce.com/lightning/page/home") \
+        is not None
