@@ -207,3 +207,14 @@ def test_choosing_a_match_in_the_dialog_renames_the_notes(qtbot: Any, tmp_path: 
                         timeout=LOAD_TIMEOUT)
     finally:
         app.shutdown()
+
+
+def test_the_case_dialog_offers_a_new_contact_then_its_case(harness: Harness) -> None:
+    harness.load("dialog", {"kind": "case", "number": "+358501112222", "call": "c5"})
+    form = js(harness, "[...document.querySelectorAll('form.new')].map(f => [f.action, "
+                       "[...f.querySelectorAll('input[type=hidden]')].map(i => i.name + '=' "
+                       "+ i.value)])")
+    assert form == [["switchboard://action/new-contact",
+                     ["call=c5", "number=+358501112222", "then=case"]]]
+    assert js(harness, "[...document.querySelectorAll('a')].map(a => a.textContent)"
+              ".filter(t => t == 'New case')") == ["New case"]

@@ -395,6 +395,10 @@ def _case_sections(store: CrmBackend, query: Mapping[str, str], matched: Identif
     sections.append('<div class="actions">' + link(
         action_url("new-case", call=call), _tr("New case") if not records else
         _tr("New case without identification"), "button primary") + "</div>")
+    # A caller not in the CRM yet: add them, then choose or create their case.
+    sections.append(_new_form("new-contact", _tr("New contact"), [
+        ("first_name", _tr("First name")), ("last_name", _tr("Last name")),
+        ("email", _tr("Email")), ("company", _tr("Company"))], {**ctx, "then": "case"}))
     return sections
 
 
