@@ -180,10 +180,15 @@ class PageActions(QObject):
         self._tasks.run(self._lane, fn, succeeded=succeeded, failed=failed)
 
     def _named(self, call_id: str, name: str) -> None:
-        """The notes header follows the record the agent chose (it was the number)."""
+        """The notes header, the call card and Recent calls follow the record the agent
+        chose (they showed the number, or "3 matches")."""
         for action in self.tracker.named(call_id, name):
             if isinstance(action, ShowCall):
                 self.pane.notes.show_call(action.who, action.notes)
+        state = self.tracker.get(call_id)
+        call = self.session.get(state.handle) if state is not None else None
+        if call is not None and call.crm:
+            self.session.set_crm_caller(call.handle, name, call.crm, call.crm_matches)
 
     def _link(self, call_id: str, ref: RecordRef) -> None:
         for action in self.tracker.link(call_id, ref):

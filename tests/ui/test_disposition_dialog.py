@@ -203,6 +203,9 @@ def test_choosing_a_match_in_the_dialog_renames_the_notes(qtbot: Any, tmp_path: 
             ".includes('Pekka')).querySelector('a.primary').click(); 1",
             QWebEngineScript.ScriptWorldId.ApplicationWorld, box.append)
         qtbot.waitUntil(lambda: title.text() == "Notes — Pekka Mäkinen", timeout=LOAD_TIMEOUT)
+        [card] = app.window.call_panel.cards.values()  # the card names the choice too
+        assert (card.name_label.text(), card.crm_label.text()) == (
+            "Pekka Mäkinen", "From Built-in CRM")
         qtbot.waitUntil(lambda: app.crm.view.url().toString().endswith(f"/contact/{pekka.id}"),
                         timeout=LOAD_TIMEOUT)
     finally:
