@@ -100,6 +100,9 @@ def test_a_ringing_call_is_on_screen_and_nothing_is_cut_at_1024x600(
     handle = engine.ring()
     qtbot.waitUntil(lambda: handle in window.call_panel.cards)
     card = window.call_panel.cards[handle]
+    # As with a CRM that knows the caller: the card has its "From …" line too.
+    app.session.set_crm_caller(handle, "Aino Virtanen-Korhonen", "dynamics", 1)
+    qtbot.waitUntil(card.crm_label.isVisible)
     qtbot.waitUntil(card.answer_button.isVisible)
     for button in (card.answer_button, card.decline_button):
         shown = visible_rect(button, window)
