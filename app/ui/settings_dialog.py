@@ -41,6 +41,7 @@ class _Form(QWidget):
         self.layout_.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.fields: dict[str, QWidget] = {}
         self.problems: dict[str, QLabel] = {}
+        self.hints: dict[str, QLabel] = {}
 
     def add(self, key: str, label: str, field: QWidget, hint: str = "") -> None:
         field.setObjectName(key.replace(".", "_"))
@@ -50,6 +51,7 @@ class _Form(QWidget):
             note.setProperty("hint", True)
             note.setWordWrap(True)
             self.layout_.addRow("", note)
+            self.hints[key] = note
         problem = QLabel(self)
         problem.setObjectName(f"problem_{key.replace('.', '_')}")
         problem.setProperty("problem", True)
@@ -58,6 +60,12 @@ class _Form(QWidget):
         problem.hide()
         self.layout_.addRow("", problem)
         self.fields[key], self.problems[key] = field, problem
+
+    def show_field(self, key: str, shown: bool) -> None:
+        """Show or hide a field's rows (its label, hint and problem line with it)."""
+        for widget in (self.fields[key], self.hints.get(key), self.problems[key]):
+            if widget is not None:
+                self.layout_.setRowVisible(widget, shown)
 
     def value(self, key: str) -> Any:
         field = self.fields[key]
@@ -243,6 +251,26 @@ class SettingsDialog(QDialog):
         crm.add("crm.backend", self.tr("CRM"), _combo(crm, [
             ("local", self.tr("Built-in CRM")), ("salesforce", "Salesforce"),
             ("dynamics", "Dynamics 365")]))
+        # What an outside CRM needs from its admin; shown for the CRM chosen above. The
+        # sign-in itself comes after the restart, in the bar above the CRM pane.
+        crm.add("salesforce.login_url", self.tr("Sign-in address"), QLineEdit(crm),
+                self.tr("https://login.salesforce.com, https://test.salesforce.com for a "
+                        "sandbox, or your org's My Domain address."))
+        crm.add("salesforce.client_id", self.tr("Consumer key"), QLineEdit(crm),
+                self.tr("Of the connected app your Salesforce admin set up for "
+                        "Switchboard."))
+        crm.add("dynamics.org_url", self.tr("Environment address"), QLineEdit(crm),
+                "https://contoso.crm4.dynamics.com")
+        crm.add("dynamics.client_id", self.tr("Application id"), QLineEdit(crm),
+                self.tr("Of the app registration your Entra ID admin set up for "
+                        "Switchboard."))
+        crm.add("dynamics.tenant", self.tr("Tenant"), QLineEdit(crm),
+                self.tr("Your organisation's Entra ID tenant (its domain or id)."))
+        self._crm_form = crm
+        backend = crm.fields["crm.backend"]
+        assert isinstance(backend, NoWheelComboBox)
+        backend.currentIndexChanged.connect(self._show_crm_fields)
+        self._show_crm_fields()
         self.crm_area = QWidget(crm)  # the outside CRMs' sign-in goes here
         self.crm_area.setObjectName("crm_backend_area")
         self.crm_area_layout = QVBoxLayout(self.crm_area)
@@ -299,6 +327,12 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.notice)
         layout.addWidget(buttons)
 
+    def _show_crm_fields(self) -> None:
+        chosen = self._crm_form.value("crm.backend")
+        for key in self._crm_form.fields:
+            if key.startswith(("salesforce.", "dynamics.")):
+                self._crm_form.show_field(key, key.startswith(chosen + "."))
+
     def _add_tab(self, name: str, widget: QWidget, title: str) -> None:
         self._tab_index[name] = self.tabs.addTab(widget, title)
 
@@ -309,6 +343,7 @@ class SettingsDialog(QDialog):
             for key in form.fields:
                 if key in values:
                     form.set_value(key, values[key])
+        self._show_crm_fields()
         self.show_problems({})
         self.notice.hide()
 

@@ -33,10 +33,11 @@ from app.ui.settings_dialog import PASSWORD, FirstRunAssistant, SettingsDialog
 log = logging.getLogger(__name__)
 
 # The sections the dialog edits (audio applies itself, page by page, through its wiring).
-SECTIONS = ("sip", "crm", "contactcenter", "ui")
+SECTIONS = ("sip", "crm", "salesforce", "dynamics", "contactcenter", "ui")
 ACCOUNT_KEYS = ("sip.server", "sip.username", "sip.transport", "sip.display_name",
                 "sip.auth_username")
-RESTART_SECTIONS = ("crm", "contactcenter", "ui")  # built once at start (app/compose.py)
+# Built once at start (app/compose.py); an outside CRM's settings are the CRM's.
+RESTART_SECTIONS = ("crm", "salesforce", "dynamics", "contactcenter", "ui")
 
 Probe = Callable[[SipSettings, "str | None"], ProbeResult]
 
@@ -236,10 +237,11 @@ class SettingsWiring(QObject):
                 said.append(_tr("The phone restarts with the new account."))
         later = [name for name in RESTART_SECTIONS if name in changed]
         if later:
-            names = {"crm": _tr("the CRM"), "contactcenter": _tr("the phone system"),
+            names = {"crm": _tr("the CRM"), "salesforce": _tr("the CRM"),
+                     "dynamics": _tr("the CRM"), "contactcenter": _tr("the phone system"),
                      "ui": _tr("the language")}
             said.append(_tr("Restart Switchboard to apply %s.")
-                        % ", ".join(names[n] for n in later))
+                        % ", ".join(dict.fromkeys(names[n] for n in later)))
         return " ".join(said)
 
     def _restart(self) -> None:

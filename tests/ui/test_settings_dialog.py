@@ -301,3 +301,26 @@ def test_later_leaves_a_way_back_to_the_assistant(qtbot: QtBot,
     assert not built.assistant.isVisible()
     click(qtbot, built.app.window.setup_button)
     qtbot.waitUntil(built.assistant.isVisible)
+
+
+def test_an_outside_crm_shows_and_saves_only_its_own_settings(
+        qtbot: QtBot, build: Callable[..., Built]) -> None:
+    built = build()
+    dialog = open_settings(qtbot, built)
+    dialog.show_tab("crm")
+    sf_key, dyn_url = field(dialog, "salesforce.client_id"), field(dialog, "dynamics.org_url")
+    assert not sf_key.isVisible() and not dyn_url.isVisible()  # the built-in CRM needs none
+    backend = field(dialog, "crm.backend")
+    backend.setCurrentIndex(backend.findData("salesforce"))
+    assert sf_key.isVisible() and not dyn_url.isVisible()
+    assert field(dialog, "salesforce.login_url").text() == "https://login.salesforce.com"
+    type_into(qtbot, sf_key, "3MVG9consumer.key")
+    click(qtbot, dialog.save_button)
+    assert "Restart Switchboard to apply the CRM." in dialog.notice.text()
+    loaded, problems = config.load(built.profile.config_path)
+    assert not [p for p in problems if p.key.startswith(("crm.", "salesforce."))]
+    assert (loaded.crm.backend, loaded.salesforce.client_id) == ("salesforce",
+                                                                 "3MVG9consumer.key")
+    assert "[dynamics]" not in built.text()  # untouched sections are not written
+    backend.setCurrentIndex(backend.findData("dynamics"))
+    assert dyn_url.isVisible() and not sf_key.isVisible()

@@ -1477,6 +1477,42 @@ Koodekki: %s</translation>
         <translation>Sisäänrakennettu CRM</translation>
     </message>
     <message>
+        <source>Sign-in address</source>
+        <translation>Kirjautumisosoite</translation>
+    </message>
+    <message>
+        <source>https://login.salesforce.com, https://test.salesforce.com for a sandbox, or your org&apos;s My Domain address.</source>
+        <translation>https://login.salesforce.com, testiympäristölle https://test.salesforce.com, tai organisaationne My Domain -osoite.</translation>
+    </message>
+    <message>
+        <source>Consumer key</source>
+        <translation>Kuluttaja-avain (consumer key)</translation>
+    </message>
+    <message>
+        <source>Of the connected app your Salesforce admin set up for Switchboard.</source>
+        <translation>Salesforce-ylläpitäjänne Switchboardia varten luomasta yhdistetystä sovelluksesta.</translation>
+    </message>
+    <message>
+        <source>Environment address</source>
+        <translation>Ympäristön osoite</translation>
+    </message>
+    <message>
+        <source>Application id</source>
+        <translation>Sovellustunnus</translation>
+    </message>
+    <message>
+        <source>Of the app registration your Entra ID admin set up for Switchboard.</source>
+        <translation>Entra ID -ylläpitäjänne Switchboardia varten tekemästä sovellusrekisteröinnistä.</translation>
+    </message>
+    <message>
+        <source>Tenant</source>
+        <translation>Vuokraaja (tenant)</translation>
+    </message>
+    <message>
+        <source>Your organisation&apos;s Entra ID tenant (its domain or id).</source>
+        <translation>Organisaationne Entra ID -vuokraaja (sen toimialue tai tunnus).</translation>
+    </message>
+    <message>
         <source>Queues and availability</source>
         <translation>Jonot ja tavoitettavuus</translation>
     </message>
