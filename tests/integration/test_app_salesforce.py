@@ -46,7 +46,8 @@ def env_for(tmp_path: Path) -> dict[str, str]:
                    BROWSER="true")  # "opening the browser" runs `true URL`: the test is it
 
 
-def salesforce_profile(tmp_path: Path, org: FakeSalesforce, port: int, **crm: Any) -> Profile:
+def salesforce_profile(tmp_path: Path, org: FakeSalesforce, port: int, *, sipp_port: int = 0,
+                       **crm: Any) -> Profile:
     redirect = free_port()
     org.callback_urls.add(f"http://localhost:{redirect}/callback")
 
@@ -63,7 +64,8 @@ def salesforce_profile(tmp_path: Path, org: FakeSalesforce, port: int, **crm: An
         settings.sip.auto_answer = True
         settings.availability.wrap_up_seconds = 0  # calls back to back are not refused
 
-    return make_profile(tmp_path / "profile", port=port, configure=configure)
+    return make_profile(tmp_path / "profile", port=port, sipp_port=sipp_port,
+                        configure=configure)
 
 
 def cli_login(profile: Profile, env: dict[str, str]) -> str:
@@ -188,6 +190,38 @@ def test_a_hundred_calls_during_an_outage_land_as_a_hundred_tasks_once_after_a_r
     tasks = org.all("Task")
     assert sorted(t["CallObject"] for t in tasks) == sorted(q["call_id"] for q in queued)
     assert org.grants.count("refresh_token") == refreshes + 1  # one refresh, not one per call
+
+
+@needs_sipp
+def test_an_outbound_call_from_the_dial_command_is_an_outbound_task_on_the_contact(
+        tmp_path: Path, org: FakeSalesforce, processes: Callable[..., AppProcess],
+        sipp: Callable[..., Any]) -> None:
+    contact = org.add("Contact", FirstName="Aino", LastName="Virtanen", Phone=CALLER)
+    far = sipp(scenario(tmp_path, "uas_busy"))
+    profile = salesforce_profile(tmp_path, org, free_port(), sipp_port=far.port)
+    env = env_for(tmp_path)
+    cli_login(profile, env)
+    app = processes(run_cmd(profile), env)
+    app.event("registration")
+
+    dial = subprocess.run([sys.executable, "-m", "app", "--profile", str(profile.root),
+                           "dial", f"tel:{CALLER}"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert dial.returncode == 0, dial.stderr
+    logged = app.event("crm_logged")
+    assert far.wait() == 0, far.output()
+    [task] = org.all("Task")
+    assert logged["activity"] == task["Id"] and logged["call_id"] == task["CallObject"]
+    assert {k: task[k] for k in ("TaskSubtype", "Status", "CallType", "CallDisposition",
+                                 "CallDurationInSeconds", "WhoId", "WhatId")} == {
+        "TaskSubtype": "Call", "Status": "Completed", "CallType": "Outbound",
+        "CallDisposition": "busy", "CallDurationInSeconds": 0, "WhoId": contact,
+        "WhatId": None}
+    assert task["Subject"] == f"Call to {CALLER} (busy)"
+    app.stop()
+    tokens = org.tokens_used() | org.refresh_tokens()
+    assert scan_for(profile.root, tokens) == []
+    assert not any(t in "".join(app.log.text + app.out.text) for t in tokens)
 
 
 def _all(app: AppProcess, event: str, count: int) -> list[dict[str, Any]]:
