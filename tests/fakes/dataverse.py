@@ -426,15 +426,16 @@ class FakeDataverse:
         except ValueError:
             body = raw
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        entry = {"method": method, "path": unquote(url.path), "query": query, "body": body,
+        path = unquote(url.path)
+        entry = {"method": method, "path": path, "query": query, "body": body,
                  "headers": {k: v for k, v in h.headers.items()
                              if k.lower() in ("if-match", "if-none-match", "prefer")}}
         with self.lock:
             self.requests.append(entry)
-        if method == "GET" and entry["path"] in ("/main.aspx", "/_fake/dirty"):
-            self._send(h, self._app_page(entry["path"], query))
+        if method == "GET" and path in ("/main.aspx", "/_fake/dirty"):
+            self._send(h, self._app_page(path, query))
             return
-        fault = self._take_fault(method, entry["path"])
+        fault = self._take_fault(method, path)
         auth = h.headers.get("Authorization", "")
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
         try:
@@ -444,7 +445,7 @@ class FakeDataverse:
                 raise _Reply(401, None, {"WWW-Authenticate": 'Bearer error="invalid_token", '
                                          'error_description="The access token has expired"'})
             with self.lock:
-                reply = self._route(method, entry["path"], query, body, h.headers)
+                reply = self._route(method, path, query, body, h.headers)
         except _Reply as exc:
             reply = exc
         if fault is not None and fault.kind == "lost":
@@ -527,23 +528,23 @@ window.Xrm = {{Page: {{data: {{entity: {{getIsDirty: function () {{
                 return self._created(entity_set, rid, rec, headers, annotations)
             raise _error(405, "The HTTP method is not allowed here.")
         rid = m.group("id").lower()
-        rec = self.tables[entity_set].get(rid)
+        found = self.tables[entity_set].get(rid)
         if method == "GET":
-            if rec is None:
+            if found is None:
                 raise _error(404, f"{ent.logical} With Id = {rid} Does Not Exist", "0x80040217")
             return _Reply(200, {"@odata.context": f"{self.org_url}{API}$metadata#{entity_set}"
-                                "/$entity", **self._view(entity_set, rec, select, annotations)})
+                                "/$entity", **self._view(entity_set, found, select, annotations)})
         if method != "PATCH":
             raise _error(405, "The HTTP method is not allowed here.")
-        if rec is not None and headers.get("If-None-Match") == "*":
+        if found is not None and headers.get("If-None-Match") == "*":
             raise _error(412, "A record with matching key values already exists.")
-        if rec is None and headers.get("If-Match") == "*":
+        if found is None and headers.get("If-Match") == "*":
             raise _error(404, f"{ent.logical} With Id = {rid} Does Not Exist")
-        if rec is None:
+        if found is None:
             self._create(entity_set, rid, body)
             return _Reply(204, None, {"OData-EntityId": f"{self.org_url}{API}{entity_set}"
                                       f"({rid})"})
-        staged = dict(rec)
+        staged = dict(found)
         self._apply(entity_set, staged, body, creating=False)
         self._stamp(entity_set, staged, rid, created=False)
         self.tables[entity_set][rid] = staged
@@ -555,8 +556,8 @@ window.Xrm = {{Page: {{data: {{entity: {{getIsDirty: function () {{
         if queue_id not in self.tables["queues"]:
             raise _error(404, f"queue With Id = {queue_id} Does Not Exist", "0x80040217")
         target = body.get("Target") if isinstance(body, dict) else None
-        kind = str((target or {}).get("@odata.type", ""))
-        if kind != "Microsoft.Dynamics.CRM.phonecall" or not target.get("activityid"):
+        if not isinstance(target, dict) or not target.get("activityid") or target.get(
+                "@odata.type") != "Microsoft.Dynamics.CRM.phonecall":
             raise _error(400, "AddToQueue needs a Target with its @odata.type and key.",
                          "0x80060888")  # GUESSED wording
         aid = str(target["activityid"]).lower()

@@ -22,6 +22,14 @@ from typing import Any
 Record = Mapping[str, Any]
 Predicate = Callable[[Record], bool]
 
+
+def _either(a: Predicate, b: Predicate) -> Predicate:
+    return lambda r: a(r) or b(r)
+
+
+def _both(a: Predicate, b: Predicate) -> Predicate:
+    return lambda r: a(r) and b(r)
+
 _HEX = "[0-9a-fA-F]"
 _TOKEN = re.compile(r"\s*(?:(?P<str>')|(?P<punct>[(),])"
                     rf"|(?P<lit>{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}|-?\d+)"
@@ -123,7 +131,7 @@ class _Parser:
         while (tok := self._peek()) and tok[0] == "word" and tok[1] == "or":
             self.i += 1
             right, prev = self._and(), left
-            left = lambda r, a=prev, b=right: a(r) or b(r)  # noqa: E731
+            left = _either(prev, right)
         return left
 
     def _and(self) -> Predicate:
@@ -131,7 +139,7 @@ class _Parser:
         while (tok := self._peek()) and tok[0] == "word" and tok[1] == "and":
             self.i += 1
             right, prev = self._unary(), left
-            left = lambda r, a=prev, b=right: a(r) and b(r)  # noqa: E731
+            left = _both(prev, right)
         return left
 
     def _unary(self) -> Predicate:

@@ -92,3 +92,16 @@ def test_the_backend_says_so_if_a_case_without_a_customer_reaches_it(
     with pytest.raises(CrmError, match="needs a customer"):
         crm.create_case(NewCase("Phone call from 040 1234567"))
     assert fake.records("incidents") == {}
+
+
+@pytest.mark.parametrize("kind", ["case", "contact_account", "contact_lead", "phone_call"])
+def test_hostile_names_from_dynamics_are_text_in_every_dialog(
+        fake: FakeDataverse, crm: DynamicsBackend, kind: str) -> None:
+    fake.add_contact('<img src=x onerror="alert(1)">', "</li><script>x()</script>", CALLER)
+    fake.add_account("Evil & Co\" onclick=\"steal()", CALLER)
+    fake.add_lead("'><b>", "Lead", "<iframe src=//evil>", CALLER)
+    text, _links = parse(dialog_page(crm, {"kind": kind, "number": CALLER,
+                                           "call": "c1@pbx"}))
+    for raw in ("<img", "<script", "onclick=\"steal", "<iframe", "<b>"):
+        assert raw not in text, (kind, raw)
+    assert "&lt;img src=x onerror=" in text  # shown, as text
