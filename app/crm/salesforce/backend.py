@@ -51,7 +51,7 @@ from app.core.crm import (
 )
 from app.crm.salesforce import records
 from app.crm.salesforce.client import SalesforceClient
-from app.crm.salesforce.errors import SalesforceRefused, SalesforceUnavailable
+from app.crm.salesforce.errors import SalesforceRefused, SalesforceUnavailable, SignInRequired
 from app.crm.salesforce.records import FIELDS, OBJECTS, PHONE_FIELDS, check_id, soql_string
 
 NO_COMPANY = "[not provided]"  # Lead.Company is required; Salesforce's own placeholder
@@ -138,7 +138,13 @@ class SalesforceBackend:
     # -- reading ------------------------------------------------------------------------
 
     def record_url(self, ref: RecordRef) -> str:
-        session = self.client.auth.current() or self.client.auth.session()
+        # Called on the GUI thread: no I/O here. A refresh would block the window for as
+        # long as the org takes (and wait for a refresh running on the network lane).
+        session = self.client.auth.current()
+        if session is None:
+            raise SignInRequired("Switchboard has no Salesforce session right now, so the "
+                                 "record cannot be opened; it opens once Salesforce "
+                                 "answers again (or after you sign in).")
         return f"{session.instance_url}/lightning/r/{OBJECTS[ref.kind]}/{check_id(ref.id)}/view"
 
     def get(self, ref: RecordRef) -> Contact | Account | Lead | Case:

@@ -14,6 +14,7 @@ from app.core.availability import Status, StatusType
 from app.core.crm import (
     CrmBackend,
     CrmError,
+    CrmSignInRequired,
     CrmUnavailable,
     NewAccount,
     NewCase,
@@ -161,9 +162,15 @@ def test_search_by_name_company_or_case_number_escapes_search_operators(org: Org
     assert len(searches(org)) == 5
 
 
-def test_record_urls_are_lightning_record_pages(org: Org) -> None:
+def test_record_urls_are_lightning_record_pages_and_never_go_online(org: Org) -> None:
     contact = org.fake.add("Contact", LastName="Virtanen")
-    url = org.backend.record_url(RecordRef(RecordKind.CONTACT, contact))
+    ref = RecordRef(RecordKind.CONTACT, contact)
+    # No session yet: no refresh from here (it runs on the GUI thread); the pane says why.
+    with pytest.raises(CrmSignInRequired):
+        org.backend.record_url(ref)
+    assert org.fake.grants == []
+    org.backend.identify(NUMBER)  # a session, as every pop has after its lookup
+    url = org.backend.record_url(ref)
     assert url == f"{org.fake.instance_url}/lightning/r/Contact/{contact}/view"
     assert org.backend.record_url(RecordRef(RecordKind.ACTIVITY, "00T000000000001AAA")) == \
         f"{org.fake.instance_url}/lightning/r/Task/00T000000000001AAA/view"
