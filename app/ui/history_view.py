@@ -115,7 +115,7 @@ class HistoryView(QWidget):
         self.tree.setHeaderLabels(["", self.tr("Caller"), self.tr("Result"), self.tr("When"),
                                    self.tr("Length")])
         self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
+        self.tree.setUniformRowHeights(False)  # a named caller takes two lines
         self.tree.setAlternatingRowColors(True)
         self.tree.setAllColumnsShowFocus(True)
         self._glyph_font = QFont(self.tree.font())
@@ -184,8 +184,9 @@ class HistoryView(QWidget):
         name = record.crm_name.strip() or record.display_name.strip()
         if name in (number, record.remote_number):
             name = ""
-        # The CRM's name with the number, as on the call card and the toast.
-        who = f"{name} · {number}" if name and number else name or number or self.tr(
+        # The CRM's name over the number, as on the call card and the toast: on one line
+        # the narrow column cut the number off.
+        who = f"{name}\n{number}" if name and number else name or number or self.tr(
             "Unknown")
         symbol, colour = _glyph(record)
         direction = (self.tr("Incoming") if record.direction is Direction.INBOUND

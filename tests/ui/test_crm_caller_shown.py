@@ -92,7 +92,7 @@ def test_the_crm_name_is_on_the_card_the_toast_and_in_recent_calls(
     engine.remote_hangs_up(handle)  # missed
     qtbot.waitUntil(lambda: bool(_caller_cells(built)))
     who, result, tip = _caller_cells(built)[0]
-    assert who == "Aino Virtanen · 040 1234567" and result == "Missed"
+    assert who == "Aino Virtanen\n040 1234567" and result == "Missed"
     assert "Aino Virtanen in Dynamics 365" in tip
 
 

@@ -126,7 +126,7 @@ def test_inbound_call_answer_mute_hold_dtmf_hangup_and_redial(
     tree = window.history_view.tree
     qtbot.waitUntil(lambda: tree.topLevelItemCount() == 1)
     item = tree.topLevelItem(0)
-    assert item.text(1) == "Maija Meikäläinen · 040 1234567"  # name and number (issue 10)
+    assert item.text(1) == "Maija Meikäläinen\n040 1234567"  # name over number (issue 10)
     assert item.text(2) == "Answered"
     assert "040 1234567" in item.toolTip(1) and "Queue: Sales" in item.toolTip(1)
 
