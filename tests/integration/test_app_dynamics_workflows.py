@@ -31,13 +31,20 @@ from app.application import SwitchboardApp
 from app.compose import build_app
 from app.core.calls import CallState
 from app.crm.dynamics import records
+from app.paths import Profile
 from tests.fakes.dataverse import FakeDataverse
 from tests.fakes.entra_id import FakeEntraId
 from tests.fakes.memory_secrets import MemorySecretStore
 from tests.integration.conftest import Sipp, scenario
 from tests.integration.conftest import sipp as sipp  # the fixture, re-exported here
 from tests.integration.test_app_dynamics import dataverse as dataverse  # fixtures
-from tests.integration.test_app_dynamics import dynamics_profile, form_values, pages, sign_in
+from tests.integration.test_app_dynamics import (
+    dynamics_profile,
+    form_values,
+    pages,
+    secrets_in,
+    sign_in,
+)
 from tests.integration.test_app_dynamics import entra as entra
 
 pytestmark = [
@@ -403,6 +410,9 @@ def test_signing_in_from_the_bar_lets_lookups_run_and_writes_the_held_call_logs(
                                                           hold_ms=1500))
     assert record_page(path, "contact", seeded["Aino"])
     logged(qtbot, app, peer, call_id)
+    # The sign-in made in the app left no token in the profile's config, logs, databases
+    # or web profile (only in the token cache).
+    assert secrets_in(Profile.at(tmp_path / "profile"), entra) == []
 
 
 def outbox_items(app: SwitchboardApp) -> list[tuple[str, int, float, str]]:
