@@ -429,3 +429,30 @@ def test_case_dialog_offers_the_callers_cases_or_who_it_is_and_logs_on_the_chose
     assert call_fields(task_of(org, call.call_id)) == expected_task(call, MANY, jussi,
                                                                     case["Id"])
     assert len(org.all("Task")) == 3
+
+
+def test_call_info_saved_on_the_chosen_case_is_one_task_on_it_with_the_summary(
+        qtbot: QtBot, org: FakeSalesforce, start_app: Callable[..., SwitchboardApp]) -> None:
+    aino = org.add("Contact", FirstName="Aino", LastName="Virtanen", Phone=ONE)
+    router = org.add("Case", Subject="Broken router", Status="Working", ContactId=aino)
+    settings = salesforce_settings(org, "case_dialog")
+    settings.crm.save_call_info_on_case = True
+    agent = Agent(qtbot, start_app(settings, signed_in(org, settings)))
+
+    call = agent.inbound(ONE)
+    assert agent.wait_pop(call) == "dialog"
+    [choose] = links(agent.dialog_html(), "choose-case")
+    agent.answer(call)
+    agent.click(choose["href"])
+    assert agent.wait_pop(call) == lightning(org, "Case", router)
+    qtbot.keyClicks(agent.crm.notes.edit, "Router replaced")
+    agent.hang_up_and_wait_for_the_task(call)
+    [task] = org.all("Task")
+    fields = call_fields(task)
+    summary = fields.pop("Description")
+    assert fields == {k: v for k, v in expected_task(call, ONE, aino, router).items()
+                      if k != "Description"}
+    assert summary.splitlines()[0] == "Call from Test Caller via Sales"
+    assert {"Direction: inbound", "Result: answered", f"Number: {ONE}", "Queue: Sales",
+            "Notes: Router replaced"} <= set(summary.splitlines())
+    assert org.record(router)["Status"] == "Working"  # the case itself is left as it is
