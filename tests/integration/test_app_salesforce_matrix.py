@@ -37,6 +37,7 @@ from app.core.calls import CallState
 from app.core.history import MEMORY, History
 from app.crm.salesforce.factory import secret_key
 from app.paths import Profile
+from app.ui.screenpop import ScreenPopView
 from tests.fakes.memory_secrets import MemorySecretStore
 from tests.fakes.salesforce import CLIENT_ID, FakeSalesforce
 from tests.fakes.scripted_engine import ScriptedEngine as _ScriptedEngine
@@ -456,3 +457,67 @@ def test_call_info_saved_on_the_chosen_case_is_one_task_on_it_with_the_summary(
     assert {"Direction: inbound", "Result: answered", f"Number: {ONE}", "Queue: Sales",
             "Notes: Router replaced"} <= set(summary.splitlines())
     assert org.record(router)["Status"] == "Working"  # the case itself is left as it is
+
+
+OTHER, FIFTH = "+358404444444", "+358405555555"
+
+
+def test_the_dialog_makes_new_records_with_the_callers_number_and_updates_a_phone(
+        qtbot: QtBot, org: FakeSalesforce, start_app: Callable[..., SwitchboardApp]) -> None:
+    aino = org.add("Contact", FirstName="Aino", LastName="Virtanen", Phone=ONE)
+    settings = salesforce_settings(org, "contact_account")
+    agent = Agent(qtbot, start_app(settings, signed_in(org, settings)))
+
+    def form(action: str, call: Call, number: str, **fields: str) -> str:
+        """What the dialog's form for `action` submits (its hidden call and number too)."""
+        assert f'action="switchboard://action/{action}"' in agent.dialog_html()
+        return str(ScreenPopView.crm_url("x", {"call": call.call_id, "number": number,
+                                               **fields}).toString()).replace(
+            "switchboard://crm/x", f"switchboard://action/{action}")
+
+    # Nobody has the number: the agent makes a new contact; it carries the number.
+    call = agent.inbound(NONE)
+    assert agent.wait_pop(call) == "dialog"
+    agent.answer(call)
+    agent.click(form("new-contact", call, NONE, first_name="Pekka", last_name="Koski",
+                     email="pekka@example.com", company=""))
+    popped = agent.wait_pop(call)
+    [pekka] = [c for c in org.all("Contact") if c["LastName"] == "Koski"]
+    assert popped == lightning(org, "Contact", pekka["Id"])
+    assert (pekka["FirstName"], pekka["Phone"], pekka["Email"]) == (
+        "Pekka", NONE, "pekka@example.com")
+    agent.hang_up_and_wait_for_the_task(call)
+    assert call_fields(task_of(org, call.call_id)) == expected_task(call, NONE, pekka["Id"],
+                                                                    None)
+
+    # A new account, likewise.
+    call = agent.inbound(FIFTH)
+    assert agent.wait_pop(call) == "dialog"
+    agent.answer(call)
+    agent.click(form("new-account", call, FIFTH, name="Koski Oy", email=""))
+    popped = agent.wait_pop(call)
+    [koski] = org.all("Account")
+    assert popped == lightning(org, "Account", koski["Id"])
+    assert (koski["Name"], koski["Phone"]) == ("Koski Oy", FIFTH)
+    agent.hang_up_and_wait_for_the_task(call)
+    assert call_fields(task_of(org, call.call_id)) == expected_task(call, FIFTH, None,
+                                                                    koski["Id"])
+
+    # Aino calls from a new number: found by a search, her record gets the number.
+    call = agent.inbound(OTHER)
+    assert agent.wait_pop(call) == "dialog"
+    agent.answer(call)
+    agent.crm.view.builtin_page.load(ScreenPopView.crm_url("dialog", {
+        "kind": "contact_account", "number": OTHER, "call": call.call_id,
+        "direction": "inbound", "queue": "Sales", "q": "Virtanen"}))
+    qtbot.waitUntil(lambda: any(a.get("ref") == f"contact/{aino}" for a in links(
+        agent.dialog_html(), "attach-number")), timeout=WAIT_MS)
+    [update] = [a for a in links(agent.dialog_html(), "attach-number")
+                if a["ref"] == f"contact/{aino}"]
+    agent.click(update["href"])
+    assert agent.wait_pop(call) == lightning(org, "Contact", aino)
+    assert (org.record(aino)["Phone"], org.record(aino)["MobilePhone"]) == (ONE, OTHER)
+    assert [r.body for r in org.rest_requests("PATCH", f"/sobjects/Contact/{aino}")] == [
+        {"MobilePhone": OTHER}]
+    agent.hang_up_and_wait_for_the_task(call)
+    assert call_fields(task_of(org, call.call_id)) == expected_task(call, OTHER, aino, None)
