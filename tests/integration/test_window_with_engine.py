@@ -86,7 +86,7 @@ def test_sipp_calls_the_agent_answers_mutes_and_hangs_up(
     click(qtbot, card.hangup_button)
     qtbot.waitUntil(lambda: not app.window.call_panel.cards, timeout=WAIT_MS)
     assert peer.wait() == 0, peer.output()
-    qtbot.waitUntil(lambda: history_texts(app) == [("Test Caller", "Answered")])
+    qtbot.waitUntil(lambda: history_texts(app) == [("Test Caller\n040 1234567", "Answered")])
 
 
 def test_caller_hangs_up_while_the_agent_talks(
@@ -102,7 +102,7 @@ def test_caller_hangs_up_while_the_agent_talks(
     qtbot.waitUntil(lambda: card.call.state is CallState.CONNECTED, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not app.window.call_panel.cards, timeout=WAIT_MS)
     assert peer.wait() == 0, peer.output()
-    qtbot.waitUntil(lambda: history_texts(app) == [("Test Caller", "Answered")])
+    qtbot.waitUntil(lambda: history_texts(app) == [("Test Caller\n040 1234567", "Answered")])
 
 
 def test_agent_dials_sipp_from_the_dial_pad(
