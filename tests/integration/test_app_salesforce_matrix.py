@@ -521,3 +521,31 @@ def test_the_dialog_makes_new_records_with_the_callers_number_and_updates_a_phon
         {"MobilePhone": OTHER}]
     agent.hang_up_and_wait_for_the_task(call)
     assert call_fields(task_of(org, call.call_id)) == expected_task(call, OTHER, aino, None)
+
+
+def test_a_missed_call_is_a_task_and_notes_after_a_call_update_its_task(
+        qtbot: QtBot, org: FakeSalesforce, start_app: Callable[..., SwitchboardApp]) -> None:
+    aino = org.add("Contact", FirstName="Aino", LastName="Virtanen", Phone=ONE)
+    settings = salesforce_settings(org, "contact_account")
+    agent = Agent(qtbot, start_app(settings, signed_in(org, settings)))
+
+    missed = agent.inbound(ONE)
+    agent.wait_pop(missed)
+    agent.hang_up_and_wait_for_the_task(missed)  # the caller gave up while it rang
+    task = task_of(org, missed.call_id)
+    assert {**call_fields(task), "CallDurationInSeconds": task["CallDurationInSeconds"]} == {
+        **expected_task(missed, ONE, aino, None), "Subject": "Missed call from Test Caller",
+        "CallDisposition": "missed", "CallDurationInSeconds": 0}
+
+    call = agent.inbound(ONE)
+    agent.wait_pop(call)
+    agent.answer(call)
+    qtbot.keyClicks(agent.crm.notes.edit, "Wants an offer")
+    task_id = agent.hang_up_and_wait_for_the_task(call)
+    assert org.record(task_id)["Description"] == "Wants an offer"
+    # The agent finishes the notes after hanging up: the same Task gets them.
+    qtbot.keyClicks(agent.crm.notes.edit, "; send it by Friday")
+    qtbot.waitUntil(lambda: org.record(task_id)["Description"] ==
+                    "Wants an offer; send it by Friday", timeout=WAIT_MS)
+    assert [t["Id"] for t in org.all("Task")] == [task["Id"], task_id]
+    assert org.rest_requests("PATCH", f"/sobjects/Task/{task_id}")
