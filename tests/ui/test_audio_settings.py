@@ -92,7 +92,7 @@ def make_audio(qtbot: QtBot, tmp_path: Path) -> Iterator[Make]:
             setattr(settings.audio, key, value)
         config.save(settings, profile.config_path)
 
-        def save() -> None:  # as the composition root does (app/compose.py)
+        def save() -> None:  # as the composition root does (app/compose/)
             config.save_section(settings, "audio", profile.config_path)
 
         controller = AudioController(settings.audio, AudioDevices(), AudioPath(),

@@ -2,7 +2,7 @@
 
 Core knows no Qt, SIP stack, HTTP or adapter; adapters (crm/, telephony/, contactcenter/)
 know neither each other nor the UI; the UI knows no backend; wiring names no backend (the
-composition root, app/compose.py, builds them). Imports inside functions and
+composition root, app/compose/, builds them). Imports inside functions and
 under `if TYPE_CHECKING:` count too: they are arrows all the same.
 """
 
@@ -38,7 +38,7 @@ RULES = (
     Rule("app.ui", (*ADAPTERS, "app.wiring", "app.compose"),
          "widgets show state and emit intents; they know no backend"),
     Rule("app.wiring", (*ADAPTERS, "app.compose", "app.secrets"),
-         "wiring connects finished objects typed by core's ports; app/compose.py builds "
+         "wiring connects finished objects typed by core's ports; app/compose/ builds "
          "and chooses the backends"),
 )
 
