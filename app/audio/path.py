@@ -38,19 +38,24 @@ log = logging.getLogger(__name__)
 
 RATE = 16_000  # the bridge's clock rate with sound (see app.telephony.endpoint)
 BYTES_PER_MS = RATE * 2 // 1000
-DEVICE_FILL_MS = 30  # what the speaker's buffer is kept at
+# Sizes in ms, chosen with bench/audio_path.py (--set compares others): the speaker
+# direction adds ~48 ms with these, against ~80 ms with a 30 ms ring target, 30 ms kept in
+# Qt's buffer and PulseAudio's own choice of buffer.
+DEVICE_FILL_MS = 25  # what Qt's buffer for the speaker is kept at by the 5 ms tick
 SINK_BUFFER_MS = 60
 FILL_TICK_MS = 5
 CAPTURE_BUFFER_MS = 100
-# The speaker ring: the level it starts at, the mean level it is steered to (from the
-# bridge's tick, see app.audio.ring), and its bound.
-PLAYBACK_PREFILL_MS, PLAYBACK_TARGET_MS, PLAYBACK_MAX_MS = 20, 30, 60
-PLAYBACK_STEER_BY_TICK = False  # steer by the bridge tick (app.audio.ring); off until measured
+# The speaker ring: the level it starts at, the mean level it is steered to, its bound.
+PLAYBACK_PREFILL_MS, PLAYBACK_TARGET_MS, PLAYBACK_MAX_MS = 20, 25, 60
+# Steer the speaker ring's drift by the bridge's tick (app.audio.ring). Measured both
+# ways: no better SNR or fewer corrections than the smoothed level, so off.
+PLAYBACK_STEER_BY_TICK = False
 # What PulseAudio keeps of each of our streams (PULSE_LATENCY_MSEC, read by libpulse when
-# a stream connects). Qt 6.11 asks for up to 64 ms and cannot be told otherwise; 0 leaves
-# that alone.
-PULSE_LATENCY_MS = 0
-STALL_SECONDS = 0.5  # a running device that moves no audio this long has gone away
+# a stream connects; a value set by the user wins). Qt 6.11 asks for up to 64 ms and its
+# API cannot change that: it was 48 ms of the 80. 0 leaves it alone.
+PULSE_LATENCY_MS = 20
+STALL_SECONDS = 1.0  # a running speaker or microphone that moves no audio this long is gone
+SINK_START_MS = 100  # played by a new speaker stream before it counts as running
 _HARMLESS = ("NoError", "UnderrunError")  # compared by name: QAudio became QtAudio in 6.7
 
 
@@ -93,9 +98,9 @@ class _Worker(QObject):
         self._source_io: QIODevice | None = None
         self._timer: QTimer | None = None
         self._running = False
-        self._sink_started = self._sink_primed = self._mic_started = False
+        self._sink_started = self._mic_started = False
         self._consumed_at = self._mic_at = 0.0
-        self._last_queued = 0
+        self._last_processed = 0
         self._speaker_volume = 1.0
         self._mic_volume = 1.0
         self.mic_level = 0.0  # read from the GUI thread (a float store is atomic)
@@ -160,7 +165,7 @@ class _Worker(QObject):
         sink.setVolume(self._speaker_volume)
         self._sink = sink
         self._sink_io = sink.start()
-        self._sink_started = self._sink_primed = False
+        self._sink_started = False
         self._fill()
 
     def _close_sink(self) -> None:
@@ -213,23 +218,26 @@ class _Worker(QObject):
         queued = sink.bufferSize() - sink.bytesFree()
         fill = DEVICE_FILL_MS * BYTES_PER_MS
         if not self._sink_started:
-            # Prime the device with silence; once it has taken some, it runs, and from
-            # then on the far end's audio is fresh when it plays.
-            if queued >= fill or not self._sink_primed:
-                if not self._sink_primed:
-                    io.write(bytes(fill))
-                    self._sink_primed = True
+            # Keep the device fed with silence until it has played SINK_START_MS of it:
+            # a PulseAudio stream takes a little at once, then nothing for a second or
+            # more, and only then runs. From then on the far end's audio is fresh.
+            if sink.processedUSecs() < SINK_START_MS * 1000:
+                if fill - queued > 0:
+                    io.write(bytes(min(fill - queued, sink.bytesFree())))
                 return
             self._sink_started = True
             self._consumed_at = time.monotonic()
             self._playback.set_open(True)
         now = time.monotonic()
-        if queued < self._last_queued or queued == 0:
+        # Played audio is counted by the stream itself. (The buffer's level is no sign:
+        # a stream that takes exactly what each tick gives shows the same level forever.)
+        processed = sink.processedUSecs()
+        if processed != self._last_processed:
             self._consumed_at = now
-        self._last_queued = queued
+        self._last_processed = processed
         if now - self._consumed_at > STALL_SECONDS:
-            # The device took nothing for half a second: unplugged, or its stream was
-            # killed. Qt does not always say so (PulseAudio sink removal goes unnoticed).
+            # The device took nothing for that long: its stream was killed or the device
+            # hangs. Qt does not always say so.
             self._close_sink()
             self.failed.emit("speaker", "stopped playing")
             return

@@ -15,6 +15,7 @@ nothing: there Qt's own device signals report removals.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import ctypes.util
@@ -109,6 +110,8 @@ class RemovalWatch(QObject):
             log.info("no PulseAudio server to watch for removed devices")
             return
         self._loop, self._context = loop, context
+        # libpulse's thread must not call into an interpreter that is finalizing.
+        atexit.register(self.close)
 
     def _state_changed(self, context: int, _userdata: int) -> None:
         # libpulse's thread, its loop locked: subscribe once connected.
@@ -137,6 +140,7 @@ class RemovalWatch(QObject):
         self._loop = self._context = None
         if lib is None or loop is None or context is None:
             return
+        atexit.unregister(self.close)
         lib.pa_threaded_mainloop_lock(loop)
         lib.pa_context_disconnect(context)
         lib.pa_context_unref(context)

@@ -186,6 +186,31 @@ def test_a_level_that_only_saws_around_the_target_is_not_taken_for_drift() -> No
     assert c.underruns == c.overruns == 0
 
 
+@pytest.mark.parametrize("read_ms", [5, 10])
+def test_steered_by_the_bridge_tick_a_saw_of_whole_frames_is_not_taken_for_drift(
+        read_ms: int) -> None:
+    # The same saw, now timed: the ring knows when each 20 ms frame came, so it steers by
+    # the level half a frame after it and can aim for a mean of 20 ms (the level saws
+    # between 10 and 30 ms) without a single correction.
+    clock = Clock()
+    r = AudioRing(RATE, prefill_ms=20, target_ms=20, max_ms=60, writer_period_ms=20,
+                  clock=clock)
+    r.write(ramp(0, 10 * MS))
+    settled = r.counters
+    for n in range(1, 3000):
+        clock.now = n * 0.020
+        r.write(ramp(n * FRAME, FRAME))
+        for k in range(20 // read_ms):
+            clock.now = n * 0.020 + k * read_ms / 1000
+            r.read(read_ms * MS * 2)
+        if n == 50:
+            settled = r.counters  # the first second finds the level
+    c = r.counters
+    assert c.dropped_samples + c.inserted_samples \
+        == settled.dropped_samples + settled.inserted_samples
+    assert c.underruns == c.overruns == c.late_writes == 0
+
+
 # -- odd sizes --------------------------------------------------------------------------------
 
 def test_an_odd_trailing_byte_is_not_half_a_sample_in_the_stream() -> None:
