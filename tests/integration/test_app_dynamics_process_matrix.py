@@ -15,11 +15,19 @@ regarding bind, activity parties From = 1 / To = 2 swapped for outbound), its cl
 (Received 4 inbound, Made 2 outbound), the cases created (only for a known customer:
 Dynamics needs one on a case, so the Case workflow opens the case dialog instead), and for
 the PhoneCall workflow the pre-filled phone call form opened at the end instead of a log.
+
+Then what the agent does in the pane, in the real process (a small driver around
+`run_app` runs the click's JavaScript in the pane's page and presses Hang up, on order
+files the test writes once the log says the page is up): picking the lead among several
+matches (the phone call is then on the lead, and no form opens), and, in the Case workflow,
+adding an unknown caller as a contact in the dialog that asks for a customer, then the case
+for them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import sys
@@ -49,6 +57,7 @@ from tests.integration.test_app_dynamics import (
     running,
     secrets_in,
     sign_in,
+    wait_for,
 )
 from tests.integration.test_app_dynamics import dataverse as dataverse  # fixtures
 from tests.integration.test_app_dynamics import entra as entra
@@ -406,3 +415,198 @@ def test_every_caller_in_and_out_is_popped_and_logged_as_the_workflow_says(
     print(f"\n{workflow}: " + "; ".join(covered))
     app.stop()
     assert secrets_in(profile, entra) == []
+
+
+# -- what the agent does in the pane, in the real process ---------------------------------------
+
+# Runs `run_app` as `python -m app run` does and, on a timer in the same process, carries
+# out each <inbox>/do-*.json once: runs its JavaScript in the pane's page (a click on a
+# link to switchboard://action/…, which the page turns into the intent, as the agent's click
+# does), or hangs the call up as the call card's button does.
+DRIVER = r"""
+import json, sys
+from pathlib import Path
+
+args = json.loads(sys.argv[1])
+from app import config, logs
+from app.desktop.launch import LinkAwareApplication
+from app.paths import Profile
+from app.ui.screenpop import register_schemes
+
+register_schemes()
+qapp = LinkAwareApplication([sys.argv[0]])
+from PySide6.QtCore import QTimer
+from PySide6.QtWebEngineCore import QWebEngineScript
+from app.compose import run_app
+from app.ui.main_window import MainWindow
+from app.ui.screenpop import ScreenPopView
+
+profile = Profile.at(Path(args["profile"]))
+settings, problems = config.load(profile.config_path)
+logs.setup(profile.log_dir, level="info", fmt="json", stderr=True)
+inbox = Path(args["inbox"])
+done = set()
+
+def tick():
+    windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
+    if not windows:
+        return
+    for path in sorted(inbox.glob("do-*.json")):
+        if path.name in done:
+            continue
+        order = json.loads(path.read_text())
+        if order["do"] == "hangup":  # the call card's Hang up
+            done.add(path.name)
+            (handle,) = list(windows[0].call_panel.cards)
+            windows[0].call_panel.hangup_requested.emit(handle)
+            continue
+        views = [v for v in windows[0].findChildren(ScreenPopView)
+                 if v.url().toString().startswith(order["page"])]
+        if not views:
+            continue  # not shown yet: look again on the next tick
+        done.add(path.name)
+        views[0].page().runJavaScript(order["js"],
+                                      QWebEngineScript.ScriptWorldId.ApplicationWorld)
+
+timer = QTimer()
+timer.setInterval(100)
+timer.timeout.connect(tick)
+timer.start()
+sys.exit(run_app(profile, settings, problems=problems, argv=[sys.argv[0]]))
+"""
+
+
+def order(inbox: Path, name: str, page: str = "", js: str = "") -> None:
+    """Ask the driver to run `js` in the pane once it shows `page`, or (no js) to hang up
+    (written whole, then renamed: never read half-written)."""
+    tmp = inbox / f"{name}.tmp"
+    tmp.write_text(json.dumps({"do": "js" if js else "hangup", "page": page, "js": js}))
+    tmp.rename(inbox / f"do-{name}.json")
+
+
+def test_a_caller_picked_from_several_in_the_dialog_gets_the_phone_call_and_no_form(
+        tmp_path: Path, entra: FakeEntraId, dataverse: FakeDataverse,
+        sipp: Callable[..., Sipp], processes: Callable[..., AppProcess]) -> None:
+    seeded = seed(dataverse)
+    agent = dataverse.user_id
+    profile = dynamics_profile(tmp_path / "profile", entra, dataverse, workflow="phone_call",
+                               configure=answering)
+    sign_in(profile, entra)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    app = processes([sys.executable, "-c", DRIVER,
+                     json.dumps({"profile": str(profile.root), "inbox": str(inbox)})],
+                    env(entra))
+    app.event("registration")
+    # The agent hangs up (after the pick): SIPp waits for the BYE.
+    peer = inbound(sipp, tmp_path, profile, "uac_local_bye", MANY)
+    call_id = new_call(app, "ringing", set())
+    assert of_call(app, "popped", call_id)["path"] == "dialog"
+    # The agent clicks the lead's "Log call here".
+    order(inbox, "pick", "switchboard://crm/dialog",
+          "[...document.querySelectorAll('li')].find(li => li.textContent"
+          ".includes('Pekka')).querySelector('a.primary').click(); true")
+    assert of_call(app, "crm_linked", call_id)["record"] == f"lead/{seeded['Pekka']}"
+    lead_page = {"pagetype": "entityrecord", "etn": "lead", "id": seeded["Pekka"]}
+    assert wait_for(lambda: lead_page in pages(dataverse, "lead"))  # opened in Dynamics
+    order(inbox, "hangup")
+    assert peer.wait() == 0, peer.output()
+    done = line(app, "the end", lambda s: s.get("call_id") == call_id
+                and s.get("event") in ("crm_logged", "crm_call_form"))
+    assert done["event"] == "crm_logged"  # picked: logged by the app, no form at the end
+    activity_id = records.activity_id(call_id)
+    writes = requests_to(dataverse, activity_id)
+    assert len(writes) == 2, writes
+    create = writes[0]["body"]
+    assert create == {
+        "subject": "Call from Test Caller", "phonenumber": MANY,
+        "directioncode": False, "description": create["description"],
+        "actualstart": create["actualstart"], "actualend": create["actualend"],
+        "actualdurationminutes": 1,
+        "regardingobjectid_lead_phonecall@odata.bind": f"/leads({seeded['Pekka']})",
+        "phonecall_activity_parties": [
+            {"partyid_lead@odata.bind": f"/leads({seeded['Pekka']})",
+             "participationtypemask": 1},
+            {"partyid_systemuser@odata.bind": f"/systemusers({agent})",
+             "participationtypemask": 2}]}
+    assert records.parse_description(create["description"])[1]["Call-ID"] == call_id
+    assert writes[1]["body"] == {"statecode": 1, "statuscode": 4}
+    row = dataverse.records("phonecalls")[activity_id]
+    assert (row["_regardingobjectid_value"], row["statecode"], row["statuscode"]) == (
+        seeded["Pekka"], 1, 4)
+    assert party_masks(dataverse, activity_id) == {f"lead/{seeded['Pekka']}": 1,
+                                                   f"systemuser/{agent}": 2}
+    assert forms_of(dataverse, call_id) == []
+    assert list(dataverse.records("phonecalls")) == [activity_id]
+
+
+def nth_of_call(app: AppProcess, event: str, call_id: str, n: int) -> dict[str, Any]:
+    """The call's `n`th `event` line (1-based), waiting for it."""
+    def enough(_s: dict[str, Any]) -> bool:
+        return len([s for s in app.log.seen if s.get("event") == event
+                    and s.get("call_id") == call_id]) >= n
+    line(app, f"{event} #{n} of {call_id}", enough)
+    return [s for s in app.log.seen if s.get("event") == event
+            and s.get("call_id") == call_id][n - 1]
+
+
+def test_an_unknown_caller_is_added_as_a_contact_in_the_dialog_then_gets_the_case(
+        tmp_path: Path, entra: FakeEntraId, dataverse: FakeDataverse,
+        sipp: Callable[..., Sipp], processes: Callable[..., AppProcess]) -> None:
+    seed(dataverse)
+    agent = dataverse.user_id
+    profile = dynamics_profile(tmp_path / "profile", entra, dataverse, workflow="case",
+                               configure=answering)
+    sign_in(profile, entra)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    app = processes([sys.executable, "-c", DRIVER,
+                     json.dumps({"profile": str(profile.root), "inbox": str(inbox)})],
+                    env(entra))
+    app.event("registration")
+    peer = inbound(sipp, tmp_path, profile, "uac_local_bye", NONE)
+    call_id = new_call(app, "ringing", set())
+    # Answered: Dynamics needs a customer for the case, so the dialog asks for one.
+    of_call(app, "crm_case_needs_customer", call_id)
+    assert nth_of_call(app, "popped", call_id, 1)["path"] == "dialog"
+    order(inbox, "new-contact", "switchboard://crm/dialog",
+          "const f = document.querySelector('form.new');"
+          "f.first_name.value = 'Ville'; f.last_name.value = 'Uusi';"
+          "f.querySelector('button').click(); true")
+    # The case dialog again, with the new contact chosen.
+    assert nth_of_call(app, "popped", call_id, 2)["path"] == "dialog"
+    [(ville, contact)] = [(k, v) for k, v in dataverse.records("contacts").items()
+                          if v["firstname"] == "Ville"]
+    assert (contact["lastname"], contact["telephone1"]) == ("Uusi", NONE)
+    order(inbox, "new-case", "switchboard://crm/dialog",
+          "[...document.querySelectorAll('a')].find(a => a.textContent"
+          " === 'New case').click(); true")
+    popped = nth_of_call(app, "popped", call_id, 3)["path"]
+    [case_id] = [k for k, v in dataverse.records("incidents").items()
+                 if v["_customerid_value"] == ville]
+    assert popped == (f"{dataverse.org_url}/main.aspx?pagetype=entityrecord&etn=incident"
+                      f"&id={case_id}")
+    assert dataverse.records("incidents")[case_id]["title"] == "Phone call from Ville Uusi"
+    order(inbox, "hangup")
+    assert peer.wait() == 0, peer.output()
+    assert of_call(app, "crm_logged", call_id)["activity"] == records.activity_id(call_id)
+    activity_id = records.activity_id(call_id)
+    create = requests_to(dataverse, activity_id)[0]["body"]
+    assert create == {
+        "subject": "Call from Test Caller", "phonenumber": NONE,
+        "directioncode": False, "description": create["description"],
+        "actualstart": create["actualstart"], "actualend": create["actualend"],
+        "actualdurationminutes": 1,
+        "regardingobjectid_incident_phonecall@odata.bind": f"/incidents({case_id})",
+        "phonecall_activity_parties": [
+            {"partyid_contact@odata.bind": f"/contacts({ville})", "participationtypemask": 1},
+            {"partyid_systemuser@odata.bind": f"/systemusers({agent})",
+             "participationtypemask": 2}]}
+    row = dataverse.records("phonecalls")[activity_id]
+    assert (row["_regardingobjectid_value"], row["statecode"], row["statuscode"]) == (
+        case_id, 1, 4)
+    with dataverse.lock:  # one case create, with the customer: never one without
+        case_posts = [r["body"] for r in dataverse.requests
+                      if r["method"] == "POST" and r["path"].endswith("/incidents")]
+    assert case_posts == [{"title": "Phone call from Ville Uusi", "description": None,
+                           "customerid_contact@odata.bind": f"/contacts({ville})"}]
