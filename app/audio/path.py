@@ -39,14 +39,15 @@ log = logging.getLogger(__name__)
 RATE = 16_000  # the bridge's clock rate with sound (see app.telephony.endpoint)
 BYTES_PER_MS = RATE * 2 // 1000
 # Sizes in ms, chosen with bench/audio_path.py (--set compares others): the speaker
-# direction adds ~48 ms with these, against ~80 ms with a 30 ms ring target, 30 ms kept in
-# Qt's buffer and PulseAudio's own choice of buffer.
+# direction adds ~53 ms with these, against ~80 ms with 30 ms kept in Qt's buffer and
+# PulseAudio's own choice of buffer. A 25 ms ring target gave ~47 ms but more gaps when
+# the bridge's clock ran late; 30 ms in Qt's buffer, ~55 ms and more gaps while popping.
 DEVICE_FILL_MS = 25  # what Qt's buffer for the speaker is kept at by the 5 ms tick
 SINK_BUFFER_MS = 60
 FILL_TICK_MS = 5
 CAPTURE_BUFFER_MS = 100
 # The speaker ring: the level it starts at, the mean level it is steered to, its bound.
-PLAYBACK_PREFILL_MS, PLAYBACK_TARGET_MS, PLAYBACK_MAX_MS = 20, 25, 60
+PLAYBACK_PREFILL_MS, PLAYBACK_TARGET_MS, PLAYBACK_MAX_MS = 20, 30, 60
 # Steer the speaker ring's drift by the bridge's tick (app.audio.ring). Measured both
 # ways: no better SNR or fewer corrections than the smoothed level, so off.
 PLAYBACK_STEER_BY_TICK = False
