@@ -23,9 +23,13 @@ from typing import TextIO
 from app.config import Settings
 from app.core.crm import CrmError
 from app.crm.salesforce import factory
-from app.secrets import SecretStore
+from app.secrets import SecretStore, SecretStoreUnavailable
 
 SIGN_IN_TIMEOUT = 300.0  # seconds the agent has to finish in the browser
+
+
+def _no_keyring(exc: SecretStoreUnavailable) -> str:
+    return f"Salesforce's sign-in is kept only in the system keyring, and none is usable: {exc}"
 
 
 def has_browser() -> bool:
@@ -49,6 +53,11 @@ def login(settings: Settings, secrets: SecretStore, *, device: bool, out: TextIO
     parts = factory.build(sf, region=settings.phone.default_region, secret_store=secrets)
     auth = parts.auth
     try:
+        auth.signed_in  # noqa: B018 - asks the keyring now, not after the browser
+    except SecretStoreUnavailable as exc:
+        print(_no_keyring(exc), file=out)
+        return 1
+    try:
         if device or not has_browser():
             flow = auth.start_device_flow()
             print(f"On any device, open {flow.verification_uri} and enter the code "
@@ -64,6 +73,9 @@ def login(settings: Settings, secrets: SecretStore, *, device: bool, out: TextIO
     except CrmError as exc:
         print(f"Salesforce sign-in failed: {exc}", file=out)
         return 1
+    except SecretStoreUnavailable as exc:
+        print(_no_keyring(exc), file=out)
+        return 1
     print(f"Signed in to Salesforce ({session.instance_url}); the sign-in is kept in the "
           "system keyring.", file=out)
     return 0
@@ -77,7 +89,12 @@ def logout(settings: Settings, secrets: SecretStore, *, out: TextIO,
     if web_dir is not None and web_dir.exists():
         # The org's pages and data as the web view cached them: not for the next user.
         shutil.rmtree(web_dir, ignore_errors=True)
-    if parts.auth.revoke():
+    try:
+        revoked = parts.auth.revoke()
+    except SecretStoreUnavailable as exc:
+        print(_no_keyring(exc), file=out)
+        return 1
+    if revoked:
         print("Signed out of Salesforce; the sign-in was revoked and deleted.", file=out)
         return 0
     print("Signed out here; Salesforce could not be told (sign-in deleted from the keyring "
