@@ -162,6 +162,13 @@ def test_search_by_name_company_or_case_number_escapes_search_operators(org: Org
     assert len(searches(org)) == 5
 
 
+def test_search_by_email_finds_the_contact(org: Org) -> None:
+    contact = org.fake.add("Contact", FirstName="Anna", LastName="Virtanen",
+                           Email="anna.virtanen@example.com")
+    assert [c.id for c in org.backend.search("anna.virtanen@example.com").contacts] == [contact]
+    assert searches(org)[-1]["in"] == "ALL"  # e-mail is not a name field: search them all
+
+
 def test_record_urls_are_lightning_record_pages_and_never_go_online(org: Org) -> None:
     contact = org.fake.add("Contact", LastName="Virtanen")
     ref = RecordRef(RecordKind.CONTACT, contact)

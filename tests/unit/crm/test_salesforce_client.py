@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from app.core.crm import CrmError, CrmUnavailable, NewContact, RecordKind, RecordNotFound, RecordRef
-from app.crm.salesforce.client import ApiUsage, SalesforceClient
+from app.crm.salesforce.backend import SalesforceBackend
+from app.crm.salesforce.client import ApiUsage, SalesforceClient, new_http_session
 from app.crm.salesforce.errors import SalesforceRefused, SalesforceUnavailable
 from tests.fakes.salesforce import FakeSalesforce
 from tests.unit.crm.salesforce_helpers import DictStore, Org, signed_in, started_fake
@@ -38,6 +39,17 @@ def test_every_request_names_switchboard_and_the_quota_use_is_read(
     assert [r.getMessage() for r in caplog.records] == ["salesforce api usage 12000/15000 (80%)"]
 
 
+def test_the_agent_is_warned_once_when_the_quota_use_reaches_the_threshold(org: Org) -> None:
+    warned: list[ApiUsage] = []
+    client = SalesforceClient(org.auth, new_http_session(), api_version="62.0", timeout=5.0,
+                              quota_warning_percent=80.0, on_quota_warning=warned.append)
+    backend = SalesforceBackend(client, region="FI")
+    org.fake.set_api_usage(11_998, 15_000)
+    backend.identify(NUMBER)  # three ladder steps: 11 999, 12 000 (80 %), 12 001 used
+    backend.identify(NUMBER)  # still above: no second warning
+    assert warned == [ApiUsage(12_000, 15_000)]
+
+
 def test_the_api_version_is_checked_once_against_the_org(org: Org) -> None:
     org.backend.identify(NUMBER)
     org.backend.identify(NUMBER)
@@ -61,7 +73,7 @@ def test_limit_exceeded_is_unavailable_with_a_long_back_off(org: Org) -> None:
     with pytest.raises(SalesforceUnavailable, match="daily API requests") as caught:
         org.backend.identify(NUMBER)
     assert isinstance(caught.value, CrmUnavailable)
-    assert caught.value.retry_after >= 1800
+    assert (caught.value.retry_after or 0) >= 1800
 
 
 def test_the_org_running_out_of_quota_by_itself_is_the_same(org: Org) -> None:
