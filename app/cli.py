@@ -65,10 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="CSV file; columns are listed in the README")
     exp = crm_add("export", help="export contacts, accounts and leads as CSV")
     exp.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    login = crm_add("login", help="sign in to the CRM `crm.backend` names (Dynamics 365)")
+    login = crm_add(
+        "login", help="sign in to the CRM `crm.backend` names (Salesforce or Dynamics 365)",
+        description="Sign in to the outside CRM `crm.backend` names, in the system browser "
+        "(or with a code on another device). Salesforce needs salesforce.client_id, Dynamics "
+        "365 dynamics.org_url and dynamics.client_id in config.toml (the README says what "
+        "the admin sets up). The sign-in is saved for the app; no password is stored.")
     login.add_argument("--device-code", "--device", action="store_true",
                        help="sign in with a code entered on another device, not a browser")
-    crm_add("logout", help="forget the saved sign-in to the outside CRM")
+    crm_add("logout", help="forget the saved sign-in to the outside CRM",
+            description="Forget the saved sign-in to the outside CRM (Salesforce: also "
+            "revoke it in the org and delete the Salesforce web profile).")
 
     demo = add("demo", help="run with a sample built-in CRM and a simulated "
                           "caller (profile: the per-user data folder's demo/, or --profile)")
@@ -245,7 +252,7 @@ def _cmd_doctor(args: argparse.Namespace, profile: Profile, secrets: SecretStore
         ok = False
         print(f"keyring:  {exc}")
     ok = _doctor_account(settings, password, args.offline) and ok
-    ok = _doctor_crm(settings) and ok
+    ok = _doctor_crm(settings, profile, secrets) and ok
     try:
         from app.telephony import stack_version
 
@@ -308,8 +315,9 @@ def _doctor_account(settings: config.Settings, password: str | None, offline: bo
     return False
 
 
-def _doctor_crm(settings: config.Settings) -> bool:
-    """The CRM backend chosen can be built (an unknown name is a config problem)."""
+def _doctor_crm(settings: config.Settings, profile: Profile, secrets: SecretStore) -> bool:
+    """The CRM backend chosen can be built (an unknown name is a config problem); for an
+    outside CRM also whether a sign-in is saved (not being signed in does not stop calls)."""
     crm = settings.crm.backend
     missing: list[str] = []
     section = ""
@@ -325,6 +333,14 @@ def _doctor_crm(settings: config.Settings) -> bool:
         return False
     print(f"crm:      {crm}" + (" (built-in, crm.sqlite3 in the data folder)"
                                 if crm == "local" else ""))
+    if crm == "salesforce":
+        from app.crm.salesforce.login import sign_in_state
+
+        print(f"crm:      {sign_in_state(settings, secrets)}")
+    elif crm == "dynamics":
+        from app.crm.dynamics.login import sign_in_state as dynamics_state
+
+        print(f"crm:      {dynamics_state(profile)}")
     return True
 
 

@@ -88,6 +88,23 @@ def test_an_outside_crm_without_its_settings_fails(
     assert f"crm:      {backend} is chosen but {keys} is empty" in out
 
 
+@pytest.mark.parametrize(("section", "stored", "says"), [
+    ('[salesforce]\nclient_id = "ck"\n', {}, "not signed in: run `switchboard crm login`"),
+    ('[salesforce]\nclient_id = "ck"\n', {"salesforce:ck": "refresh-token"}, "signed in ("),
+    ('[dynamics]\norg_url = "https://contoso.crm4.dynamics.com"\nclient_id = "c"\n', {},
+     "not signed in: run `switchboard crm login`")])
+def test_an_outside_crm_says_whether_it_is_signed_in_without_failing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], section: str,
+        stored: dict[str, str], says: str) -> None:
+    backend = section[1:section.index("]")]
+    code, out = doctor(tmp_path, capsys, f'[sip]\nmode = "direct"\n[crm]\nbackend = '
+                       f'"{backend}"\n{section}', "--offline",
+                       secrets=MemorySecretStore(stored))
+    assert code == 0, out  # calls work without the CRM; lookups wait for the sign-in
+    assert f"crm:      {backend}\ncrm:      {says}" in out
+    assert "refresh-token" not in out
+
+
 def test_no_keyring_fails_with_the_fix(tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     none = KeyringSecretStore(backend=keyring.backends.fail.Keyring())

@@ -14,8 +14,8 @@ from typing import TextIO
 
 from app.config import Settings
 from app.core.crm import CrmError
-from app.crm.dynamics.auth import DeviceCode
-from app.crm.dynamics.factory import build
+from app.crm.dynamics.auth import DeviceCode, open_token_cache
+from app.crm.dynamics.factory import TOKEN_CACHE_NAME, build
 from app.paths import Profile
 
 
@@ -47,6 +47,23 @@ def login(settings: Settings, profile: Profile, *, device_code: bool = False,
     print(f"Signed in to Dynamics 365 ({parts.auth.org_url}) as {user or 'your account'}.",
           file=out)
     return 0
+
+
+def sign_in_state(profile: Profile) -> str:
+    """What `switchboard doctor` says about the sign-in: read from the token cache only
+    (building msal would already fetch the authority's OpenID configuration)."""
+    import msal
+
+    path = profile.data_dir / TOKEN_CACHE_NAME
+    if not path.exists():
+        return "not signed in: run `switchboard crm login` (callers are not looked up until then)"
+    cache, warning = open_token_cache(path)
+    accounts = list(cache.search(msal.TokenCache.CredentialType.ACCOUNT))
+    if not accounts:
+        return "not signed in: run `switchboard crm login` (callers are not looked up until then)"
+    who = accounts[0].get("username") or "an account"
+    return (f"signed in as {who} (saved sign-in; Dynamics is not asked here)"
+            + (" - the saved sign-in is not encrypted" if warning else ""))
 
 
 def logout(settings: Settings, profile: Profile, *, out: TextIO = sys.stdout,

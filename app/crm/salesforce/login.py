@@ -81,6 +81,17 @@ def login(settings: Settings, secrets: SecretStore, *, device: bool, out: TextIO
     return 0
 
 
+def sign_in_state(settings: Settings, secrets: SecretStore) -> str:
+    """What `switchboard doctor` says about the sign-in, without asking the org."""
+    try:
+        stored = secrets.get(factory.secret_key(settings.salesforce))
+    except SecretStoreUnavailable:
+        return "not signed in: the sign-in needs the system keyring (see keyring above)"
+    if stored:
+        return "signed in (a refresh token in the keyring; the org is not asked here)"
+    return "not signed in: run `switchboard crm login` (callers are not looked up until then)"
+
+
 def logout(settings: Settings, secrets: SecretStore, *, out: TextIO,
            web_dir: Path | None = None) -> int:
     """Revoke and delete the sign-in; delete `web_dir`, the web profile, when given."""
@@ -102,4 +113,4 @@ def logout(settings: Settings, secrets: SecretStore, *, out: TextIO,
     return 1
 
 
-__all__ = ["has_browser", "login", "logout"]
+__all__ = ["has_browser", "login", "logout", "sign_in_state"]

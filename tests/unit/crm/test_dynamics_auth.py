@@ -300,6 +300,24 @@ def test_sign_out_forgets_the_account(entra: FakeEntraId, dataverse: FakeDataver
         auth.access_token()
 
 
+def test_doctor_reads_the_sign_in_state_from_the_cache_without_going_online(
+        entra: FakeEntraId, dataverse: FakeDataverse, session: LocalOnlySession,
+        tmp_path: Path) -> None:
+    from app.crm.dynamics.login import sign_in_state
+    from app.paths import Profile
+
+    profile = Profile.at(tmp_path / "profile")
+    assert sign_in_state(profile).startswith("not signed in: run `switchboard crm login`")
+    assert not (profile.data_dir / TOKEN_CACHE_NAME).exists()  # doctor creates nothing
+    auth = _auth(entra, dataverse, session, profile.data_dir / TOKEN_CACHE_NAME)
+    _device_sign_in(auth, entra)
+    asked = len(entra.requests)
+    assert sign_in_state(profile).startswith(f"signed in as {entra.username}")
+    assert len(entra.requests) == asked  # the cache alone, not the authority
+    auth.sign_out()
+    assert sign_in_state(profile).startswith("not signed in")
+
+
 def test_no_token_reaches_the_log(entra: FakeEntraId, dataverse: FakeDataverse,
                                   session: LocalOnlySession, tmp_path: Path,
                                   caplog: pytest.LogCaptureFixture) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from app import config
 from app.crm.salesforce import login
 from app.secrets import NO_BACKEND_HELP, SecretStoreUnavailable
+from tests.unit.crm.salesforce_helpers import DictStore
 
 # Nothing listens here: a test that reached the network would fail, not hang.
 SETTINGS, _ = config.from_dict({"crm": {"backend": "salesforce"},
@@ -47,6 +48,16 @@ def test_logout_without_keyring_says_so_and_still_deletes_the_web_profile(
     assert login.logout(SETTINGS, NoKeyring(), out=out, web_dir=web) == 1
     assert "kept only in the system keyring" in out.getvalue()
     assert not web.exists()
+
+
+def test_doctor_says_whether_a_sign_in_is_stored() -> None:
+    store = DictStore()
+    assert login.sign_in_state(SETTINGS, store).startswith(
+        "not signed in: run `switchboard crm login`")
+    store.set("salesforce:consumer-key", "refresh-token")  # the factory's default key
+    assert login.sign_in_state(SETTINGS, store).startswith("signed in")
+    assert "refresh-token" not in login.sign_in_state(SETTINGS, store)
+    assert "keyring" in login.sign_in_state(SETTINGS, NoKeyring())
 
 
 def test_login_without_client_id_names_the_setting() -> None:
