@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -36,6 +36,7 @@ from app.ui.dialpad import DialPad
 from app.ui.history_view import HistoryView
 
 STYLE_PATH = Path(__file__).with_name("style.qss")
+START_SIZE = QSize(1180, 760)
 
 SHORTCUTS = {
     "answer": "Ctrl+Return",
@@ -45,6 +46,16 @@ SHORTCUTS = {
     "hold": "Ctrl+Shift+P",
     "focus_dial": "Ctrl+L",
 }
+
+
+def start_size(room: QSize | None) -> QSize:
+    """The window's first size: START_SIZE, but never larger than the screen's free area
+    `room`. On a 1024x600 screen a 1180x760 window put its bottom bar (status, Settings…,
+    Set up the phone…) and the ringing call's lower half off screen, and Windows and
+    several X11 window managers do not shrink a new window for us."""
+    if room is None or room.isEmpty():
+        return QSize(START_SIZE)
+    return START_SIZE.boundedTo(room)
 
 
 class MainWindow(QMainWindow):
@@ -69,7 +80,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("main_window")
         self.setWindowTitle(self.tr("Switchboard"))
-        self.resize(1180, 760)
+        screen = QGuiApplication.primaryScreen()
+        self.resize(start_size(screen.availableGeometry().size() if screen else None))
         self.setMinimumSize(720, 520)
 
         self.call_panel = CallPanel(region, self)

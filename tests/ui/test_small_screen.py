@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -23,6 +23,7 @@ from pytestqt.qtbot import QtBot
 
 from app.application import SwitchboardApp
 from app.i18n import install_translator, remove_translators
+from app.ui.main_window import MainWindow, start_size
 from app.ui.status_menu import StatusMenu
 from tests.fakes.scripted_engine import ScriptedEngine
 from tests.ui.test_main_window import make_app as make_app  # the fixtures, re-exported
@@ -144,3 +145,23 @@ def test_the_status_badge_opens_select_your_status(
     panel.badge.click()
     qtbot.waitUntil(menu.isVisible)
     assert cut_short(panel.popup) == []
+
+
+@pytest.mark.parametrize(("room", "size"), [
+    (QSize(1024, 600), QSize(1024, 600)),  # the small screen: all of it, no more
+    (QSize(1366, 768), QSize(1180, 760)),  # room to spare: the usual size
+    (QSize(1920, 560), QSize(1180, 560)),  # a wide, short screen: only the height shrinks
+    (None, QSize(1180, 760)),  # no screen known yet
+])
+def test_the_window_starts_no_larger_than_the_screen(room: QSize | None, size: QSize) -> None:
+    assert start_size(room) == size
+
+
+def test_a_new_window_fits_the_screen_it_opens_on(qtbot: QtBot) -> None:
+    # Without this a 1024x600 screen got a 1180x760 window: the bottom bar (Set up the
+    # phone…, Settings…) was off screen, seen in a new user's first start under Xvfb.
+    window = MainWindow()
+    qtbot.addWidget(window)
+    room = window.screen().availableGeometry().size()
+    assert room.width() < 1180 or room.height() < 760  # the test screen is the small one
+    assert window.width() <= room.width() and window.height() <= room.height()
