@@ -210,6 +210,27 @@ def test_caller_ids_are_checked_like_numbers_and_offered_at_once(
     assert "restarts" not in dialog.notice.text()
 
 
+def test_an_account_changed_during_a_call_applies_once_the_calls_have_ended(
+        qtbot: QtBot, build: Callable[..., Built]) -> None:
+    built = build()
+    engine = built.engines[0]
+    handle = engine.ring()
+    qtbot.waitUntil(lambda: built.app.session.get(handle) is not None)
+    engine.answer(handle)
+    engine.remote_answers(handle)
+    dialog = open_settings(qtbot, built)
+    type_into(qtbot, field(dialog, "sip.server"), "pbx2.example.com")
+    click(qtbot, dialog.save_button)
+    assert "The phone account applies when your calls have ended." in dialog.notice.text()
+    assert "restarts" not in dialog.notice.text()
+    assert len(built.engines) == 1 and not engine.stopped  # the call is not cut off
+
+    engine.remote_hangs_up(handle)
+    qtbot.waitUntil(lambda: len(built.engines) == 2 and built.engines[1].started)
+    assert engine.stopped
+    assert built.engines[1].sip.server == "pbx2.example.com"  # type: ignore[attr-defined]
+
+
 def test_crm_phone_system_and_language_say_they_apply_after_a_restart(
         qtbot: QtBot, build: Callable[..., Built]) -> None:
     built = build()
