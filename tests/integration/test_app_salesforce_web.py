@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from pytestqt.exceptions import TimeoutError as QtBotTimeout
 from pytestqt.qtbot import QtBot
 
@@ -177,6 +178,39 @@ def test_a_tel_link_clicked_in_a_lightning_page_dials_through_the_strict_parser(
                   lambda: "1-900-CALL-NOW" in error.text())
     assert "not a number Switchboard can dial" in error.text()
     assert len(agent.engine.dialled) == 1
+
+
+class SystemBrowser(QObject):
+    """Stands in for the agent's browser: Qt's own URL handler hook for `https`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url.toString())
+
+
+def test_a_link_out_of_the_org_opens_in_the_system_browser_not_in_the_view(
+        qtbot: QtBot, org: FakeSalesforce, agent_for: Callable[[str], Agent]) -> None:
+    aino = org.add("Contact", FirstName="Aino", LastName="Virtanen", Phone=ONE)
+    agent = agent_for("contact_account")
+    call = agent.inbound(ONE)
+    assert agent.wait_pop(call) == lightning(org, "Contact", aino)
+    agent.answer(call)
+    agent.hang_up_and_wait_for_the_task(call)
+
+    browser = SystemBrowser()
+    QDesktopServices.setUrlHandler("https", browser, "open")  # type: ignore[arg-type]
+    try:  # a real click on the page's link to https://www.example.com/
+        click_in_page(qtbot, agent, "document.querySelector('a.out')",
+                      lambda: bool(browser.opened))
+    finally:
+        QDesktopServices.unsetUrlHandler("https")
+    assert browser.opened == ["https://www.example.com/"]
+    assert str(run_in_page(qtbot, agent, "location.pathname")) == (
+        f"/lightning/r/Contact/{aino}/view")  # the record stays in front of the agent
 
 
 def test_a_pop_waits_while_the_lightning_page_has_unsaved_edits(
