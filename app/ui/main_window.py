@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -37,6 +37,7 @@ from app.ui.history_view import HistoryView
 
 STYLE_PATH = Path(__file__).with_name("style.qss")
 START_SIZE = QSize(1180, 760)
+COLUMN_MIN_WIDTH = 360  # the left column (calls, dial pad, recent calls) at its narrowest
 
 SHORTCUTS = {
     "answer": "Ctrl+Return",
@@ -115,7 +116,8 @@ class MainWindow(QMainWindow):
         self.side_scroll.setWidgetResizable(True)
         self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.side_scroll.setMinimumWidth(360)
+        self.side_scroll.setMinimumWidth(COLUMN_MIN_WIDTH)
+        side.installEventFilter(self)  # its layout requests: see _fit_column
 
         # Left empty on purpose: the screen-pop web view goes here (another module).
         self.screenpop_area = QWidget(self)
@@ -224,6 +226,24 @@ class MainWindow(QMainWindow):
         """Show the queue dashboard under the screen-pop."""
         self._queues_layout.addWidget(widget)
         self.queues_area.show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and watched is self.side_scroll.widget():
+            self._fit_column()
+        return super().eventFilter(watched, event)
+
+    def _fit_column(self) -> None:
+        # A connected call's buttons (the Finnish ones most), its recording row or a
+        # consultation can need more width than the column has. Horizontal scrolling is
+        # off, so they would go past its edge, out of reach ("Lopeta puhelu" and the dial
+        # pad's Call button were cut at 1024x600). The column widens instead and the
+        # screen-pop gives way; it is never made narrower than the agent left it.
+        column = self.side_scroll.widget()
+        if column is None:
+            return
+        need = column.minimumSizeHint().width() + \
+            self.side_scroll.verticalScrollBar().sizeHint().width()
+        self.side_scroll.setMinimumWidth(max(COLUMN_MIN_WIDTH, need))
 
     def _heading(self, text: str) -> QLabel:
         label = QLabel(text, self)

@@ -26,6 +26,9 @@ from app.i18n import install_translator, remove_translators
 from app.ui.main_window import MainWindow, start_size
 from app.ui.status_menu import StatusMenu
 from tests.fakes.scripted_engine import ScriptedEngine
+from tests.ui.test_call_recording import RecordingEngine
+from tests.ui.test_call_recording import app as app  # the fixture, re-exported
+from tests.ui.test_call_transfer import answered_call, click
 from tests.ui.test_main_window import make_app as make_app  # the fixtures, re-exported
 from tests.ui.test_main_window import settings as settings
 
@@ -165,3 +168,35 @@ def test_a_new_window_fits_the_screen_it_opens_on(qtbot: QtBot) -> None:
     room = window.screen().availableGeometry().size()
     assert room.width() < 1180 or room.height() < 760  # the test screen is the small one
     assert window.width() <= room.width() and window.height() <= room.height()
+
+
+def test_a_connected_call_being_recorded_fits_the_column_at_1024x600(
+        qtbot: QtBot, language: str, app: SwitchboardApp) -> None:
+    # Seen under Xvfb: once answered, the Finnish card's buttons needed 446 px of a 386 px
+    # column (and the English one 414 px with its recording paused); horizontal scrolling
+    # is off, so "Lopeta puhelu", the quality badge and the dial pad's Call went past the
+    # column's edge, out of reach. Nothing was cut short, so cut_short alone missed it.
+    window = app.window
+    window.resize(1024, 600)
+    handle = answered_call(qtbot, app)
+    engine: RecordingEngine = app.engine  # type: ignore[assignment]
+    engine.quality(handle, 10.0)
+    card = window.call_panel.cards[handle]
+    column = window.side_scroll
+    click(qtbot, card.recording_bar.findChild(QAbstractButton, "record_button"))
+    pause = card.recording_bar.findChild(QAbstractButton, "recording_pause_button")
+    qtbot.waitUntil(pause.isVisible)
+    click(qtbot, pause)
+    qtbot.waitUntil(lambda: pause.text() in ("Resume recording", "Jatka nauhoitusta"))
+    try:
+        qtbot.waitUntil(lambda: column.widget().width() <= column.viewport().width())
+    except qtbot.TimeoutError:
+        raise AssertionError(f"the column needs {column.widget().width()} px, it shows "
+                             f"{column.viewport().width()}") from None
+    for button in [*card.findChildren(QAbstractButton), window.dialpad.call_button]:
+        if button.isVisible():
+            shown = visible_rect(button, window)
+            assert shown.size() == button.size(), (button.objectName(), shown, button.size())
+    assert visible_rect(card.quality_badge, window).size() == card.quality_badge.size()
+    assert cut_short(column.widget()) == []
+    assert window.width() == 1024  # the screen-pop gave way, not the window
