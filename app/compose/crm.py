@@ -110,7 +110,6 @@ def choose_crm(settings: Settings, local: LocalStore | None, *,
 
 def _salesforce(settings: Settings, secrets: SecretStore,
                 notify: Callable[[str], object]) -> CrmChoice:
-    import webbrowser
 
     from app.crm.salesforce import factory
     from app.crm.salesforce.web import DIRTY_SCRIPT, WEB_NAME, OrgWeb
@@ -133,7 +132,7 @@ def _salesforce(settings: Settings, secrets: SecretStore,
     web = CrmWeb(
         WEB_NAME, org.inside, org.record_of, DIRTY_SCRIPT,
         signed_in=lambda: parts.auth.signed_in,
-        sign_in=lambda: parts.auth.sign_in_with_browser(webbrowser.open),
+        sign_in=lambda: _salesforce_sign_in(parts.auth, notify),
         sign_in_text=QCoreApplication.translate(
             "CrmWiring", "Switchboard is not signed in to Salesforce: callers are not looked "
             "up and call logs wait in the outbox."),
@@ -146,6 +145,34 @@ def _salesforce(settings: Settings, secrets: SecretStore,
     return CrmChoice(parts.backend, Lane.NETWORK, web=web,
                      presence=_omni_presence(settings, parts.client)
                      if sf.omni_status_map else None)
+
+
+class _NoBrowser(Exception):
+    """The system browser did not open the sign-in page."""
+
+
+def _salesforce_sign_in(auth: Any, notify: Callable[[str], object]) -> object:
+    """The bar's sign-in (blocking: the network lane): the system browser with PKCE, or,
+    where no browser opens, the device flow with its code shown to the agent through
+    `notify`, as `crm login` does."""
+    import webbrowser
+
+    from app.crm.salesforce.login import has_browser
+
+    def open_or_fail(url: str) -> None:
+        if not webbrowser.open(url):
+            raise _NoBrowser
+
+    if has_browser():
+        try:
+            return auth.sign_in_with_browser(open_or_fail)
+        except _NoBrowser:
+            pass
+    flow = auth.start_device_flow()
+    notify(QCoreApplication.translate(
+        "CrmWiring", "Sign in to Salesforce: on any device, open %s and enter the code %s.")
+        % (flow.verification_uri, flow.user_code))
+    return auth.finish_device_flow(flow)
 
 
 def _omni_presence(settings: Settings, client: Any) -> Callable[[], CrmPresence]:

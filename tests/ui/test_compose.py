@@ -108,6 +108,39 @@ def test_the_salesforce_app_has_its_web_page_and_asks_the_agent_to_sign_in(
     assert app.crm.pane.sign_in_button.text() == "Sign in to Salesforce"
 
 
+@pytest.mark.parametrize("browser", ["none known", "does not open"])
+def test_without_a_browser_the_salesforce_sign_in_shows_a_code_instead(
+        browser: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import webbrowser
+
+    from tests.fakes.salesforce import CLIENT_ID, FakeSalesforce
+
+    if browser == "none known":
+        def no_browser(*_args: Any, **_kw: Any) -> Any:
+            raise webbrowser.Error("could not locate runnable browser")
+        monkeypatch.setattr(webbrowser, "get", no_browser)
+    monkeypatch.setattr(webbrowser, "open", lambda *_a, **_kw: False)
+    fake = FakeSalesforce().start()
+    try:
+        settings = salesforce_settings()
+        settings.salesforce.login_url, settings.salesforce.client_id = fake.login_url, CLIENT_ID
+        shown: list[str] = []
+
+        def notify(text: str) -> None:  # the bar's banner; the agent types the code
+            shown.append(text)
+            fake.approve_device(text.rstrip(".").rsplit(" ", 1)[-1])
+
+        secrets = MemorySecretStore()
+        choice = choose_crm(settings, None, secrets=secrets, notify=notify)
+        assert choice.web is not None
+        choice.web.sign_in()  # blocking, as on the network lane
+
+        assert len(shown) == 1 and fake.login_url in shown[0] and "code" in shown[0]
+        assert choice.web.signed_in()
+    finally:
+        fake.stop()
+
+
 def test_a_refused_crm_is_shown_and_the_phone_works_without_it(
         qtbot: QtBot, built: Callable[..., tuple[SwitchboardApp, dict[str, Any]]],
         tmp_path: Path) -> None:

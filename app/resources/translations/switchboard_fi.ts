@@ -927,6 +927,10 @@
         <translation>Kirjaudu Salesforceen</translation>
     </message>
     <message>
+        <source>Sign in to Salesforce: on any device, open %s and enter the code %s.</source>
+        <translation>Kirjaudu Salesforceen: avaa millä tahansa laitteella %s ja syötä koodi %s.</translation>
+    </message>
+    <message>
         <source>Omni-Channel: offline</source>
         <translation>Omni-Channel: offline-tilassa</translation>
     </message>
