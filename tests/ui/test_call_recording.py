@@ -9,6 +9,7 @@ engine does (QualityReport every few seconds).
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 import struct
@@ -201,7 +202,8 @@ def test_auto_recording_of_queue_calls(qtbot: QtBot, tmp_path: Path) -> None:
 
 
 def test_the_quality_badge_follows_the_reports_with_the_figures_on_hover(
-        qtbot: QtBot, app: SwitchboardApp) -> None:
+        qtbot: QtBot, app: SwitchboardApp, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="switchboard.calls")
     engine: RecordingEngine = app.engine  # type: ignore[assignment]
     h = answered_call(qtbot, app)
     badge = card(app, h).quality_badge
@@ -225,3 +227,12 @@ def test_the_quality_badge_follows_the_reports_with_the_figures_on_hover(
     assert stored.mos_min == round(bad.mos, 2)
     assert f"MOS {stored.mos_avg:.1f} (lowest {stored.mos_min:.1f})" in \
         tree.topLevelItem(0).toolTip(1)
+    # Written to the log when the call ends, the same figures as history keeps, so
+    # support staff can find the bad calls.
+    logged = [r.fields for r in caplog.records  # type: ignore[attr-defined]
+              if getattr(r, "event", None) == "call_quality"]
+    assert len(logged) == 1
+    assert logged[0]["mos_min"] == stored.mos_min and logged[0]["reports"] == 3
+    assert logged[0]["mos_avg"] == stored.mos_avg
+    assert logged[0]["loss_percent"] == stored.loss_percent
+    assert logged[0]["call_id"] == app.window.history_view.records()[0].call_id
