@@ -101,6 +101,8 @@ def build_activity(record: CallRecord, *, notes: str = "",
         transfer_kind=record.transfer_kind,
         transferred_at=record.transferred_at.isoformat(timespec="seconds")
         if record.transferred_at else "",
+        answered_at=record.answered_at.isoformat(timespec="seconds")
+        if record.answered_at else "",
     )
 
 

@@ -188,6 +188,9 @@ class CallActivity:
     transferred_to: str = ""
     transfer_kind: str = ""
     transferred_at: str = ""
+    # When the call was first answered (ISO 8601, text like transferred_at); "" when it
+    # never was. `started_at` is when it arrived.
+    answered_at: str = ""
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,8 @@ def customer(refs: tuple[RecordRef, ...]) -> RecordRef | None:
 def details(activity: CallActivity) -> dict[str, str]:
     """The call facts Dataverse has no column for, as "Key: value" lines."""
     lines = {"Result": activity.result}
+    if activity.answered_at:  # actualstart is when it arrived
+        lines["Answered at"] = activity.answered_at
     if activity.queue:
         lines["Queue"] = activity.queue
         lines["Queue wait"] = f"{int(activity.queue_wait_seconds)} s"

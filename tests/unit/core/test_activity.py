@@ -38,6 +38,7 @@ def test_answered_queue_call() -> None:
     assert a.notes == "wants a callback"
     assert a.regarding == (CONTACT,)
     assert a.call_id == "abc@pbx"
+    assert (a.started_at, a.answered_at) == (T0, (T0 + timedelta(seconds=20)).isoformat())
 
 
 def test_queue_wait_from_the_phone_system_wins() -> None:
@@ -61,6 +62,7 @@ def test_direct_and_unanswered_calls_have_no_wait_or_duration() -> None:
     assert (a.queue, a.queue_wait_seconds) == ("", 0)
     missed = build_activity(rec(result=CallResult.MISSED, answered=None))
     assert missed.duration_seconds == 0
+    assert missed.answered_at == ""
     assert missed.queue_wait_seconds == 200  # waited until the caller gave up
 
 

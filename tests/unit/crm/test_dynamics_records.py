@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
@@ -96,3 +97,14 @@ def test_description_keeps_details_when_notes_are_long_and_parses_back() -> None
     assert len(text) <= records.DESCRIPTION_MAX
     notes, lines = records.parse_description(text)
     assert notes.endswith("…") and lines == {"Result": "answered", "Call-ID": "c1"}
+
+
+def test_when_the_call_was_first_answered_is_in_the_details() -> None:
+    answered = dataclasses.replace(activity(), answered_at="2025-03-04T09:15:09+00:00")
+    _notes, lines = records.parse_description(
+        str(records.phonecall_body(answered, AGENT)["description"]))
+    assert lines["Answered at"] == "2025-03-04T09:15:09+00:00"
+    # Never answered: no such line (actualstart is when it arrived).
+    _notes, lines = records.parse_description(
+        str(records.phonecall_body(activity(result="missed"), AGENT)["description"]))
+    assert "Answered at" not in lines
