@@ -170,6 +170,9 @@ class Notifier(QObject):
         toast = self._toasts.get(call_id)
         if toast is not None:
             toast.show_crm(name, line)
+            # It grew by a line or two: placed again, or at the bottom of the screen its
+            # Answer and Decline went below the edge (seen at 1024x600, no tray).
+            self._restack()
 
     def withdraw(self, call_id: int) -> None:
         """The call stopped ringing (answered here or elsewhere, declined, hung up)."""

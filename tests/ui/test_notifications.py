@@ -132,3 +132,20 @@ def test_position_follows_a_tray_at_the_bottom_left() -> None:
     pos = toast_position((300, 120), SCREEN, QRect(10, 1030, 20, 20))
     assert pos.x() == 12
     assert pos.y() + 120 <= 1030
+
+
+def test_a_toast_the_crm_names_stays_on_screen(qtbot: QtBot, notifier: Notifier) -> None:
+    # Seen at 1024x600 with no tray: the CRM's name and its "From …" line made the toast
+    # taller after it was placed in the bottom-right corner, and Answer/Decline went
+    # below the screen's edge.
+    notifier.incoming_call(7, "", "+358401234567", "Customer Service")
+    toast = notifier.toast(7)
+    assert toast is not None
+    screen = toast.screen().availableGeometry()
+    assert screen.contains(toast.frameGeometry())
+    notifier.show_crm(7, "Aino Virtanen", "From Built-in CRM")
+    qtbot.waitUntil(lambda: toast.crm_label.isVisible())
+    assert toast.crm_label.text() == "From Built-in CRM"
+    assert screen.contains(toast.frameGeometry()), (toast.frameGeometry(), screen)
+    for button in (toast.answer_button, toast.decline_button):
+        assert screen.contains(QRect(button.mapToGlobal(QPoint(0, 0)), button.size()))
