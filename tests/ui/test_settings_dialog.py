@@ -10,16 +10,18 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QLineEdit, QPlainTextEdit
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from app import config
 from app.application import SwitchboardApp
 from app.compose import build_app
 from app.config import SipSettings
+from app.core.account_check import ProbeOutcome, ProbeResult
 from app.core.history import MEMORY, History
+from app.i18n import install_translator, remove_translators
 from app.paths import Profile
-from app.ui.settings_dialog import FirstRunAssistant, SettingsDialog
+from app.ui.settings_dialog import AccountForm, FirstRunAssistant, SettingsDialog
 from app.ui.widgets import NoWheelComboBox
 from tests.fakes.memory_secrets import MemorySecretStore
 from tests.fakes.scripted_engine import ScriptedEngine
@@ -345,3 +347,35 @@ def test_an_outside_crm_shows_and_saves_only_its_own_settings(
     assert "[dynamics]" not in built.text()  # untouched sections are not written
     backend.setCurrentIndex(backend.findData("dynamics"))
     assert dyn_url.isVisible() and not sf_key.isVisible()
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_every_connection_test_outcome_is_said_in_its_own_words(
+        qtbot: QtBot, qapp: QApplication, language: str) -> None:
+    # Only "no answer" (here) and "registered"/"wrong password" (against Kamailio) were
+    # seen in a test; each outcome must read differently, name the SIP answer when there
+    # is one, and be in Finnish in the Finnish UI.
+    if language == "fi":
+        install_translator(qapp, "fi")
+    try:
+        form = AccountForm()
+        qtbot.addWidget(form)
+        said = {}
+        for outcome in ProbeOutcome:
+            result = ProbeResult(outcome, 403 if outcome is ProbeOutcome.WRONG_PASSWORD
+                                 else 404 if outcome is ProbeOutcome.UNKNOWN_USER
+                                 else 401 if outcome is ProbeOutcome.NO_PASSWORD
+                                 else 488 if outcome is ProbeOutcome.REFUSED else 0,
+                                 "Why", "the detail")
+            form.show_test_result(result)
+            said[outcome] = form.test_result.text()
+            assert form.test_result.property("kind") == \
+                ("good" if outcome is ProbeOutcome.REGISTERED else "bad")
+            if result.code:
+                assert f"({result.code} Why)" in said[outcome], said[outcome]
+        assert len(set(said.values())) == len(ProbeOutcome), said
+        english = [text for text in said.values()
+                   if text.startswith(("The ", "Registered as", "Fix the settings"))]
+        assert len(english) == (len(ProbeOutcome) if language == "en" else 0), english
+    finally:
+        remove_translators(qapp)
