@@ -81,6 +81,12 @@ def test_matches_are_a_table_under_the_callers_number_and_queue(harness: Harness
     assert len(set(lefts)) == 1
 
 
+def test_a_call_that_came_in_no_queue_says_direct(harness: Harness) -> None:
+    harness.load("dialog", {"kind": "contact_account", "number": CALLER, "call": "c5"})
+    assert harness.js("document.querySelector('.number').textContent") == "040 1234567"
+    assert harness.js("document.querySelector('.queue').textContent") == "Direct"
+
+
 def test_search_results_are_in_sight_and_each_match_can_take_the_number(
         harness: Harness, store: LocalStore) -> None:
     for i in range(8):  # a long list of matches above where the search used to be
