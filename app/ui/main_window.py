@@ -38,6 +38,7 @@ from app.ui.history_view import HistoryView
 STYLE_PATH = Path(__file__).with_name("style.qss")
 START_SIZE = QSize(1180, 760)
 COLUMN_MIN_WIDTH = 360  # the left column (calls, dial pad, recent calls) at its narrowest
+MAX_PROBLEMS = 3  # distinct messages the banner keeps (newest last) until dismissed
 
 SHORTCUTS = {
     "answer": "Ctrl+Return",
@@ -168,6 +169,8 @@ class MainWindow(QMainWindow):
         banner_layout.addWidget(self.problem_label, 1)
         banner_layout.addWidget(dismiss)
         self.problem_banner.hide()
+        self._problems: list[str] = []
+        self._problem_fatal = False
 
         central = QWidget(self)
         central_layout = QVBoxLayout(central)
@@ -316,14 +319,21 @@ class MainWindow(QMainWindow):
         self.dialpad.set_display_numbers(choices, current)
 
     def show_problem(self, message: str, *, fatal: bool = False) -> None:
-        self.problem_label.setText(message)
-        self.problem_banner.setProperty("fatal", fatal)
+        """Add `message` to the banner: the last few distinct ones stay, newest last (a
+        later note must not hide an earlier one, such as no sound device), until dismissed."""
+        if message in self._problems:
+            self._problems.remove(message)
+        self._problems = [*self._problems, message][-MAX_PROBLEMS:]
+        self._problem_fatal = self._problem_fatal or fatal
+        self.problem_label.setText("\n".join(self._problems))
+        self.problem_banner.setProperty("fatal", self._problem_fatal)
         self.problem_banner.style().unpolish(self.problem_banner)
         self.problem_banner.style().polish(self.problem_banner)
         self.problem_banner.show()
 
     @Slot()
     def clear_problem(self) -> None:
+        self._problems, self._problem_fatal = [], False
         self.problem_banner.hide()
         self.problem_label.clear()
 

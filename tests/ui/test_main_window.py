@@ -314,3 +314,20 @@ def test_engine_start_failure_is_shown_not_raised(
     assert not app.engine_running
     app.shutdown()
     assert app.engine.stopped  # type: ignore[attr-defined]
+
+
+def test_a_later_problem_does_not_hide_an_earlier_one(
+        qtbot: QtBot, make_app: Callable[..., SwitchboardApp]) -> None:
+    # No sound device, then no tray: the agent must still read the first.
+    window = make_app().window
+    window.show_problem("No microphone or speaker found")
+    window.show_problem("There is no system tray")
+    window.show_problem("No microphone or speaker found")  # said again: still once
+    assert window.problem_label.text() == \
+        "There is no system tray\nNo microphone or speaker found"
+    for n in range(5):
+        window.show_problem(f"note {n}")
+    assert window.problem_label.text() == "note 2\nnote 3\nnote 4"
+    click(qtbot, window.problem_banner.findChild(QPushButton, "dismiss_problem"))
+    window.show_problem("afterwards")
+    assert window.problem_label.text() == "afterwards"
