@@ -14,7 +14,9 @@ like it; the session's call table, engine commands and listeners are its own. Th
 - a consultation (`consult`) holds the customer and dials the colleague; the agent may
   swap between the two (`swap`, or `set_hold`), complete (`complete_transfer`: the
   customer takes over the consultation, both our calls end) or cancel
-  (`cancel_consultation`). When the consultation ends without being completed
+  (`cancel_consultation`), or hand the customer over before the colleague answers
+  (`transfer_to_consultation`: semi-attended, see there). When the consultation ends
+  without being completed
   (cancelled, busy, declined, hung up by the colleague), the customer is taken off hold
   unless the agent is on another call;
 - a call that takes over another (INVITE with Replaces: we were consulted and the other
@@ -78,6 +80,10 @@ class TransferMixin:
         # consultation handle → customer handle, until its OutgoingCallStarted arrives
         self._pending_consultations: dict[int, int] = {}
         self._context_of: Callable[[Call], TransferContext | None] | None = None
+        # consultation handle → what was dialled, for a transfer before it is answered
+        self._consultation_targets: dict[int, str] = {}
+        # customers whose ringing consultation is being cancelled to transfer them
+        self._handing_over: set[int] = set()
 
     def _received_context(self, call: Call, ev: IncomingCall, replaced: Call | None) -> None:
         """An incoming call's X-Switchboard-Context; one that replaces our consultation
@@ -130,7 +136,9 @@ class TransferMixin:
 
     def _consultation_ended(self, consultation: Call) -> None:
         """The customer comes back off hold when a consultation ends without a transfer."""
-        if consultation.consultation_for is None:
+        self._consultation_targets.pop(consultation.handle, None)
+        if consultation.consultation_for is None or \
+                consultation.consultation_for in self._handing_over:
             return
         customer = self._calls.get(consultation.consultation_for)
         if customer is None or customer.state is not CallState.HELD or \
@@ -186,6 +194,7 @@ class TransferMixin:
         outcome = self._dial(text, {CONTEXT_HEADER: context} if context else None)
         if outcome.handle is not None:
             self._pending_consultations[outcome.handle] = handle
+            self._consultation_targets[outcome.handle] = outcome.target
             consultation = self._calls.get(outcome.handle)
             if consultation is not None:  # the engine reported it already
                 consultation.consultation_for = handle
@@ -213,6 +222,46 @@ class TransferMixin:
                       customer.handle, call.handle)
         self._notify(self._on_call_updated, customer)
         return True
+
+    def transfer_to_consultation(self, consultation: int) -> DialOutcome:
+        """Hand the customer to the colleague of `consultation` at once, answered or not.
+
+        Answered: `complete_transfer` (REFER with Replaces). Still ringing: a Replaces
+        cannot take over an early dialog the target did not start (RFC 3891 §3), so this
+        is the semi-attended transfer: the ringing consultation is cancelled and the
+        customer blind-transferred (REFER, the blind path's context) to what was dialled.
+        If that transfer fails, the customer comes back as from any failed transfer.
+        """
+        call = self._calls.get(consultation)
+        customer = self._calls.get(call.consultation_for) if call and \
+            call.consultation_for is not None else None
+        if call is None or customer is None:
+            return DialOutcome(error="This is not a consultation")
+        if call.state in (CallState.CONNECTED, CallState.HELD):
+            if self.complete_transfer(consultation):
+                return DialOutcome(target=call.remote_number, handle=customer.handle)
+            return DialOutcome(error="This call is already being transferred")
+        # CONNECTING: the colleague has answered, too late to cancel; Complete comes next.
+        if call.state not in (CallState.DIALING, CallState.ALERTING):
+            return DialOutcome(error="The colleague is answering; complete the transfer")
+        if customer.transferring or customer.state not in (CallState.CONNECTED,
+                                                           CallState.HELD):
+            return DialOutcome(error="This call is already being transferred")
+        target = self._consultation_targets.get(consultation) or call.remote_number
+        # The consultation's end must not take the customer off hold in between: the
+        # engine may report it before the REFER has gone.
+        self._handing_over.add(customer.handle)
+        try:
+            self.hangup(consultation)  # CANCEL first: the colleague's phone is free again
+            outcome = self.transfer(customer.handle, target)
+        finally:
+            self._handing_over.discard(customer.handle)
+        if outcome.ok:
+            # The consultation held the customer, not the agent: a failure gives it back.
+            self._held_for_transfer.add(customer.handle)
+        elif consultation not in self._calls:  # ended already, and skipped the resume
+            self._consultation_ended(call)
+        return outcome
 
     def cancel_consultation(self, consultation: int) -> bool:
         """End the consultation; the customer comes back off hold when it has ended."""

@@ -81,6 +81,13 @@ class ScriptedEngine:
     def send_dtmf(self, handle: int, digits: str) -> None:
         self.commands.append(("dtmf", handle, digits))
 
+    def transfer(self, handle: int, target: str, context: str = "") -> None:
+        # The far end's progress (NOTIFY sipfrag) is the test's to play: `emit`.
+        self.commands.append(("transfer", handle, target, context))
+
+    def transfer_to_call(self, handle: int, other: int) -> None:
+        self.commands.append(("transfer_to_call", handle, other))
+
     # what the far end does
     def ring(self, number: str = "+358401234567", name: str = "Maija Meikäläinen",
              queue: str | None = "Sales") -> int:
