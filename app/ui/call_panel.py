@@ -5,7 +5,8 @@ display name), number, queue (or "Direct") and which CRM named the caller (or ho
 records it found), with Answer / Decline; a call
 in progress shows Hang up, Mute, Hold and a keypad for DTMF, and Transfer… (blind) and
 Consult… (call a colleague first), which open a target field with the colleagues and
-queues to pick from. A consultation's card offers Complete transfer, Swap and Cancel; a
+queues to pick from. A consultation's card offers Complete transfer, Swap and Cancel, and
+while the colleague's phone still rings Transfer now in Complete's place; a
 transfer's progress (trying, ringing, done, failed) is a line on the card, and when it
 failed the caller is one click (Resume) away. A hold or resume the far end refused is
 said on the card. Record / Pause / Stop and a recording
@@ -64,6 +65,7 @@ class CallCard(QFrame):
     transfer_requested = Signal(int, str)  # blind: handle, number or address
     consult_requested = Signal(int, str)  # hold the caller, call this colleague
     complete_transfer_requested = Signal(int)  # the consultation's handle
+    transfer_to_consultation_requested = Signal(int)  # the ringing consultation's handle
     cancel_consultation_requested = Signal(int)
     swap_requested = Signal(int)
     record_requested = Signal(int)
@@ -152,6 +154,12 @@ class CallCard(QFrame):
         self.consult_label.setTextFormat(Qt.TextFormat.PlainText)
         self.complete_button = _button(self, self.tr("Complete transfer"),
                                        "complete_transfer_button", "answer")
+        self.transfer_now_button = _button(self, self.tr("Transfer now"),
+                                           "transfer_to_consultation_button", "answer")
+        self.transfer_now_button.setToolTip(
+            self.tr("Hand the caller to this colleague now, without waiting for an answer"))
+        self.transfer_now_button.clicked.connect(
+            lambda: self.transfer_to_consultation_requested.emit(self.handle))
         self.swap_button = _button(self, self.tr("Swap"), "swap_button", "plain")
         self.cancel_consult_button = _button(self, self.tr("Cancel"),
                                              "cancel_consultation_button", "plain")
@@ -162,7 +170,8 @@ class CallCard(QFrame):
             lambda: self.cancel_consultation_requested.emit(self.handle))
         consult_row = QHBoxLayout()
         consult_row.setContentsMargins(0, 0, 0, 0)
-        for b in (self.complete_button, self.swap_button, self.cancel_consult_button):
+        for b in (self.complete_button, self.transfer_now_button, self.swap_button,
+                  self.cancel_consult_button):
             consult_row.addWidget(b)
         self.consult_controls = QWidget(self)
         self.consult_controls.setLayout(consult_row)
@@ -306,6 +315,10 @@ class CallCard(QFrame):
                                              TransferState.ACCEPTED)
         self.consult_controls.setVisible(consultation and not busy and not handing_over)
         self.complete_button.setEnabled(consultation and connected)
+        # Still ringing: Transfer now takes Complete's place (the card keeps its width).
+        ringing_out = consultation and call.state in (CallState.DIALING, CallState.ALERTING)
+        self.complete_button.setVisible(not ringing_out)
+        self.transfer_now_button.setVisible(ringing_out)
         self.swap_button.setEnabled(consultation and connected)
         if peer is not None:
             who = self._who(peer)
@@ -424,7 +437,8 @@ class CallCard(QFrame):
 
 INTENTS = ("answer_requested", "decline_requested", "hangup_requested", "mute_requested",
            "hold_requested", "dtmf_requested", "transfer_requested", "consult_requested",
-           "complete_transfer_requested", "cancel_consultation_requested", "swap_requested",
+           "complete_transfer_requested", "transfer_to_consultation_requested",
+           "cancel_consultation_requested", "swap_requested",
            "record_requested", "recording_pause_requested", "recording_stop_requested")
 
 
@@ -440,6 +454,7 @@ class CallPanel(QWidget):
     transfer_requested = Signal(int, str)
     consult_requested = Signal(int, str)
     complete_transfer_requested = Signal(int)
+    transfer_to_consultation_requested = Signal(int)
     cancel_consultation_requested = Signal(int)
     swap_requested = Signal(int)
     record_requested = Signal(int)

@@ -1,8 +1,9 @@
 """Transfer, consultation, recording and call quality connected: call cards ⇄ PhoneSession.
 
-`CallFeaturesWiring` takes the call panel's intents (transfer, consult, complete, cancel,
-swap; record, pause, stop) to the PhoneSession and the `Recordings` rules, shows what
-came of a request that could not even start on the card that asked, plays a recording
+`CallFeaturesWiring` takes the call panel's intents (transfer, consult, complete, transfer
+to the consultation, cancel, swap; record, pause, stop) to the PhoneSession and the
+`Recordings` rules, shows what came of a request that could not even start on the card
+that asked (a transfer to the consultation: on the caller's card), plays a recording
 picked in the history, runs the retention clean-up at start and daily on the database
 lane, and logs each finished call's recording and quality figures. It builds nothing
 and decides nothing: the rules are PhoneSession's and app.core.recording's. The
@@ -64,6 +65,7 @@ class CallFeaturesWiring(QObject):
         panel.transfer_requested.connect(self.transfer)
         panel.consult_requested.connect(self.consult)
         panel.complete_transfer_requested.connect(session.complete_transfer)
+        panel.transfer_to_consultation_requested.connect(self.transfer_to_consultation)
         panel.cancel_consultation_requested.connect(session.cancel_consultation)
         panel.swap_requested.connect(session.swap)
         session.subscribe(on_call_ended=self._call_ended)
@@ -91,6 +93,14 @@ class CallFeaturesWiring(QObject):
     @Slot(int, str)
     def consult(self, handle: int, target: str) -> None:
         self._show(handle, self.session.consult(handle, target))
+
+    @Slot(int)
+    def transfer_to_consultation(self, consultation: int) -> None:
+        call = self.session.get(consultation)
+        customer = call.consultation_for if call is not None else None
+        outcome = self.session.transfer_to_consultation(consultation)
+        if not outcome.ok and customer is not None:  # the transfer is the customer's
+            self.panel.show_transfer_error(customer, outcome.error)
 
     def _show(self, handle: int, outcome: DialOutcome) -> None:
         if outcome.ok:

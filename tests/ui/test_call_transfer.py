@@ -28,7 +28,7 @@ from tests.fakes.scripted_engine import ScriptedEngine
 class TransferEngine(ScriptedEngine):
     """ScriptedEngine plus blind and consulted transfer (the customer is held first)."""
 
-    def transfer(self, handle: int, target: str) -> None:
+    def transfer(self, handle: int, target: str, context: str = "") -> None:
         self.commands.append(("transfer", handle, target))
         self.emit(CallStateChanged(handle, CallState.HELD))
 
@@ -220,6 +220,58 @@ def test_cancelling_a_consultation_returns_to_the_caller(qtbot: QtBot,
     assert engine.commands == [("hangup", consult_handle), ("hold", h, False)]
     assert not customer.consult_label.isVisible()
     assert customer.transfer_button.isVisible()
+
+
+def test_transfer_to_the_consultation_while_it_rings_then_complete_once_answered(
+        qtbot: QtBot, app: SwitchboardApp) -> None:
+    engine, h = engine_of(app), answered_call(qtbot, app)
+    customer = card(app, h)
+    click(qtbot, customer.consult_button)
+    customer.transfer_box.target_box.setCurrentIndex(0)  # Anna, from the list
+    click(qtbot, customer.transfer_box.go_button)
+    consult_handle = h + 1
+    qtbot.waitUntil(lambda: consult_handle in app.window.call_panel.cards)
+    colleague = card(app, consult_handle)
+    qtbot.waitUntil(colleague.consult_controls.isVisible)
+    # Ringing: Transfer now in Complete's place.
+    assert colleague.call.state is CallState.ALERTING
+    assert colleague.transfer_now_button.isVisible()
+    assert not colleague.complete_button.isVisible()
+    assert colleague.transfer_now_button.text() == "Transfer now"
+
+    engine.commands.clear()
+    click(qtbot, colleague.transfer_now_button)
+    # The ringing consultation is cancelled and the caller blind-transferred to Anna.
+    assert engine.commands == [("hangup", consult_handle), ("transfer", h,
+                                                            "sip:anna@pbx.example")]
+    qtbot.waitUntil(lambda: consult_handle not in app.window.call_panel.cards)
+    qtbot.waitUntil(lambda: customer.transfer_status.text().startswith("Transferring to"))
+    assert customer.call.state is CallState.HELD  # not resumed when the consultation ended
+    assert not customer.transfer_button.isVisible()
+    assert ("hold", h, False) not in engine.commands
+    engine.progress(h, TransferState.ACCEPTED, 200, "OK", final=True)
+    qtbot.waitUntil(lambda: customer.transfer_status.text().startswith("Transferred to"))
+    engine.hangup(h)
+    qtbot.waitUntil(lambda: not app.window.call_panel.cards)
+
+
+def test_transfer_now_becomes_complete_when_the_colleague_answers(
+        qtbot: QtBot, app: SwitchboardApp) -> None:
+    engine, h = engine_of(app), answered_call(qtbot, app)
+    customer = card(app, h)
+    click(qtbot, customer.consult_button)
+    qtbot.keyClicks(customer.transfer_box.target_box.lineEdit(), "050 111 3333")
+    click(qtbot, customer.transfer_box.go_button)
+    consult_handle = h + 1
+    qtbot.waitUntil(lambda: consult_handle in app.window.call_panel.cards)
+    colleague = card(app, consult_handle)
+    qtbot.waitUntil(colleague.transfer_now_button.isVisible)
+    engine.remote_answers(consult_handle)
+    qtbot.waitUntil(lambda: colleague.complete_button.isVisible())
+    assert not colleague.transfer_now_button.isVisible()
+    engine.commands.clear()
+    click(qtbot, colleague.complete_button)
+    assert engine.commands == [("transfer_to_call", h, consult_handle)]
 
 
 def test_being_moved_by_the_far_end_is_shown(qtbot: QtBot, app: SwitchboardApp) -> None:

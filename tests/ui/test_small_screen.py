@@ -200,3 +200,39 @@ def test_a_connected_call_being_recorded_fits_the_column_at_1024x600(
     assert visible_rect(card.quality_badge, window).size() == card.quality_badge.size()
     assert cut_short(column.widget()) == []
     assert window.width() == 1024  # the screen-pop gave way, not the window
+
+
+def test_a_consultation_that_still_rings_fits_the_column_at_1024x600(
+        qtbot: QtBot, language: str, app: SwitchboardApp) -> None:
+    # Transfer now takes Complete transfer's place while the colleague's phone rings: the
+    # consultation's card and the held caller's must still fit, in Finnish too.
+    window = app.window
+    window.resize(1024, 600)
+    handle = answered_call(qtbot, app)
+    card = window.call_panel.cards[handle]
+    click(qtbot, card.consult_button)
+    qtbot.keyClicks(card.transfer_box.target_box.lineEdit(), "050 111 3333")
+    click(qtbot, card.transfer_box.go_button)
+    qtbot.waitUntil(lambda: handle + 1 in window.call_panel.cards)
+    colleague = window.call_panel.cards[handle + 1]
+    qtbot.waitUntil(colleague.transfer_now_button.isVisible)
+    assert colleague.transfer_now_button.text() == (
+        "Transfer now" if language == "en" else "Siirrä heti")
+    column = window.side_scroll
+    side = column.widget()
+    assert side is not None
+    try:
+        # Two cards are taller than the screen: the column grows down (and scrolls),
+        # never sideways. Wait until its layout has taken the second card in.
+        qtbot.waitUntil(lambda: side.width() <= column.viewport().width()
+                        and side.height() >= side.minimumSizeHint().height())
+    except qtbot.TimeoutError:
+        raise AssertionError(f"the column needs {side.minimumSizeHint()}, it is "
+                             f"{side.size()} in a {column.viewport().width()} px view"
+                             ) from None
+    for button in colleague.consult_controls.findChildren(QAbstractButton):
+        if button.isVisible():
+            column.ensureWidgetVisible(button, 0, 0)
+            shown = visible_rect(button, window)
+            assert shown.size() == button.size(), (button.objectName(), shown, button.size())
+    assert cut_short(side) == []

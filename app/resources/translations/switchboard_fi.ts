@@ -362,6 +362,14 @@
         <translation>Jatka</translation>
     </message>
     <message>
+        <source>Transfer now</source>
+        <translation>Siirrä heti</translation>
+    </message>
+    <message>
+        <source>Hand the caller to this colleague now, without waiting for an answer</source>
+        <translation>Siirrä asiakas tälle kollegalle heti, vastausta odottamatta</translation>
+    </message>
+    <message>
         <source>Cancel</source>
         <translation>Peruuta</translation>
     </message>
