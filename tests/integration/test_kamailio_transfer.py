@@ -258,3 +258,58 @@ def test_consultation_declined_gives_the_customer_back(make_engine, kamailio, ag
                           agent_stats(customer, dialled))
     desk.session.hangup(ring.handle)
     desk.wait(CallStateChanged, handle=ring.handle, state=CallState.ENDED)
+
+
+def test_agent_transfers_the_customer_to_the_consultation_while_it_rings(
+        make_engine, kamailio, agent) -> None:  # type: ignore[no-untyped-def]
+    customer = registered_agent(agent, kamailio, "alice")
+    colleague = registered_agent(agent, kamailio, "carol")
+    bob = registered_engine(make_engine, kamailio, "bob")
+    desk = Desk(bob)
+
+    customer.send("dial sip:bob@127.0.0.1")
+    ring = desk.wait(IncomingCall)
+    desk.session.answer(ring.handle)
+    desk.wait(CallStateChanged, handle=ring.handle, state=CallState.CONNECTED)
+    consult = desk.session.consult(ring.handle, "sip:carol@127.0.0.1")
+    assert consult.ok and consult.handle is not None
+    offered = colleague.wait("IncomingCall")  # Carol's phone rings; she does not answer
+    assert offered["remote_number"] == "bob"
+    desk.wait(CallStateChanged, handle=ring.handle, state=CallState.HELD)
+    desk.wait(CallStateChanged, handle=consult.handle, state=CallState.ALERTING)
+
+    # Bob hands Alice to the consultation before Carol answers: the ringing consultation
+    # is cancelled and Alice blind-transferred to Carol.
+    outcome = desk.session.transfer_to_consultation(consult.handle)
+    assert outcome.ok, outcome.error
+    cancelled = desk.wait(CallStateChanged, handle=consult.handle, state=CallState.ENDED)
+    assert cancelled.sip_code == 487
+    colleague.wait("CallStateChanged", handle=offered["handle"], state="ended")
+    moved = customer.wait("TransferRequested")
+    assert moved["target_uri"] == "sip:carol@127.0.0.1"
+    second = colleague.wait("IncomingCall", remote_number="alice")  # Alice, not Bob
+    desk.wait(TransferStatus, handle=ring.handle, state=TransferState.RINGING)
+    call = desk.session.get(ring.handle)
+    assert call is not None and call.state is CallState.HELD  # not resumed in between
+    colleague.send(f"answer {second['handle']}")
+
+    desk.wait(TransferStatus, handle=ring.handle, state=TransferState.ACCEPTED)
+    ended = desk.wait(CallStateChanged, handle=ring.handle, state=CallState.ENDED)
+    assert ended.hangup_side is HangupSide.LOCAL
+    customer.wait("CallStateChanged", handle=moved["handle"], state="ended")
+    customer.wait("CallStateChanged", handle=moved["new_handle"], state="connected")
+    colleague.wait("CallStateChanged", handle=second["handle"], state="connected")
+    # A and C talk: RTP both ways on both ends of the new call.
+    media_flows_both_ways(agent_stats(customer, moved["new_handle"]),
+                          agent_stats(colleague, second["handle"]))
+    # B is free; the customer's call says it went to Carol, blind.
+    desk.pump()
+    assert desk.session.calls == []
+    assert bob.engine.call_handles() == []
+    records = {r.direction.value: r for r in desk.history.records}
+    assert records["inbound"].result is CallResult.ANSWERED
+    assert (records["inbound"].transferred_to, records["inbound"].transfer_kind) == (
+        "sip:carol@127.0.0.1", "blind")
+    assert records["outbound"].result is CallResult.NO_ANSWER
+    customer.send(f"hangup {moved['new_handle']}")
+    colleague.wait("CallStateChanged", handle=second["handle"], state="ended")
