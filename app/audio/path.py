@@ -359,9 +359,12 @@ class AudioPath(QObject):
         return PathCounters(self.playback.counters, self.capture.counters)
 
     def shutdown(self) -> None:
-        if self.active:
-            self.active = False
-            # Blocking: the Qt audio objects must be gone before their thread ends.
+        self.active = False
+        if self._thread.isRunning():
+            # Blocking, and also when closed: a queued stop may still wait behind quit(),
+            # which ends the thread without it. The Qt audio objects and the feed timer
+            # must be gone before their thread ends (a running timer deleted from here
+            # later is "Timers cannot be stopped from another thread").
             QMetaObject.invokeMethod(self._worker, "stop",
                                      Qt.ConnectionType.BlockingQueuedConnection)
         self._thread.quit()

@@ -157,17 +157,14 @@ def _salesforce_sign_in(auth: Any, notify: Callable[[str], object]) -> object:
     `notify`, as `crm login` does."""
     import webbrowser
 
-    from app.crm.salesforce.login import has_browser
-
     def open_or_fail(url: str) -> None:
-        if not webbrowser.open(url):
+        if not webbrowser.open(url):  # False: no browser known here, or none opened
             raise _NoBrowser
 
-    if has_browser():
-        try:
-            return auth.sign_in_with_browser(open_or_fail)
-        except _NoBrowser:
-            pass
+    try:
+        return auth.sign_in_with_browser(open_or_fail)
+    except _NoBrowser:
+        pass
     flow = auth.start_device_flow()
     notify(QCoreApplication.translate(
         "CrmWiring", "Sign in to Salesforce: on any device, open %s and enter the code %s.")
