@@ -76,7 +76,9 @@ class AudioDevices(QObject):
             stream.deleteLater()
 
     def close(self) -> None:
-        """Stop watching for removals (the app is shutting down)."""
+        """Stop watching for changes and removals (the app is shutting down): its
+        windows may be gone while this object still lives."""
+        self._media.blockSignals(True)
         self._removals.close()
 
     def outputs(self) -> list[QAudioDevice]:
