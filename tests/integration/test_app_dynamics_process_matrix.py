@@ -27,7 +27,6 @@ for them.
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import subprocess
 import sys
@@ -40,6 +39,8 @@ from typing import Any
 import pytest
 
 from app.crm.dynamics import records
+from tests.app_driver import driver_cmd
+from tests.app_driver import order as give_order
 from tests.app_process import REPO, AppProcess
 from tests.app_process import processes as processes  # the fixture, re-exported here
 from tests.fakes.dataverse import FakeDataverse
@@ -419,69 +420,30 @@ def test_every_caller_in_and_out_is_popped_and_logged_as_the_workflow_says(
 
 # -- what the agent does in the pane, in the real process ---------------------------------------
 
-# Runs `run_app` as `python -m app run` does and, on a timer in the same process, carries
-# out each <inbox>/do-*.json once: runs its JavaScript in the pane's page (a click on a
-# link to switchboard://action/…, which the page turns into the intent, as the agent's click
-# does), or hangs the call up as the call card's button does.
-DRIVER = r"""
-import json, sys
-from pathlib import Path
+def act(window: Any, order: dict[str, Any], _inbox: Path) -> bool:
+    """The agent's hand (tests/app_driver.py): runs the order's JavaScript in the pane's
+    page once it shows `page` (a click on a link to switchboard://action/…, which the page
+    turns into the intent, as the agent's click does), or hangs the call up as the call
+    card's button does."""
+    from PySide6.QtWebEngineCore import QWebEngineScript
 
-args = json.loads(sys.argv[1])
-from app import config, logs
-from app.desktop.launch import LinkAwareApplication
-from app.paths import Profile
-from app.ui.screenpop import register_schemes
+    from app.ui.screenpop import ScreenPopView
 
-register_schemes()
-qapp = LinkAwareApplication([sys.argv[0]])
-from PySide6.QtCore import QTimer
-from PySide6.QtWebEngineCore import QWebEngineScript
-from app.compose import run_app
-from app.ui.main_window import MainWindow
-from app.ui.screenpop import ScreenPopView
-
-profile = Profile.at(Path(args["profile"]))
-settings, problems = config.load(profile.config_path)
-logs.setup(profile.log_dir, level="info", fmt="json", stderr=True)
-inbox = Path(args["inbox"])
-done = set()
-
-def tick():
-    windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
-    if not windows:
-        return
-    for path in sorted(inbox.glob("do-*.json")):
-        if path.name in done:
-            continue
-        order = json.loads(path.read_text())
-        if order["do"] == "hangup":  # the call card's Hang up
-            done.add(path.name)
-            (handle,) = list(windows[0].call_panel.cards)
-            windows[0].call_panel.hangup_requested.emit(handle)
-            continue
-        views = [v for v in windows[0].findChildren(ScreenPopView)
-                 if v.url().toString().startswith(order["page"])]
-        if not views:
-            continue  # not shown yet: look again on the next tick
-        done.add(path.name)
-        views[0].page().runJavaScript(order["js"],
-                                      QWebEngineScript.ScriptWorldId.ApplicationWorld)
-
-timer = QTimer()
-timer.setInterval(100)
-timer.timeout.connect(tick)
-timer.start()
-sys.exit(run_app(profile, settings, problems=problems, argv=[sys.argv[0]]))
-"""
+    if order["do"] == "hangup":
+        (handle,) = list(window.call_panel.cards)
+        window.call_panel.hangup_requested.emit(handle)
+        return True
+    views = [v for v in window.findChildren(ScreenPopView)
+             if v.url().toString().startswith(order["page"])]
+    if not views:
+        return False  # not shown yet
+    views[0].page().runJavaScript(order["js"], QWebEngineScript.ScriptWorldId.ApplicationWorld)
+    return True
 
 
 def order(inbox: Path, name: str, page: str = "", js: str = "") -> None:
-    """Ask the driver to run `js` in the pane once it shows `page`, or (no js) to hang up
-    (written whole, then renamed: never read half-written)."""
-    tmp = inbox / f"{name}.tmp"
-    tmp.write_text(json.dumps({"do": "js" if js else "hangup", "page": page, "js": js}))
-    tmp.rename(inbox / f"do-{name}.json")
+    """Ask the driver to run `js` in the pane once it shows `page`, or (no js) to hang up."""
+    give_order(inbox, name, do="js" if js else "hangup", page=page, js=js)
 
 
 def test_a_caller_picked_from_several_in_the_dialog_gets_the_phone_call_and_no_form(
@@ -494,9 +456,7 @@ def test_a_caller_picked_from_several_in_the_dialog_gets_the_phone_call_and_no_f
     sign_in(profile, entra)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    app = processes([sys.executable, "-c", DRIVER,
-                     json.dumps({"profile": str(profile.root), "inbox": str(inbox)})],
-                    env(entra))
+    app = processes(driver_cmd(profile.root, inbox, f"{__name__}:act"), env(entra))
     app.event("registration")
     # The agent hangs up (after the pick): SIPp waits for the BYE.
     peer = inbound(sipp, tmp_path, profile, "uac_local_bye", MANY)
@@ -560,9 +520,7 @@ def test_an_unknown_caller_is_added_as_a_contact_in_the_dialog_then_gets_the_cas
     sign_in(profile, entra)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    app = processes([sys.executable, "-c", DRIVER,
-                     json.dumps({"profile": str(profile.root), "inbox": str(inbox)})],
-                    env(entra))
+    app = processes(driver_cmd(profile.root, inbox, f"{__name__}:act"), env(entra))
     app.event("registration")
     peer = inbound(sipp, tmp_path, profile, "uac_local_bye", NONE)
     call_id = new_call(app, "ringing", set())

@@ -12,7 +12,7 @@ running app, which calls a SIPp that answers. The test follows the app's JSON lo
 CallDurationInSeconds and ActivityDate as the app's own call history has them), the Case
 the case workflow creates, and the Lightning page the web view asked the org for.
 
-The app runs through DRIVER (`run_app`, as `python -m app run` does) only so that the test
+The app runs through tests/app_driver.py (`run_app`, as `python -m app run` does) so the test
 can act as the agent's eyes and hand: on an order file it writes down the text of the
 built-in page (our dialog) and hangs a call up (the call card's hang-up intent) once it
 has been answered for 1.5 s. The calls therefore end after the test has seen what it
@@ -46,6 +46,8 @@ from app import config
 from app.core import numbers
 from app.core.history import History
 from app.paths import Profile
+from tests.app_driver import driver_cmd
+from tests.app_driver import order as give_order
 from tests.app_process import AppProcess, app_env, make_profile, needs_sipp
 from tests.app_process import processes as processes  # the fixture, re-exported here
 from tests.fakes.salesforce import CLIENT_ID, FakeSalesforce
@@ -58,70 +60,32 @@ ONE, MANY, NONE = "+358401111111", "+358402222222", "+358403333333"
 SCENARIO_NUMBER = "+358401234567"  # the From of the SIPp scenarios, replaced per call
 TALK_SECONDS = 1.5  # each call's talk time before the agent hangs up
 
-# `run_app` as `python -m app run` calls it, plus a timer that carries out the test's
-# <inbox>/do-*.json orders once each: "dump" writes the built-in page's text (and whether
-# the web view shows instead) to <inbox>/<name>; "hangup" is the call card's hang-up, once
-# the call has been answered for `talk` seconds (so each Task has a duration to check).
-DRIVER = r"""
-import json, sys
-from datetime import datetime, timezone
-from pathlib import Path
+def act(window: Any, order: dict[str, Any], inbox: Path) -> bool:
+    """The agent's hand (tests/app_driver.py). "dump" writes the built-in page's text (and
+    whether the web view shows instead) to <inbox>/<name>; "hangup" is the call card's
+    hang-up, once the call has been answered for `talk` seconds (so each Task has a
+    duration to check)."""
+    from datetime import datetime, timezone
 
-args = json.loads(sys.argv[1])
-from app import config, logs
-from app.desktop.launch import LinkAwareApplication
-from app.paths import Profile
-from app.ui.screenpop import register_schemes
+    from app.ui.screenpop import ScreenPopView
 
-register_schemes()
-qapp = LinkAwareApplication([sys.argv[0]])
-from PySide6.QtCore import QTimer
-from app.compose import run_app
-from app.ui.main_window import MainWindow
-from app.ui.screenpop import ScreenPopView
+    if order["do"] == "dump":
+        view = window.findChild(ScreenPopView)
 
-profile = Profile.at(Path(args["profile"]))
-settings, problems = config.load(profile.config_path)
-logs.setup(profile.log_dir, level="info", fmt="json", stderr=True)
-inbox = Path(args["inbox"])
-done = set()
+        def write(text: str, name: str = order["name"], web: bool = view.showing_web) -> None:
+            tmp = inbox / (name + ".tmp")
+            tmp.write_text(json.dumps({"web": web, "text": text}))
+            tmp.replace(inbox / name)
 
-def write(name, web, text):
-    tmp = inbox / (name + ".tmp")
-    tmp.write_text(json.dumps({"web": web, "text": text}))
-    tmp.replace(inbox / name)
-
-def tick():
-    windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
-    if not windows:
-        return
-    window = windows[0]
-    for path in sorted(inbox.glob("do-*.json")):
-        if path.name in done:
-            continue
-        order = json.loads(path.read_text())
-        done.add(path.name)
-        if order["do"] == "dump":
-            view = window.findChild(ScreenPopView)
-            web = view.showing_web
-            view.builtin_page.toPlainText(
-                lambda text, name=order["name"], web=web: write(name, web, text))
-        elif order["do"] == "hangup":
-            # The agent talks `talk` seconds after the answer, then hangs up.
-            card = window.call_panel.cards.get(order["handle"])
-            answered = card.call.answered_at if card is not None else None
-            if answered is None or (datetime.now(timezone.utc) - answered).total_seconds() \
-                    < order["talk"]:
-                done.discard(path.name)  # not yet: look again on the next tick
-                continue
-            window.call_panel.hangup_requested.emit(order["handle"])
-
-timer = QTimer()
-timer.setInterval(50)
-timer.timeout.connect(tick)
-timer.start()
-sys.exit(run_app(profile, settings, problems=problems, argv=[sys.argv[0]]))
-"""
+        view.builtin_page.toPlainText(write)
+    elif order["do"] == "hangup":
+        card = window.call_panel.cards.get(order["handle"])
+        answered = card.call.answered_at if card is not None else None
+        if answered is None or \
+                (datetime.now(timezone.utc) - answered).total_seconds() < order["talk"]:
+            return False
+        window.call_panel.hangup_requested.emit(order["handle"])
+    return True
 
 # The far end of the outbound calls: answers each after a ring and waits for the app's BYE.
 ANSWERS = "uas_answer"
@@ -269,9 +233,7 @@ class Desk:
 
     def order(self, **order: Any) -> None:
         self.orders += 1
-        tmp = self.inbox / f"order-{self.orders}.tmp"
-        tmp.write_text(json.dumps(order))
-        tmp.replace(self.inbox / f"do-{self.orders:04d}.json")
+        give_order(self.inbox, f"{self.orders:04d}", **order)
 
     def page(self) -> dict[str, Any]:
         """What the pane shows: {"web": the org's page is up, "text": our page's text}."""
@@ -367,8 +329,7 @@ def test_every_call_of_the_workflow_pops_and_logs_exactly_in_the_org(
     env = env_for(tmp_path, org)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    app = processes([sys.executable, "-c", DRIVER, json.dumps(
-        {"profile": str(profile.root), "inbox": str(inbox)})], env)
+    app = processes(driver_cmd(profile.root, inbox, f"{__name__}:act", tick_ms=50), env)
     app.event("registration")
     desk = Desk(tmp_path, app, sipp, profile, env, port)
 

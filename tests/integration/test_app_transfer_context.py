@@ -31,82 +31,45 @@ matched to her: the case dialog with Aino chosen; the call is logged on her.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.core.crm import NewCase, RecordKind, RecordRef
 from app.crm.local.store import LocalStore
 from app.paths import Profile
+from tests.app_driver import driver_cmd
+from tests.app_driver import order as give_order
 from tests.app_process import AppProcess, app_env, make_profile
 from tests.app_process import processes as processes  # the fixture, re-exported here
 from tests.integration.conftest import Agent, Kamailio, free_port
 
 pytestmark = pytest.mark.sip
 
-# Runs `run_app` and, on a timer in the same process, carries out what the test asks in
-# <profile>/../do-*.json files (each once): choose a case in the dialog, transfer the
-# call. These are the intents the dialog's button and the call card's Transfer send.
-DRIVER = r"""
-import json, sys
-from pathlib import Path
+def act(window: Any, order: dict[str, Any], _inbox: Path) -> bool:
+    """B's hand (tests/app_driver.py): the intents the dialog's button and the call card's
+    Transfer, Consult and Complete transfer send."""
+    from app.ui.screenpop import ScreenPopView
 
-args = json.loads(sys.argv[1])
-from app import config, logs
-from app.desktop.launch import LinkAwareApplication
-from app.paths import Profile
-from app.ui.screenpop import register_schemes
-
-register_schemes()
-qapp = LinkAwareApplication([sys.argv[0]])
-from PySide6.QtCore import QTimer
-from app.compose import run_app
-from app.ui.main_window import MainWindow
-from app.ui.screenpop import ScreenPopView
-
-profile = Profile.at(Path(args["profile"]))
-settings, problems = config.load(profile.config_path)
-logs.setup(profile.log_dir, level="info", fmt="json", stderr=True)
-inbox = Path(args["inbox"])
-done = set()
-
-def tick():
-    windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
-    if not windows:
-        return
-    window = windows[0]
-    for path in sorted(inbox.glob("do-*.json")):
-        if path.name in done:
-            continue
-        order = json.loads(path.read_text())
-        done.add(path.name)
-        if order["do"] == "choose-case":
-            view = window.findChild(ScreenPopView)
-            view.action_requested.emit("choose-case", order["params"])
-        elif order["do"] == "transfer":
-            (handle,) = list(window.call_panel.cards)
-            window.call_panel.transfer_requested.emit(handle, order["target"])
-        elif order["do"] == "consult":
-            (handle,) = list(window.call_panel.cards)
-            window.call_panel.consult_requested.emit(handle, order["target"])
-        elif order["do"] == "complete":
-            # Once the colleague has answered the consultation (the newer call).
-            cards = window.call_panel.cards
-            consultation = cards[max(cards)] if len(cards) == 2 else None
-            if consultation is None or consultation.call.state.value != "connected":
-                done.discard(path.name)  # not yet: look again on the next tick
-                continue
-            window.call_panel.complete_transfer_requested.emit(max(cards))
-
-timer = QTimer()
-timer.setInterval(100)
-timer.timeout.connect(tick)
-timer.start()
-sys.exit(run_app(profile, settings, problems=problems, argv=[sys.argv[0]]))
-"""
+    panel = window.call_panel
+    if order["do"] == "choose-case":
+        window.findChild(ScreenPopView).action_requested.emit("choose-case", order["params"])
+    elif order["do"] == "transfer":
+        (handle,) = list(panel.cards)
+        panel.transfer_requested.emit(handle, order["target"])
+    elif order["do"] == "consult":
+        (handle,) = list(panel.cards)
+        panel.consult_requested.emit(handle, order["target"])
+    elif order["do"] == "complete":
+        # Once the colleague has answered the consultation (the newer call).
+        cards = panel.cards
+        if len(cards) != 2 or cards[max(cards)].call.state.value != "connected":
+            return False
+        panel.complete_transfer_requested.emit(max(cards))
+    return True
 
 CUSTOMER = "0401234567"  # A's SIP user: Aino Virtanen's number in the built-in CRM
 
@@ -141,8 +104,7 @@ def start_desk(processes: Callable[..., AppProcess], profile: Profile, *,
     inbox.mkdir()
     env = app_env(PYTHON_KEYRING_BACKEND="tests.fakes.file_keyring.FileKeyring",
                   SWITCHBOARD_TEST_KEYRING=str(profile.root.parent / "keyring.json"))
-    app = processes([sys.executable, "-c", DRIVER,
-                     json.dumps({"profile": str(profile.root), "inbox": str(inbox)})], env)
+    app = processes(driver_cmd(profile.root, inbox, f"{__name__}:act"), env)
     if registered:
         app.event("registration", state="registered")
     else:
@@ -151,11 +113,8 @@ def start_desk(processes: Callable[..., AppProcess], profile: Profile, *,
 
 
 def order(profile: Profile, name: str, **what: object) -> None:
-    """Ask B's driver to act (written whole, then renamed: never read half-written)."""
-    inbox = profile.root.parent / f"{profile.root.name}-inbox"
-    tmp = inbox / f"{name}.tmp"
-    tmp.write_text(json.dumps(what))
-    tmp.rename(inbox / f"do-{name}.json")
+    """Ask B's driver to act."""
+    give_order(profile.root.parent / f"{profile.root.name}-inbox", name, **what)
 
 
 def activity_of(profile: Profile, call_id: str):  # type: ignore[no-untyped-def]
