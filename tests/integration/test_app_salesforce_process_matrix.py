@@ -34,7 +34,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +66,7 @@ def act(window: Any, order: dict[str, Any], inbox: Path) -> bool:
     duration to check)."""
     from datetime import datetime, timezone
 
+    from app.logs import call_event
     from app.ui.screenpop import ScreenPopView
 
     if order["do"] == "dump":
@@ -76,6 +76,7 @@ def act(window: Any, order: dict[str, Any], inbox: Path) -> bool:
             tmp = inbox / (name + ".tmp")
             tmp.write_text(json.dumps({"web": web, "text": text}))
             tmp.replace(inbox / name)
+            call_event("driver_dumped", dump=name)  # the test waits for this log line
 
         view.builtin_page.toPlainText(write)
     elif order["do"] == "hangup":
@@ -239,13 +240,8 @@ class Desk:
         """What the pane shows: {"web": the org's page is up, "text": our page's text}."""
         name = f"page-{self.orders + 1}.json"
         self.order(do="dump", name=name)
-        path = self.inbox / name
-        deadline = time.monotonic() + WAIT
-        while not path.exists():  # the driver writes it on its next tick
-            assert self.app.proc.poll() is None, "".join(self.app.log.text[-40:])
-            assert time.monotonic() < deadline, f"no {name}"
-            time.sleep(0.05)
-        return dict(json.loads(path.read_text()))
+        self.app.event("driver_dumped", dump=name)  # written on the driver's next tick
+        return dict(json.loads((self.inbox / name).read_text()))
 
     def _new(self, event: str) -> dict[str, Any]:
         line = self.app.log.wait(self.app.proc, "event", event, WAIT,
