@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -76,6 +77,24 @@ def media_flows_both_ways(*reads: Callable[[], MediaStats]) -> None:
             raise AssertionError(f"RTP did not flow both ways: {first} -> {now}")
 
 
+def handed_over(desk: Desk, bob: Any, customer: Agent, colleague: Agent, handle: int,
+                moved: dict[str, Any], at_colleague: int) -> None:
+    """B's transfer went through: B's call ended on our side, A's new call is up with C
+    and RTP flows both ways on both its ends, and B is free (no call in the session or
+    the engine)."""
+    desk.wait(TransferStatus, handle=handle, state=TransferState.ACCEPTED)
+    ended = desk.wait(CallStateChanged, handle=handle, state=CallState.ENDED)
+    assert ended.hangup_side is HangupSide.LOCAL
+    customer.wait("CallStateChanged", handle=moved["handle"], state="ended")
+    customer.wait("CallStateChanged", handle=moved["new_handle"], state="connected")
+    colleague.wait("CallStateChanged", handle=at_colleague, state="connected")
+    media_flows_both_ways(agent_stats(customer, moved["new_handle"]),
+                          agent_stats(colleague, at_colleague))
+    desk.pump()
+    assert desk.session.calls == []
+    assert bob.engine.call_handles() == []
+
+
 def test_agent_blind_transfers_the_customer_to_a_colleague(make_engine, kamailio,
                                                            agent) -> None:
     customer = registered_agent(agent, kamailio, "alice")
@@ -101,20 +120,8 @@ def test_agent_blind_transfers_the_customer_to_a_colleague(make_engine, kamailio
                                                      "sip:carol@127.0.0.1")
     colleague.send(f"answer {offered['handle']}")
 
-    desk.wait(TransferStatus, handle=ring.handle, state=TransferState.ACCEPTED)
-    ended = desk.wait(CallStateChanged, handle=ring.handle, state=CallState.ENDED)
-    assert ended.hangup_side is HangupSide.LOCAL
-    customer.wait("CallStateChanged", handle=moved["handle"], state="ended")
-    customer.wait("CallStateChanged", handle=moved["new_handle"], state="connected")
-    colleague.wait("CallStateChanged", handle=offered["handle"], state="connected")
-
-    # A and C talk: RTP both ways on both ends of the new call.
-    media_flows_both_ways(agent_stats(customer, moved["new_handle"]),
-                          agent_stats(colleague, offered["handle"]))
-    # B is free: no call in the session or the engine, and the call is in history.
-    desk.pump()
-    assert desk.session.calls == []
-    assert bob.engine.call_handles() == []
+    handed_over(desk, bob, customer, colleague, ring.handle, moved, offered["handle"])
+    # The call is in history.
     assert [r.result for r in desk.history.records] == [CallResult.ANSWERED]
     customer.send(f"hangup {moved['new_handle']}")
     colleague.wait("CallStateChanged", handle=offered["handle"], state="ended")
@@ -293,19 +300,8 @@ def test_agent_transfers_the_customer_to_the_consultation_while_it_rings(
     assert call is not None and call.state is CallState.HELD  # not resumed in between
     colleague.send(f"answer {second['handle']}")
 
-    desk.wait(TransferStatus, handle=ring.handle, state=TransferState.ACCEPTED)
-    ended = desk.wait(CallStateChanged, handle=ring.handle, state=CallState.ENDED)
-    assert ended.hangup_side is HangupSide.LOCAL
-    customer.wait("CallStateChanged", handle=moved["handle"], state="ended")
-    customer.wait("CallStateChanged", handle=moved["new_handle"], state="connected")
-    colleague.wait("CallStateChanged", handle=second["handle"], state="connected")
-    # A and C talk: RTP both ways on both ends of the new call.
-    media_flows_both_ways(agent_stats(customer, moved["new_handle"]),
-                          agent_stats(colleague, second["handle"]))
-    # B is free; the customer's call says it went to Carol, blind.
-    desk.pump()
-    assert desk.session.calls == []
-    assert bob.engine.call_handles() == []
+    handed_over(desk, bob, customer, colleague, ring.handle, moved, second["handle"])
+    # The customer's call says it went to Carol, blind.
     records = {r.direction.value: r for r in desk.history.records}
     assert records["inbound"].result is CallResult.ANSWERED
     assert (records["inbound"].transferred_to, records["inbound"].transfer_kind) == (
