@@ -167,6 +167,7 @@ class TimedPipe:
         self.rate = path.rate
         self.playback = TimedRing(path.playback)
         self.capture = TimedRing(path.capture)
+        self.bridge_thread = getattr(path, "bridge_thread", lambda _tid: None)
 
 
 @dataclass

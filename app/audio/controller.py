@@ -209,7 +209,9 @@ class AudioController(QObject):
                    late_frames=c.playback.late_writes,
                    missed_frames=c.playback.missed_frames,
                    mic_underruns=c.capture.underruns, mic_overruns=c.capture.overruns,
-                   drift_samples=c.playback.dropped_samples + c.playback.inserted_samples)
+                   drift_samples=c.playback.dropped_samples + c.playback.inserted_samples,
+                   bridge_scheduling=self.path.scheduling["bridge"],
+                   audio_io_scheduling=self.path.scheduling["audio-io"])
 
     @property
     def mic_level(self) -> float:

@@ -17,6 +17,7 @@ import array
 import logging
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QAudioSource
 
+from app.audio.collector import CallCollector
+from app.audio.realtime import raise_priority
 from app.audio.ring import AudioRing, RingCounters
 
 log = logging.getLogger(__name__)
@@ -105,6 +108,8 @@ class _Worker(QObject):
         self._speaker_volume = 1.0
         self._mic_volume = 1.0
         self.mic_level = 0.0  # read from the GUI thread (a float store is atomic)
+        self.scheduling = ""  # what raise_priority gave this thread
+        self.tid = 0  # the OS's id for this thread, once it ran
 
     # -- slots (audio thread) -------------------------------------------------------------
 
@@ -113,6 +118,9 @@ class _Worker(QObject):
         if self._running:
             return
         self._running = True
+        if not self.scheduling:
+            self.tid = threading.get_native_id()
+            self.scheduling = raise_priority(self.tid)
         if self._timer is None:
             self._timer = QTimer(self)
             self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -285,9 +293,11 @@ class AudioPath(QObject):
     _input = Signal(object)
     _volumes = Signal(float, float)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *,
+                 collector: CallCollector | None = None) -> None:
         super().__init__(parent)
         self.rate = RATE
+        self._collector = collector
         if PULSE_LATENCY_MS and sys.platform.startswith("linux"):
             # Before any stream of ours connects; someone's own setting wins.
             os.environ.setdefault("PULSE_LATENCY_MSEC", str(PULSE_LATENCY_MS))
@@ -312,6 +322,25 @@ class AudioPath(QObject):
         self.active = False
         self.playback.set_open(False)
         self.capture.set_open(False)
+        self.bridge_scheduling = ""
+        self._bridge_tid = 0
+
+    def bridge_thread(self, tid: int) -> None:
+        """The bridge's clock thread, on its first frame (app.telephony.audio); a new
+        engine has a new one."""
+        if tid != self._bridge_tid:
+            self._bridge_tid = tid
+            self.bridge_scheduling = raise_priority(tid)
+
+    @property
+    def scheduling(self) -> dict[str, str]:
+        """How the two audio threads are scheduled ("" until they first ran)."""
+        return {"bridge": self.bridge_scheduling, "audio-io": self._worker.scheduling}
+
+    @property
+    def thread_ids(self) -> dict[str, int]:
+        """The OS's ids of the two audio threads (0 until they first ran)."""
+        return {"bridge": self._bridge_tid, "audio-io": self._worker.tid}
 
     def set_devices(self, output: QAudioDevice, input_: QAudioDevice, *,
                     reopen_output: bool = True) -> None:
@@ -335,6 +364,8 @@ class AudioPath(QObject):
             # The rings open when the devices really run (see _Worker): a sound card
             # takes up to a second to start, and audio queued for it meanwhile is stale.
             self.active = True
+            if self._collector is not None:
+                self._collector.call_started()
             self._start.emit()
 
     def close(self) -> None:
@@ -344,6 +375,8 @@ class AudioPath(QObject):
             self._stop.emit()
             self.playback.set_open(False)
             self.capture.set_open(False)
+            if self._collector is not None:
+                self._collector.call_ended()
 
     @property
     def mic_level(self) -> float:
@@ -360,6 +393,8 @@ class AudioPath(QObject):
 
     def shutdown(self) -> None:
         self.active = False
+        if self._collector is not None:
+            self._collector.call_ended()
         if self._thread.isRunning():
             # Blocking, and also when closed: a queued stop may still wait behind quit(),
             # which ends the thread without it. The Qt audio objects and the feed timer

@@ -32,11 +32,23 @@ def device_report(audio: AudioSettings) -> tuple[list[str], bool]:
         using = device_name(resolved.device) if not resolved.device.isNull() else "nothing"
         note = " (not connected: the system default is used)" if resolved.missing else ""
         lines.append(f"{kind + ':':<12}{chosen} -> {using}{note}")
+    lines.append(f"audio threads: {_scheduling()}")
     ok = bool(outputs) and bool(inputs)
     if not ok:
         lines.append("no sound device: calls connect but are silent; plug in a headset or "
                      "check that the sound system (PulseAudio/PipeWire, Windows audio) runs")
     return lines, ok
+
+
+def _scheduling() -> str:
+    from app.audio.realtime import NOT_PERMITTED, probe
+
+    got = probe()
+    if got == NOT_PERMITTED:
+        return (f"{got}: on a busy computer call sound may break up; allow real-time "
+                "scheduling (e.g. an rtprio limit for your user or the audio group in "
+                "/etc/security/limits.d)")
+    return got
 
 
 def probe_devices(audio: AudioSettings, timeout: float = 20.0) -> tuple[list[str], bool]:

@@ -135,6 +135,7 @@ def _build_contact_center(profile: Profile | None, settings: Settings, engine: E
 
 
 def _build_audio(profile: Profile | None, settings: Settings) -> AudioController:
+    from app.audio.collector import CallCollector
     from app.audio.controller import AudioController
     from app.audio.devices import AudioDevices
     from app.audio.path import AudioPath
@@ -150,7 +151,8 @@ def _build_audio(profile: Profile | None, settings: Settings) -> AudioController
         if profile is not None:
             config.save_section(settings, "audio", profile.config_path)
 
-    devices, path, tones = AudioDevices(), AudioPath(), TonePlayer()
+    devices, tones = AudioDevices(), TonePlayer()
+    path = AudioPath(collector=CallCollector())
     controller = AudioController(settings.audio, devices, path, tones, save=save)
     for part in (devices, path, tones):
         part.setParent(controller)

@@ -21,6 +21,7 @@ import contextlib
 import ctypes
 import logging
 import sys
+import threading
 from typing import Protocol
 
 import pjsua2 as pj
@@ -44,6 +45,10 @@ class AudioPipe(Protocol):
     rate: int
     playback: FrameRing  # far end → speaker
     capture: FrameRing  # microphone → far end
+
+    def bridge_thread(self, tid: int) -> None:
+        """Called once from the bridge's clock thread (`tid`, the OS's id for it), on the
+        first frame: the audio side may raise its scheduling."""
 
 
 def choose_device(ep: pj.Endpoint) -> None:
@@ -84,6 +89,7 @@ class BridgePort(pj.AudioMediaPort):
 
     def __init__(self, pipe: AudioPipe) -> None:
         super().__init__()
+        self._pipe = pipe
         self._playback = pipe.playback
         self._capture = pipe.capture
         self._frame_bytes = pipe.rate * FRAME_MS // 1000 * 2
@@ -103,6 +109,8 @@ class BridgePort(pj.AudioMediaPort):
         # pjmedia thread: copy and return. Never raise into the bridge.
         try:
             self.received += 1
+            if self.received == 1:
+                self._pipe.bridge_thread(threading.get_native_id())
             if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
                 self._playback.write(self._copy(frame.buf))  # type: ignore[operator]
             else:

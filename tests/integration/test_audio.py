@@ -121,9 +121,12 @@ def test_the_far_end_is_heard_on_the_chosen_speaker_clean_for_ten_seconds(
     assert abs(heard.peak_hz - 1000) <= 5, heard
     # G.722 gives 47 dB at the bridge; PulseAudio's resampling and the drift correction
     # for the virtual card's clock leave 17-28 dB on the monitor (measured, load 1-4).
-    assert heard.snr_db >= 15, heard
-    assert heard.dropouts == 0, heard
+    path = app.audio.controller.path  # type: ignore[union-attr]
+    assert heard.snr_db >= 15, (heard, path.counters)
+    assert heard.dropouts == 0, (heard, path.counters)
     assert level_at(elsewhere, 1000) < heard.rms / 100  # nothing on the ringer device
+    # Both audio threads were given their scheduling (app.audio.realtime).
+    assert all(path.scheduling.values()), path.scheduling
 
 
 def test_the_microphone_reaches_the_far_end_mute_removes_it_and_hold_silences_both_ways(
@@ -173,7 +176,8 @@ def test_the_microphone_reaches_the_far_end_mute_removes_it_and_hold_silences_bo
     again = level_at(far_part(marks["unmute"], marks["hold"]), 440, rate)
     held = level_at(far_part(marks["hold"], marks["end"]), 440, rate)
     assert talking > 1000, (talking, marks)
-    assert analyse(far_part(0, marks["mute"]), rate).dropouts == 0
+    assert analyse(far_part(0, marks["mute"]), rate).dropouts == 0, \
+        app.audio.controller.path.counters  # type: ignore[union-attr]
     assert abs(analyse(far_part(0, marks["mute"]), rate).peak_hz - 440) <= 5
     assert muted < talking / 100, (talking, muted)
     assert again > talking / 2, (talking, again)

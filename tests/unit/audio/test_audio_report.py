@@ -61,6 +61,8 @@ def test_doctor_lists_the_devices_and_what_each_choice_uses(tmp_path: Path) -> N
     assert "speaker:    USB headset -> USB headset" in out
     assert "ringer:     Gone headset -> Headset (not connected" in out
     assert "no call with sound logged yet" in out
+    assert "audio threads: real-time" in out or "audio threads: raised" in out \
+        or "allow real-time scheduling" in out
 
 
 def test_doctor_fails_with_the_fix_when_there_is_no_sound_system(tmp_path: Path) -> None:
