@@ -44,10 +44,8 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:  # Chromium's sandbox refuses r
         os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "") + " --no-sandbox").strip()
 
 from bench.audio_path import (
-    HEADSET,
-    LAPTOP,
-    MIC,
     Observer,
+    call_settings,
     gaps,
     rtp_base,
     say,
@@ -98,7 +96,6 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Result]:
 
     from app.audio.realtime import raise_priority
     from app.compose import build_app
-    from app.config import Settings
     from app.core.calls import CallState
     from app.paths import Profile
     from app.ui.screenpop import register_schemes
@@ -107,16 +104,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Result]:
 
     register_schemes()
     _qapp = QApplication.instance() or QApplication([sys.argv[0]])  # kept alive
-    settings = Settings()
-    sip = settings.sip
-    sip.mode, sip.username, sip.listen_address, sip.port = "direct", "agent", "127.0.0.1", 0
-    sip.srtp, sip.rtp_port, sip.rtp_port_range = "disabled", rtp_base(), 8
-    settings.phone.audio = "auto"
-    a = settings.audio
-    a.speaker, a.ringer, a.microphone, a.keypad_tones = HEADSET, LAPTOP, MIC, False
-    a.echo_cancellation = "off"
-    settings.crm.backend = "local"
-    app = build_app(Profile.at(tmp / "app").ensure(), settings, secrets=MemorySecretStore())
+    app = build_app(Profile.at(tmp / "app").ensure(), call_settings(),
+                    secrets=MemorySecretStore())
     assert app.audio is not None
     path = app.audio.controller.path
     far_wav = write_wav(tmp / "1k.wav", tone(1000, 600, 8000), 8000)

@@ -430,11 +430,27 @@ class InProcess:
     phases: list[Phase]
 
 
+def call_settings() -> Any:
+    """The app's settings for a bench call: direct SIP on 127.0.0.1, the virtual card's
+    Headset and microphone, the built-in CRM."""
+    from app.config import Settings
+
+    settings = Settings()
+    sip = settings.sip
+    sip.mode, sip.username, sip.listen_address, sip.port = "direct", "agent", "127.0.0.1", 0
+    sip.srtp, sip.rtp_port, sip.rtp_port_range = "disabled", rtp_base(), 8
+    settings.phone.audio = "auto"
+    a = settings.audio
+    a.speaker, a.ringer, a.microphone, a.keypad_tones = HEADSET, LAPTOP, MIC, False
+    a.echo_cancellation = "off"  # nothing to cancel on null sinks; keeps PULSE_PROP unset
+    settings.crm.backend = "local"
+    return settings
+
+
 def in_process(args: argparse.Namespace, tmp: Path, far_wav: Path, mic_wav: Path,
                mic_tone: Path) -> InProcess:
     from PySide6.QtWidgets import QApplication
 
-    from app.config import Settings
     from app.core.calls import CallState
     from app.core.crm import NewContact
     from app.crm.local.store import LocalStore
@@ -451,15 +467,7 @@ def in_process(args: argparse.Namespace, tmp: Path, far_wav: Path, mic_wav: Path
                     for k in range(args.pops)]
     register_schemes()
     _qapp = QApplication.instance() or QApplication([sys.argv[0]])  # kept alive
-    settings = Settings()
-    sip = settings.sip
-    sip.mode, sip.username, sip.listen_address, sip.port = "direct", "agent", "127.0.0.1", 0
-    sip.srtp, sip.rtp_port, sip.rtp_port_range = "disabled", rtp_base(), 8
-    settings.phone.audio = "auto"
-    a = settings.audio
-    a.speaker, a.ringer, a.microphone, a.keypad_tones = HEADSET, LAPTOP, MIC, False
-    a.echo_cancellation = "off"  # nothing to cancel on null sinks; keeps PULSE_PROP unset
-    settings.crm.backend = "local"
+    settings = call_settings()
     import app.audio.path as audio_path
 
     for item in args.set:
