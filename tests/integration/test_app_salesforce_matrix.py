@@ -19,6 +19,7 @@ creates a Case on answer and pops it; the Case dialog offers the contact's lates
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,14 +175,22 @@ class Agent:
 
     def dialog_html(self) -> str:
         assert not self.crm.view.showing_web
-        with self.qtbot.waitCallback(timeout=WAIT_MS) as html:
-            self.crm.view.builtin_page.toHtml(html)
-        return str(html.args[0])
+        return self._page_read(self.crm.view.builtin_page.toHtml)
 
     def dialog_text(self) -> str:
-        with self.qtbot.waitCallback(timeout=WAIT_MS) as text:
-            self.crm.view.builtin_page.toPlainText(text)
-        return str(text.args[0])
+        return self._page_read(self.crm.view.builtin_page.toPlainText)
+
+    def _page_read(self, read: Callable[[Any], None]) -> str:
+        """The page's HTML or text, once it has some. A page read while it is still
+        loading is empty: in a CI run toHtml gave '' right after the pop, and
+        toPlainText a moment later had the names."""
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while True:
+            with self.qtbot.waitCallback(timeout=WAIT_MS) as got:
+                read(got)
+            if got.args[0] or time.monotonic() > deadline:
+                return str(got.args[0])
+            self.qtbot.wait(50)
 
     def click(self, href: str) -> None:
         """Follow a link of the dialog in the built-in page (as a click would)."""
