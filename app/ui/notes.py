@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtWebEngineCore import QWebEngineLoadingInfo
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -150,6 +150,7 @@ def _url_key(url: QUrl) -> tuple[str, tuple[tuple[str, str], ...]]:
     return url.path().strip("/"), tuple(query)
 
 
+DROPPED_LOAD_MS = 300  # many times what a built-in page takes to load, even on a busy machine
 Target = tuple[str, str, tuple[tuple[str, str], ...]]  # ("page", path, query) / ("url", url, ())
 
 
@@ -209,6 +210,12 @@ class ScreenPopPane(QWidget):
         self._wanted_url = QUrl()
         self._wanted_web = ""  # the CRM web page asked for last, until it has loaded
         self._reloaded = False
+        # A load that another page's finish overtook is given this long to show up before
+        # it is taken for dropped and asked for again.
+        self._dropped_check = QTimer(self)
+        self._dropped_check.setSingleShot(True)
+        self._dropped_check.setInterval(DROPPED_LOAD_MS)
+        self._dropped_check.timeout.connect(self._reload_if_dropped)
         # loadingChanged, not loadFinished: it names the URL that finished, so a late
         # "finished" of the page we navigated away from is never taken for ours.
         view.builtin_page.loadingChanged.connect(self._loading_changed)
@@ -250,6 +257,7 @@ class ScreenPopPane(QWidget):
         self._wanted_web = ""
         self._wanted_url = ScreenPopView.crm_url(where, dict(query))
         self._wanted, self._reloaded = _url_key(self._wanted_url), False
+        self._dropped_check.stop()
         self.view.load(self._wanted_url)
 
     def _show_held(self, hold: Hold | None) -> None:
@@ -314,10 +322,19 @@ class ScreenPopPane(QWidget):
         key = _url_key(info.url())
         if key == self._wanted:
             self._wanted = None
+            self._dropped_check.stop()
             self.loaded.emit(key[0])
         elif self._wanted is not None and not self._reloaded:
             # Chromium sometimes drops a load issued while the previous one (the "Looking
             # up…" page) is still committing: that one finishes, ours never starts (1-2
-            # times in 40 bench calls). Ask once more.
-            self._reloaded = True
-            self.view.load(self._wanted_url)
+            # times in 40 bench calls). But ours may only be late: asking again at once
+            # then loads the page twice, and a click on the first copy is lost when the
+            # second replaces it. So wait a moment first.
+            self._dropped_check.start()
+
+    @Slot()
+    def _reload_if_dropped(self) -> None:
+        if self._wanted is None or self._reloaded or self.view.builtin_page.isLoading():
+            return  # it arrived, or is on its way after all
+        self._reloaded = True
+        self.view.load(self._wanted_url)

@@ -208,6 +208,8 @@ def test_choosing_a_match_in_the_dialog_renames_the_notes(qtbot: Any, tmp_path: 
             "[...document.querySelectorAll('ul.matches li')].find(li => li.textContent"
             ".includes('Pekka')).querySelector('a.primary').click(); 1",
             QWebEngineScript.ScriptWorldId.ApplicationWorld, box.append)
+        qtbot.waitUntil(lambda: bool(box), timeout=LOAD_TIMEOUT)
+        assert box == [1]  # the link was there and clicked
         qtbot.waitUntil(lambda: title.text() == "Notes — Pekka Mäkinen", timeout=LOAD_TIMEOUT)
         [card] = app.window.call_panel.cards.values()  # the card names the choice too
         assert (card.name_label.text(), card.crm_label.text()) == (
