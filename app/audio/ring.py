@@ -12,8 +12,8 @@ target and never above a bound:
 - between those, drift is absorbed a few samples at a time: while the level, smoothed
   over about 100 ms, is above the target a read leaves out evenly spaced samples, while
   it is below it repeats some. How many grows with the distance from the target (none
-  within a quarter of `drift_band_ms`) and reaches `max_drift` (1 in 20) at
-  `drift_band_ms` off. Real sound cards drift by
+  within `dead_band` of `drift_band_ms`, a quarter by default) and reaches `max_drift`
+  (1 in 20 by default) at `drift_band_ms` off. Real sound cards drift by
   hundredths of a percent; virtual ones and loaded machines by a few percent, which this
   still absorbs without a gap.
 
@@ -78,13 +78,15 @@ class AudioRing:
 
     def __init__(self, rate: int, *, prefill_ms: float = 20.0, target_ms: float = 30.0,
                  max_ms: float = 60.0, drift_band_ms: float = 10.0,
-                 max_drift: float = 1 / 20, writer_period_ms: float | None = None,
+                 max_drift: float = 1 / 20, dead_band: float = DEAD_BAND,
+                 writer_period_ms: float | None = None,
                  steer_by_writer: bool = True,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if not 0 < prefill_ms <= target_ms < max_ms:
             raise ValueError("need 0 < prefill_ms <= target_ms < max_ms")
-        if drift_band_ms <= 0 or not 0 < max_drift < 0.5:
-            raise ValueError("need drift_band_ms > 0 and 0 < max_drift < 0.5")
+        if drift_band_ms <= 0 or not 0 < max_drift < 0.5 or not 0 <= dead_band < 1:
+            raise ValueError("need drift_band_ms > 0, 0 < max_drift < 0.5 and "
+                             "0 <= dead_band < 1")
         self.rate = rate
         self._bytes_per_ms = rate * SAMPLE_BYTES / 1000.0
         self._prefill = self._ms_to_bytes(prefill_ms)
@@ -92,6 +94,7 @@ class AudioRing:
         self._max = self._ms_to_bytes(max_ms)
         self._band = self._ms_to_bytes(drift_band_ms) or SAMPLE_BYTES
         self._max_drift = max_drift
+        self._dead_band = dead_band
         self._smoothing = SMOOTHING_MS * rate / 1000.0  # in samples read
         self._buf = bytearray()
         self._lock = threading.Lock()
@@ -164,7 +167,7 @@ class AudioRing:
                 self._smoothed += (self._steering_level(level) - self._smoothed) * weight
                 off = (self._smoothed - self._target) / self._band
                 limit = math.ceil(samples * self._max_drift)
-                if abs(off) < DEAD_BAND:
+                if abs(off) < self._dead_band:
                     off = 0.0  # close enough: noise in the level is not drift
                 self._credit += samples * self._max_drift * max(-1.0, min(1.0, off))
                 self._credit = max(-limit, min(limit, self._credit))
