@@ -84,7 +84,9 @@ def phone(qtbot: QtBot) -> Iterator[Phone]:
         engines.append(HangsUpOnStop(sip, **kw))
         return engines[-1]
 
-    app = build_app(None, Settings(), secrets=MemorySecretStore(), engine_factory=factory,
+    settings = Settings()
+    settings.phone.audio = "null"  # no sound card in the way
+    app = build_app(None, settings, secrets=MemorySecretStore(), engine_factory=factory,
                     history=History(MEMORY))
     ended: list[CallRecord] = []
     app.session.subscribe(on_call_ended=ended.append)

@@ -87,6 +87,7 @@ def app(qtbot: QtBot, tmp_path: Path) -> Iterator[SwitchboardApp]:
     settings = Settings()
     settings.sip.caller_ids = ["+358912345"]
     settings.crm.workflow = "phone_call"
+    settings.phone.audio = "null"  # the recording is the engine's; no sound card needed
 
     def factory(sip: SipSettings, **kw: Any) -> RecordingEngine:
         return RecordingEngine(sip, **kw)
@@ -175,6 +176,7 @@ def test_auto_recording_of_queue_calls(qtbot: QtBot, tmp_path: Path) -> None:
     settings.recording.auto = "queue"
     settings.recording.announcement = "none"
     settings.crm.workflow = "phone_call"
+    settings.phone.audio = "null"
     made = build_app(Profile.at(tmp_path / "p").ensure(), settings,
                      secrets=MemorySecretStore(),
                      engine_factory=lambda sip, **kw: RecordingEngine(sip, **kw),

@@ -44,6 +44,7 @@ class TransferEngine(ScriptedEngine):
 def app(qtbot: QtBot) -> Iterator[SwitchboardApp]:
     settings = Settings()
     settings.sip.caller_ids = ["+358912345"]
+    settings.phone.audio = "null"  # a UI test: no sound card in the way
     settings.contactcenter.colleagues = ["Anna Agent=sip:anna@pbx.example"]
     settings.contactcenter.queue_numbers = ["Support=+358201234567"]
 

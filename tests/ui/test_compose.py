@@ -36,6 +36,7 @@ def built(qtbot: QtBot) -> Iterator[Callable[..., tuple[SwitchboardApp, dict[str
             given.update(kw)
             return ScriptedEngine(sip, **kw)
 
+        settings.phone.audio = "null"  # composition, not sound
         app = build_app(profile, settings, secrets=secrets or MemorySecretStore(),
                         engine_factory=factory, history=History(MEMORY))
         qtbot.addWidget(app.window)

@@ -29,6 +29,7 @@ def dynamics_settings() -> Settings:
     settings = Settings()
     settings.crm.backend = "dynamics"
     settings.crm.workflow = "phone_call"
+    settings.phone.audio = "null"  # a UI test: no sound card in the way
     settings.dynamics.org_url = ORG
     settings.dynamics.client_id = "11111111-2222-4333-8444-555555555555"
     settings.dynamics.authority_host = "127.0.0.1:9"

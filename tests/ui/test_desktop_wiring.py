@@ -26,7 +26,9 @@ from tests.fakes.scripted_engine import ScriptedEngine
 @pytest.fixture
 def wired(qtbot: QtBot) -> Iterator[tuple[SwitchboardApp, DesktopWiring, list[str]]]:
     quits: list[str] = []
-    app = build_app(None, config.Settings(), secrets=MemorySecretStore(),
+    settings = config.Settings()
+    settings.phone.audio = "null"  # a UI test: no sound card in the way
+    app = build_app(None, settings, secrets=MemorySecretStore(),
                     history=History(MEMORY),
                     engine_factory=lambda sip, **kw: ScriptedEngine(sip, **kw))
     qtbot.addWidget(app.window)

@@ -31,7 +31,9 @@ class RefusingFarEnd(ScriptedEngine):
 
 @pytest.fixture
 def app(qtbot: QtBot) -> Iterator[SwitchboardApp]:
-    built = build_app(None, config.Settings(), secrets=MemorySecretStore(),
+    settings = config.Settings()
+    settings.phone.audio = "null"  # a UI test: no sound card in the way
+    built = build_app(None, settings, secrets=MemorySecretStore(),
                       history=History(MEMORY),
                       engine_factory=lambda sip, **kw: RefusingFarEnd(sip, **kw))
     qtbot.addWidget(built.window)

@@ -116,7 +116,9 @@ def make_app(qtbot: QtBot) -> Iterator[Callable[[], SwitchboardApp]]:
         def factory(sip: SipSettings, **kw: Any) -> ScriptedEngine:
             return ScriptedEngine(sip, **kw)
 
-        app = build_app(None, Settings(), secrets=MemorySecretStore(), engine_factory=factory,
+        settings = Settings()
+        settings.phone.audio = "null"  # a UI test: no sound card in the way
+        app = build_app(None, settings, secrets=MemorySecretStore(), engine_factory=factory,
                         history=History(MEMORY))
         qtbot.addWidget(app.window)
         made.append(app)

@@ -35,6 +35,7 @@ from tests.fakes.scripted_engine import ScriptedEngine
 def settings() -> Settings:
     s = Settings()
     s.sip.caller_ids = ["+358912345", "+358987654"]
+    s.phone.audio = "null"  # a UI test: no sound card in the way
     return s
 
 
