@@ -60,13 +60,20 @@ def count_loads(pane: ScreenPopPane, monkeypatch: pytest.MonkeyPatch, *, drop_fi
     return asked
 
 
-def test_a_late_load_is_not_asked_for_twice(qtbot: Any, pane: ScreenPopPane,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    asked = count_loads(pane, monkeypatch, drop_first=False)
+def ask_for_the_dialog_as_looking_up_finishes(pane: ScreenPopPane) -> list[str]:
+    """Ask for the dialog, then have the "Looking up…" page report it finished; returns
+    the paths the pane says were loaded, as they come."""
     loaded: list[str] = []
     pane.loaded.connect(loaded.append)
     pane.show_page("dialog", {"kind": "contact", "number": "+358401234567"})
     pane._loading_changed(Finished(ScreenPopView.crm_url("looking-up")))  # type: ignore[arg-type]
+    return loaded
+
+
+def test_a_late_load_is_not_asked_for_twice(qtbot: Any, pane: ScreenPopPane,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = count_loads(pane, monkeypatch, drop_first=False)
+    loaded = ask_for_the_dialog_as_looking_up_finishes(pane)
     qtbot.waitUntil(lambda: loaded == ["dialog"], timeout=LOAD_TIMEOUT)
     qtbot.wait(DROPPED_LOAD_MS * 2)
     assert (asked, loaded) == (["/dialog"], ["dialog"])
@@ -76,10 +83,7 @@ def test_a_dropped_load_is_asked_for_again_and_then_shown(qtbot: Any, pane: Scre
                                                          monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
     asked = count_loads(pane, monkeypatch, drop_first=True)
-    loaded: list[str] = []
-    pane.loaded.connect(loaded.append)
-    pane.show_page("dialog", {"kind": "contact", "number": "+358401234567"})
-    pane._loading_changed(Finished(ScreenPopView.crm_url("looking-up")))  # type: ignore[arg-type]
+    loaded = ask_for_the_dialog_as_looking_up_finishes(pane)
     qtbot.waitUntil(lambda: loaded == ["dialog"], timeout=LOAD_TIMEOUT)
     assert asked == ["/dialog", "/dialog"]
     assert pane.view.url().path() == "/dialog"
