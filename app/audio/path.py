@@ -56,8 +56,12 @@ PLAYBACK_PREFILL_MS, PLAYBACK_TARGET_MS, PLAYBACK_MAX_MS = 20, 30, 60
 # not drift. Sound cards drift by hundredths of a percent; 2 % still leaves 20x that.
 # Measured on the 10 s speaker test with 4 busy processes (SNR over whole seconds): the
 # default (1 in 20, dead band 1/4) lost seconds to 3-19 dB and failed 4 runs of 17; this
-# failed 1 of 6 (a gap, not the correction) with a higher mean SNR.
+# failed 1 of 6 (a gap, not the correction) with a higher mean SNR. For the first 2 s
+# after each start it corrects at up to 1 in 20: a PulseAudio stream that just started (a
+# new call, another device, after a stall) grows its buffer by tens of ms, and at 1 in 50
+# that took ~2 s of tone 2 % off pitch (CI: 982 Hz after a device move).
 PLAYBACK_MAX_DRIFT, PLAYBACK_DEAD_BAND = 1 / 50, 0.5
+PLAYBACK_SETTLE_DRIFT, PLAYBACK_SETTLE_MS = 1 / 20, 2000
 # Steer the speaker ring's drift by the bridge's tick (app.audio.ring). Measured both
 # ways: no better SNR or fewer corrections than the smoothed level, so off.
 PLAYBACK_STEER_BY_TICK = False
@@ -312,7 +316,9 @@ class AudioPath(QObject):
         self.playback = AudioRing(RATE, prefill_ms=PLAYBACK_PREFILL_MS,
                                   target_ms=PLAYBACK_TARGET_MS, max_ms=PLAYBACK_MAX_MS,
                                   max_drift=PLAYBACK_MAX_DRIFT,
-                                  dead_band=PLAYBACK_DEAD_BAND, writer_period_ms=20,
+                                  dead_band=PLAYBACK_DEAD_BAND,
+                                  settle_drift=PLAYBACK_SETTLE_DRIFT,
+                                  settle_ms=PLAYBACK_SETTLE_MS, writer_period_ms=20,
                                   steer_by_writer=PLAYBACK_STEER_BY_TICK)
         # Microphone side: the OS delivers in blocks of 10-64 ms, so the bound is wider.
         self.capture = AudioRing(RATE, prefill_ms=20, target_ms=40, max_ms=100)

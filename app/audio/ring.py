@@ -13,7 +13,10 @@ target and never above a bound:
   over about 100 ms, is above the target a read leaves out evenly spaced samples, while
   it is below it repeats some. How many grows with the distance from the target (none
   within `dead_band` of `drift_band_ms`, a quarter by default) and reaches `max_drift`
-  (1 in 20 by default) at `drift_band_ms` off. Real sound cards drift by
+  (1 in 20 by default) at `drift_band_ms` off. For `settle_ms` after each start (and
+  restart after running dry) the cap is `settle_drift` instead: a sound card stream that
+  just started is still growing its own buffer, which is not drift, and paid back slowly
+  it plays seconds off pitch. Real sound cards drift by
   hundredths of a percent; virtual ones and loaded machines by a few percent, which this
   still absorbs without a gap.
 
@@ -79,14 +82,17 @@ class AudioRing:
     def __init__(self, rate: int, *, prefill_ms: float = 20.0, target_ms: float = 30.0,
                  max_ms: float = 60.0, drift_band_ms: float = 10.0,
                  max_drift: float = 1 / 20, dead_band: float = DEAD_BAND,
+                 settle_drift: float | None = None, settle_ms: float = 0.0,
                  writer_period_ms: float | None = None,
                  steer_by_writer: bool = True,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if not 0 < prefill_ms <= target_ms < max_ms:
             raise ValueError("need 0 < prefill_ms <= target_ms < max_ms")
-        if drift_band_ms <= 0 or not 0 < max_drift < 0.5 or not 0 <= dead_band < 1:
-            raise ValueError("need drift_band_ms > 0, 0 < max_drift < 0.5 and "
-                             "0 <= dead_band < 1")
+        settle_drift = max_drift if settle_drift is None else settle_drift
+        if drift_band_ms <= 0 or not 0 < max_drift < 0.5 or not 0 < settle_drift < 0.5 \
+                or not 0 <= dead_band < 1 or settle_ms < 0:
+            raise ValueError("need drift_band_ms > 0, 0 < max_drift and settle_drift < 0.5, "
+                             "0 <= dead_band < 1 and settle_ms >= 0")
         self.rate = rate
         self._bytes_per_ms = rate * SAMPLE_BYTES / 1000.0
         self._prefill = self._ms_to_bytes(prefill_ms)
@@ -95,6 +101,9 @@ class AudioRing:
         self._band = self._ms_to_bytes(drift_band_ms) or SAMPLE_BYTES
         self._max_drift = max_drift
         self._dead_band = dead_band
+        self._settle_drift = settle_drift
+        self._settle_samples = int(settle_ms * rate / 1000)
+        self._settling = 0  # samples still to read at settle_drift
         self._smoothing = SMOOTHING_MS * rate / 1000.0  # in samples read
         self._buf = bytearray()
         self._lock = threading.Lock()
@@ -159,6 +168,7 @@ class AudioRing:
                 if level < self._prefill:
                     return bytes(size)
                 self._playing = True
+                self._settling = self._settle_samples
                 self._smoothed = float(level)
                 self._credit = 0.0
             samples = size // SAMPLE_BYTES
@@ -166,10 +176,14 @@ class AudioRing:
                 weight = samples / (samples + self._smoothing)
                 self._smoothed += (self._steering_level(level) - self._smoothed) * weight
                 off = (self._smoothed - self._target) / self._band
-                limit = math.ceil(samples * self._max_drift)
+                rate = self._max_drift
+                if self._settling > 0:
+                    rate = self._settle_drift
+                    self._settling -= samples
+                limit = math.ceil(samples * rate)
                 if abs(off) < self._dead_band:
                     off = 0.0  # close enough: noise in the level is not drift
-                self._credit += samples * self._max_drift * max(-1.0, min(1.0, off))
+                self._credit += samples * rate * max(-1.0, min(1.0, off))
                 self._credit = max(-limit, min(limit, self._credit))
                 if self._credit >= 1:
                     # Too much queued: take a few more samples than asked and leave out

@@ -170,6 +170,39 @@ def test_however_far_off_the_level_one_read_corrects_no_more_than_the_cap(
     assert r.counters.dropped_samples <= 200 * n / 20 + cap  # and no more than 1 in 20 overall
 
 
+def settling(**kw: Any) -> AudioRing:
+    """A ring that corrects 1 in 50, and 1 in 20 for its first 100 ms of playing."""
+    return ring(max_drift=1 / 50, settle_drift=1 / 20, settle_ms=100, **kw)
+
+
+def repeated_while_reading(r: AudioRing, ms: int) -> int:
+    """Read `ms` of 5 ms blocks with the level held 10 ms under the target (at the cap)."""
+    before = r.counters.inserted_samples
+    for _ in range(ms // 5):
+        level = round(r.counters.level_ms * MS)
+        if level < 20 * MS:
+            r.write(ramp(0, 20 * MS - level))
+        r.read(5 * MS * 2)
+    return r.counters.inserted_samples - before
+
+
+def test_a_ring_that_just_started_corrects_at_its_settle_cap_then_at_its_own() -> None:
+    r = settling()
+    r.write(ramp(0, 20 * MS))
+    assert repeated_while_reading(r, 100) == 100 * MS // 20  # settling: 1 in 20
+    assert 0.8 * 100 * MS / 50 <= repeated_while_reading(r, 100) <= 100 * MS / 50  # then 1 in 50
+
+
+def test_a_ring_that_ran_dry_settles_again_when_it_restarts() -> None:
+    r = settling()
+    r.write(ramp(0, 20 * MS))
+    repeated_while_reading(r, 200)  # settled
+    r.read(60 * MS * 2)  # runs dry
+    assert r.counters.underruns == 1
+    r.write(ramp(0, 20 * MS))
+    assert repeated_while_reading(r, 100) == 100 * MS // 20
+
+
 def test_a_level_that_only_saws_around_the_target_is_not_taken_for_drift() -> None:
     # The bridge writes 20 ms at a time and the sound card reads 5 ms: the level saws
     # between 20 and 40 ms. That is not drift; correcting it would distort the audio.
@@ -313,11 +346,16 @@ def test_impossible_sizes_are_refused() -> None:
         AudioRing(RATE, max_drift=0.0)
     with pytest.raises(ValueError):
         AudioRing(RATE, dead_band=1.0)  # no correction at any level: that is no ring
+    with pytest.raises(ValueError):
+        AudioRing(RATE, settle_drift=0.5)
+    with pytest.raises(ValueError):
+        AudioRing(RATE, settle_ms=-1)
 
 
 # -- two clocks, three minutes -----------------------------------------------------------
 
-SPEAKER = {"max_drift": path.PLAYBACK_MAX_DRIFT, "dead_band": path.PLAYBACK_DEAD_BAND}
+SPEAKER = {"max_drift": path.PLAYBACK_MAX_DRIFT, "dead_band": path.PLAYBACK_DEAD_BAND,
+           "settle_drift": path.PLAYBACK_SETTLE_DRIFT, "settle_ms": path.PLAYBACK_SETTLE_MS}
 
 
 @pytest.mark.parametrize("read_ms", [5, 10])  # the speaker side reads 5 ms per tick, or more
