@@ -216,6 +216,7 @@ class ScreenPopPane(QWidget):
         self._dropped_check.setSingleShot(True)
         self._dropped_check.setInterval(DROPPED_LOAD_MS)
         self._dropped_check.timeout.connect(self._reload_if_dropped)
+        view.builtin_page.destroyed.connect(self._dropped_check.stop)  # closing down
         # loadingChanged, not loadFinished: it names the URL that finished, so a late
         # "finished" of the page we navigated away from is never taken for ours.
         view.builtin_page.loadingChanged.connect(self._loading_changed)

@@ -87,3 +87,15 @@ def test_a_dropped_load_is_asked_for_again_and_then_shown(qtbot: Any, pane: Scre
     qtbot.waitUntil(lambda: loaded == ["dialog"], timeout=LOAD_TIMEOUT)
     assert asked == ["/dialog", "/dialog"]
     assert pane.view.url().path() == "/dialog"
+
+
+def test_closing_down_while_a_load_is_awaited_asks_for_nothing_more(
+        qtbot: Any, store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = Harness(qtbot, store)
+    pane = ScreenPopPane(harness.view)
+    harness.load("idle")
+    asked = count_loads(pane, monkeypatch, drop_first=True)
+    ask_for_the_dialog_as_looking_up_finishes(pane)
+    harness.view.close_down()  # the app quits within the wait: the page is gone
+    qtbot.wait(DROPPED_LOAD_MS * 2)  # an exception in the timer's slot fails the test
+    assert asked == ["/dialog"]
